@@ -1,0 +1,216 @@
+"""The command line: parse options, call the core, map errors to exit codes once.
+
+Only click is imported at start-up; every command imports what it needs, so
+``skillpm --help`` and a no-op ``skillpm install`` stay fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from skillpm import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Group(click.Group):
+    """Lists commands in definition order and suggests one for a typo."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"no such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+def _project(ctx: click.Context) -> Any:
+    from skillpm.project import Project
+
+    root = ctx.find_root().params.get("project") or Path.cwd()
+    return Project(Path(root).resolve())
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="skillpm")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and requested output.")
+@click.option("-v", "--verbose", count=True, help="Print more detail (repeat for more).")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (NO_COLOR is honoured).",
+)
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder (default: the current folder).",
+)
+def cli(quiet: bool, verbose: int, color: str, project: Path | None) -> None:
+    """Install, lock and share Claude Code skills and CLAUDE.md fragments."""
+    from skillpm.output import console
+
+    console.configure(quiet=quiet, verbose=verbose, color=color)
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Write a commented skills.yaml in the project folder."""
+    from skillpm.commands.init import init as run
+
+    run(_project(ctx))
+
+
+def _install_options(**kwargs: Any) -> Any:
+    from skillpm.commands.install import InstallOptions
+
+    return InstallOptions(**kwargs)
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, metavar="[PKG[@RANGE]]...")
+@click.option("--registry", metavar="PATH", help="Registry to add to skills.yaml and use.")
+@click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--force", is_flag=True, help="Overwrite unmanaged or locally edited skills.")
+@click.option("--pre", "prerelease", is_flag=True, help="Allow prerelease versions.")
+@click.pass_context
+def install(
+    ctx: click.Context,
+    packages: tuple[str, ...],
+    registry: str | None,
+    frozen: bool,
+    dry_run: bool,
+    force: bool,
+    prerelease: bool,
+) -> None:
+    """Add packages, or install what skills.yaml and skills.lock say.
+
+    \b
+    skillpm install cdk-patterns            add the latest, saved as ^X.Y.Z
+    skillpm install 'cdk-patterns@~1.0'     add with a range (npm or PEP 440)
+    skillpm install                         install from skills.lock
+    skillpm install --frozen                CI: fail if skills.lock is stale
+    """
+    from skillpm.commands.install import install as run
+
+    options = _install_options(frozen=frozen, dry_run=dry_run, force=force, prerelease=prerelease)
+    run(_project(ctx), packages, registry_url=registry, options=options)
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PKG...")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--force", is_flag=True, help="Remove skills even if edited locally.")
+@click.pass_context
+def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool) -> None:
+    """Remove packages, their skills, and dependencies nothing else needs."""
+    from skillpm.commands.install import remove as run
+
+    run(_project(ctx), packages, _install_options(dry_run=dry_run, force=force))
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List installed packages."""
+    from skillpm.commands.query import list_installed
+
+    list_installed(_project(ctx), as_json=as_json)
+
+
+@cli.command()
+@click.argument("package")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def info(ctx: click.Context, package: str, as_json: bool) -> None:
+    """Show a package's versions, skills and dependencies."""
+    from skillpm.commands.query import info as run
+
+    run(_project(ctx), package, as_json=as_json)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def search(ctx: click.Context, text: str, as_json: bool) -> None:
+    """Search package names and descriptions in every configured registry."""
+    from skillpm.commands.query import search as run
+
+    run(_project(ctx), text, as_json=as_json)
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--registry", required=True, metavar="PATH", help="Registry to publish to.")
+@click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
+@click.option("--dry-run", is_flag=True, help="Validate and show, change nothing.")
+def publish(path: Path, registry: str, version: str | None, dry_run: bool) -> None:
+    """Publish a package folder (or a bare skill folder) to a registry."""
+    from skillpm.commands.publish import publish as run
+
+    run(path, registry, version=version, dry_run=dry_run)
+
+
+def _log_unexpected(exc: BaseException) -> str:
+    import datetime as dt
+    import traceback
+
+    from skillpm.store import cache_dir
+
+    logs = cache_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    path = logs / f"skillpm-{stamp}.log"
+    body = "".join(traceback.format_exception(exc))
+    path.write_text(f"skillpm {__version__}\nargv: {sys.argv}\n\n{body}", encoding="utf-8")
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from skillpm.errors import SkillpmError
+
+    try:
+        cli.main(args=argv, prog_name="skillpm", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("Aborted.\n")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SkillpmError as exc:
+        from skillpm.output import console
+
+        console.error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+    except Exception as exc:
+        from skillpm.output import console
+
+        try:
+            where = f"; the details are in {_log_unexpected(exc)}"
+        except OSError:
+            where = ""
+        console.error(f"unexpected failure ({type(exc).__name__}: {exc}){where}")
+        sys.exit(3)
+    sys.exit(0)

@@ -1,0 +1,16 @@
+"""``skillpm init``: a commented skills.yaml to start from."""
+
+from __future__ import annotations
+
+from skillpm.errors import ManifestError
+from skillpm.fsutil import atomic_write
+from skillpm.manifest_edit import TEMPLATE
+from skillpm.output import console
+from skillpm.project import Project
+
+
+def init(project: Project) -> None:
+    if project.manifest_path.exists():
+        raise ManifestError(f"{project.manifest_path.name} already exists here; edit it instead")
+    atomic_write(project.manifest_path, TEMPLATE.encode())
+    console.info(f"Wrote {project.manifest_path.name}; add packages with 'skillpm install NAME'")

@@ -1,0 +1,225 @@
+"""``install`` and ``remove``: manifest -> resolution -> lock -> installed files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from skillpm import installer
+from skillpm.catalog import gather
+from skillpm.errors import LockError, ManifestError, PackageNotFound
+from skillpm.fsutil import prune_empty_dirs
+from skillpm.manifest_edit import edit_manifest
+from skillpm.output import console
+from skillpm.project import Project, parse_spec, registry_name_for
+from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
+from skillpm.store import project_lock
+from skillpm.transaction import Transaction, clean_stale_staging
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    frozen: bool = False
+    dry_run: bool = False
+    force: bool = False
+    prerelease: bool = False
+
+
+def _resolve_lock(
+    project: Project,
+    manifest: ProjectManifest,
+    old: Lockfile | None,
+    *,
+    unpinned: frozenset[str] = frozenset(),
+    prerelease: bool = False,
+) -> Lockfile:
+    """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
+    from skillpm.ranges import parse_range
+    from skillpm.resolver import Preferences, Requirement, resolve
+
+    sources = project.sources(manifest)
+    pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
+    catalog = gather(sources, manifest.dependencies, pinned)
+    roots = [Requirement(n, parse_range(d.range)) for n, d in sorted(manifest.dependencies.items())]
+    locked = {p.name: p.version for p in old.packages} if old else {}
+    prefs = Preferences(
+        locked={n: v for n, v in locked.items() if n not in unpinned},
+        prereleases=frozenset(manifest.dependencies) if prerelease else frozenset(),
+    )
+    chosen = resolve(roots, catalog, prefs)
+    packages = []
+    for name, cand in sorted(chosen.items()):
+        registry = sources.named(cand.registry)
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=cand.entry.version,
+                registry=registry.url,
+                integrity=cand.entry.integrity,
+                commit=registry.pinned_commit(),
+                dependencies=tuple(sorted(cand.entry.dependencies)),
+                skills=tuple(cand.entry.skills),
+                fragments=tuple(cand.entry.fragments),
+            )
+        )
+    return Lockfile(manifest.hash(), tuple(packages))
+
+
+def _commit(
+    project: Project,
+    manifest: ProjectManifest,
+    old: Lockfile | None,
+    new: Lockfile,
+    options: InstallOptions,
+    manifest_text: str | None,
+) -> installer.Plan:
+    started = time.perf_counter()
+    with Transaction(project.staging_root, project.root) as txn:
+        plan = installer.plan(
+            project, txn, project.sources(manifest), old, new, force=options.force
+        )
+        manifest_bytes = manifest_text.encode() if manifest_text is not None else None
+        if options.dry_run:
+            txn.rollback()
+            _report_dry_run(plan)
+            return plan
+        lock_unchanged = old is not None and old == plan.lock
+        if plan.empty and lock_unchanged and manifest_bytes is None:
+            txn.rollback()
+            return plan
+        installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
+    prune_empty_dirs(project.skills_dir, project.root)
+    installer.report(plan, time.perf_counter() - started)
+    return plan
+
+
+def _report_dry_run(plan: installer.Plan) -> None:
+    if plan.empty:
+        console.info("Would change nothing")
+        return
+    console.info("Would change (dry run):")
+    for prev in plan.removed:
+        console.change("-", prev.name, prev.version)
+    for prev, pkg in plan.changed:
+        console.change("-", prev.name, prev.version)
+        console.change("+", pkg.name, pkg.version)
+    for pkg in plan.added + plan.repaired:
+        console.change("+", pkg.name, pkg.version)
+
+
+def install(
+    project: Project,
+    specs: Sequence[str],
+    *,
+    registry_url: str | None = None,
+    options: InstallOptions = InstallOptions(),
+) -> None:
+    with project_lock(project.root):
+        clean_stale_staging(project.staging_root, project.root)
+        if specs or registry_url:
+            if options.frozen:
+                raise LockError(
+                    "--frozen installs exactly what skills.lock says; it cannot add "
+                    "packages (drop --frozen, or the package names)"
+                )
+            _install_new(project, specs, registry_url, options)
+        else:
+            _install_from_manifest(project, options)
+
+
+def _install_new(
+    project: Project, specs: Sequence[str], registry_url: str | None, options: InstallOptions
+) -> None:
+    text = project.manifest_text()
+    manifest = project.load_manifest(text)
+    old = project.load_lock()
+    parsed = [parse_spec(s) for s in specs]
+    add_registries = []
+    if registry_url and registry_url not in {u for _, u in manifest.registries}:
+        add_registries.append((registry_name_for(registry_url, manifest), registry_url))
+    # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
+    ranges = {name: rng or "*" for name, rng in parsed}
+    trial_text = edit_manifest(text, set_dependencies=ranges, add_registries=add_registries)
+    trial = project.load_manifest(trial_text)
+    lock = _resolve_lock(
+        project, trial, old, unpinned=frozenset(ranges), prerelease=options.prerelease
+    )
+    # Like npm and uv: a bare name is saved as a caret range of the version chosen.
+    chosen = lock.by_name()
+    saved = {name: rng or f"^{chosen[name].version}" for name, rng in parsed}
+    final_text = edit_manifest(text, set_dependencies=saved, add_registries=add_registries)
+    final = project.load_manifest(final_text)
+    lock = Lockfile(final.hash(), lock.packages)
+    _commit(project, final, old, lock, options, final_text)
+
+
+def _install_from_manifest(project: Project, options: InstallOptions) -> None:
+    text = project.manifest_text()
+    old = project.load_lock()
+    if text is None and old is None:
+        if options.frozen:
+            raise LockError("--frozen needs skills.lock, and there is none here")
+        console.info(
+            "Nothing to do: no skills.yaml here (add a package with 'skillpm install NAME')"
+        )
+        return
+    manifest = project.load_manifest(text)
+    fresh = old is not None and old.manifest_hash == manifest.hash()
+    if options.frozen and not fresh:
+        raise LockError(
+            "skills.lock is missing or out of date with skills.yaml, and --frozen forbids "
+            "resolving; run 'skillpm install' and commit skills.lock"
+        )
+    if fresh and old is not None:
+        new = old
+    else:
+        new = _resolve_lock(project, manifest, old, prerelease=options.prerelease)
+    plan = _commit(project, manifest, old, new, options, None)
+    if plan.empty and not options.dry_run and (old is not None and old == plan.lock):
+        n = len(new.packages)
+        console.info(f"Nothing to do: {n} package{'s' if n != 1 else ''} up to date")
+
+
+def remove(project: Project, names: Sequence[str], options: InstallOptions) -> None:
+    with project_lock(project.root):
+        clean_stale_staging(project.staging_root, project.root)
+        text = project.manifest_text()
+        manifest = project.load_manifest(text)
+        old = project.load_lock() or Lockfile(manifest.hash())
+        locked = old.by_name()
+        for name in names:
+            if name in manifest.dependencies:
+                continue
+            if name in locked:
+                needers = sorted(p.name for p in old.packages if name in p.dependencies)
+                raise ManifestError(
+                    f"{name} is not in skills.yaml dependencies; it is installed because "
+                    f"{', '.join(needers) or 'the lock lists it'} needs it"
+                )
+            import difflib
+
+            close = difflib.get_close_matches(name, sorted(manifest.dependencies), n=3)
+            raise PackageNotFound(name, close) from None
+        new_text = edit_manifest(text, remove_dependencies=names)
+        new_manifest = project.load_manifest(new_text)
+        roots = set(new_manifest.dependencies)
+        if roots <= set(locked):
+            # Prune the locked graph: no registry needed, nothing else moves.
+            keep = _reachable(roots, locked)
+            new = Lockfile(new_manifest.hash(), tuple(p for p in old.packages if p.name in keep))
+        else:
+            new = _resolve_lock(project, new_manifest, old)
+        _commit(project, new_manifest, old, new, options, new_text)
+
+
+def _reachable(roots: set[str], locked: dict[str, LockedPackage]) -> set[str]:
+    seen: set[str] = set()
+    stack = [r for r in roots if r in locked]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(d for d in locked[name].dependencies if d in locked)
+    return seen

@@ -1,0 +1,112 @@
+"""Read-only commands: ``list``, ``info`` and ``search``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skillpm.clientlib import sorted_versions
+from skillpm.errors import PackageNotFound
+from skillpm.installer import installed_skill_state, is_intact
+from skillpm.output import console
+from skillpm.project import Project
+from skillpm.registry import redact
+
+
+def list_installed(project: Project, *, as_json: bool) -> None:
+    manifest = project.load_manifest()
+    lock = project.load_lock()
+    state = installed_skill_state(project, lock)
+    rows: list[dict[str, Any]] = []
+    for pkg in lock.packages if lock else ():
+        rows.append(
+            {
+                "name": pkg.name,
+                "version": pkg.version,
+                "direct": pkg.name in manifest.dependencies,
+                "registry": redact(pkg.registry),
+                "skills": list(pkg.skills),
+                "fragments": list(pkg.fragments),
+                "intact": is_intact(pkg, state),
+            }
+        )
+    if as_json:
+        console.json({"packages": rows})
+        return
+    if not rows:
+        console.result("No packages installed (add one with 'skillpm install NAME')")
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        notes = [] if r["direct"] else ["dependency"]
+        if not r["intact"]:
+            notes.append("modified or missing: run 'skillpm install'")
+        skills = ", ".join(r["skills"]) or "-"
+        note = f"  ({'; '.join(notes)})" if notes else ""
+        console.result(f"{r['name']:<{width}}  {r['version']:<10} skills: {skills}{note}")
+
+
+def info(project: Project, name: str, *, as_json: bool) -> None:
+    sources = project.sources(project.load_manifest())
+    for registry in sources.registries:
+        versions = registry.lookup([name]).get(name)
+        if not versions:
+            continue
+        ordered = sorted_versions(versions)
+        latest = next((e for _, e in reversed(ordered) if not e.yanked), ordered[-1][1])
+        data = {
+            "name": name,
+            "registry": registry.display,
+            "latest": latest.version,
+            "description": latest.description,
+            "skills": list(latest.skills),
+            "fragments": list(latest.fragments),
+            "dependencies": dict(latest.dependencies),
+            "versions": [
+                {"version": v, "yanked": e.yanked, "published": e.published} for v, e in ordered
+            ],
+        }
+        if as_json:
+            console.json(data)
+            return
+        console.result(f"{name} {latest.version}  ({registry.display})")
+        console.result(f"  {latest.description}")
+        console.result(f"  skills:       {', '.join(latest.skills) or '-'}")
+        console.result(f"  fragments:    {', '.join(latest.fragments) or '-'}")
+        deps = ", ".join(f"{n} {r}" for n, r in sorted(latest.dependencies.items()))
+        console.result(f"  dependencies: {deps or '-'}")
+        shown = [v + (" (yanked)" if e.yanked else "") for v, e in reversed(ordered)]
+        console.result(f"  versions:     {', '.join(shown)}")
+        return
+    raise PackageNotFound(name, sources.suggest(name))
+
+
+def search(project: Project, text: str, *, as_json: bool) -> None:
+    sources = project.sources(project.load_manifest())
+    needle = text.lower()
+    hits: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for registry in sources.registries:
+        for name, versions in sorted(registry.all_packages().items()):
+            if name in seen or not versions:
+                continue
+            ordered = sorted_versions(versions)
+            latest = next((e for _, e in reversed(ordered) if not e.yanked), ordered[-1][1])
+            if needle in name.lower() or needle in latest.description.lower():
+                seen.add(name)
+                hits.append(
+                    {
+                        "name": name,
+                        "version": latest.version,
+                        "description": latest.description,
+                        "registry": registry.display,
+                    }
+                )
+    if as_json:
+        console.json({"results": hits})
+        return
+    if not hits:
+        console.result(f"No packages match {text!r}")
+        return
+    width = max(len(h["name"]) for h in hits)
+    for h in hits:
+        console.result(f"{h['name']:<{width}}  {h['version']:<8} {h['description']}")

@@ -1,0 +1,49 @@
+"""One error hierarchy, mapped once to an exit code in ``cli.main``.
+
+Every message is meant to be shown as is: one line saying what is wrong, where,
+and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class SkillpmError(Exception):
+    """A failure the user can act on. Exit code 1, never a traceback."""
+
+    exit_code = 1
+
+
+class ManifestError(SkillpmError):
+    """A project or package file that cannot be read or is malformed."""
+
+
+class RegistryError(SkillpmError):
+    """A registry that cannot be read, or that lacks what was asked for."""
+
+
+class PackageNotFound(RegistryError):
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no package named {name!r} in any configured registry{hint}")
+        self.name = name
+        self.suggestions = suggestions
+
+
+class IntegrityError(SkillpmError):
+    """Content that does not match its recorded integrity: fail closed."""
+
+
+class UnsafeContentError(SkillpmError):
+    """A package or path that would escape its folder or smuggle in links."""
+
+
+class ResolutionError(SkillpmError):
+    """No set of versions satisfies every requirement."""
+
+
+class ConflictError(SkillpmError):
+    """skillpm would overwrite something it does not own (``--force`` overrides)."""
+
+
+class LockError(SkillpmError):
+    """The lock is missing, stale or inconsistent where it must not be."""

@@ -1,0 +1,221 @@
+"""Bring the project's installed files in line with a lock, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from skillpm.catalog import Sources
+from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
+from skillpm.errors import ConflictError, IntegrityError, LockError, RegistryError
+from skillpm.fsutil import copy_entries
+from skillpm.integrity import integrity_of_entries, tree_integrity, walk_tree
+from skillpm.output import console
+from skillpm.project import Project
+from skillpm.projectfiles import LockedPackage, Lockfile, dump_lock
+from skillpm.registry import redact
+from skillpm.transaction import Transaction
+
+
+@dataclass
+class Plan:
+    """What applying a lock would change, with each new package already staged."""
+
+    lock: Lockfile
+    added: list[LockedPackage] = field(default_factory=list)
+    removed: list[LockedPackage] = field(default_factory=list)
+    changed: list[tuple[LockedPackage, LockedPackage]] = field(default_factory=list)
+    repaired: list[LockedPackage] = field(default_factory=list)
+    staged: dict[str, Path] = field(default_factory=dict)  # package name -> staged package
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.repaired)
+
+
+def installed_skill_state(project: Project, lock: Lockfile | None) -> dict[str, str | None]:
+    """Integrity of each locked skill as installed now; ``None`` when it is missing."""
+    state: dict[str, str | None] = {}
+    for pkg in lock.packages if lock else ():
+        for skill in pkg.skills:
+            folder = project.skills_dir / skill
+            state[skill] = tree_integrity(folder) if folder.is_dir() else None
+    return state
+
+
+def is_intact(pkg: LockedPackage, state: Mapping[str, str | None]) -> bool:
+    return all(
+        state.get(s) is not None and state.get(s) == pkg.skill_integrity.get(s) for s in pkg.skills
+    )
+
+
+def _stage_package(
+    project: Project, txn: Transaction, sources: Sources, pkg: LockedPackage
+) -> tuple[Path, LockedPackage]:
+    """Copy a package into the transaction and verify it against ``pkg.integrity``."""
+    registry = sources.by_url(pkg.registry)
+    if registry is None:
+        raise LockError(
+            f"skills.lock: {pkg.name} comes from registry {redact(pkg.registry)}, which "
+            "skills.yaml does not list; run 'skillpm install' without --frozen to re-resolve"
+        )
+    versions = registry.lookup([pkg.name]).get(pkg.name, {})
+    entry = versions.get(pkg.version)
+    if entry is None:
+        raise RegistryError(f"registry {registry.display} no longer has {pkg.name} {pkg.version}")
+    source = registry.package_dir(entry, pkg.commit)
+    entries = walk_tree(source)
+    staged = txn.new_dir(pkg.name)
+    copy_entries(entries, staged)
+    actual = integrity_of_entries(walk_tree(staged))
+    if actual != pkg.integrity:
+        raise IntegrityError(
+            f"integrity check failed for {pkg.name} {pkg.version} from {registry.display}: "
+            f"expected {pkg.integrity}, got {actual}; the registry's copy changed after it was "
+            "locked. Nothing was installed"
+        )
+    manifest = load_package_manifest(staged) if (staged / MANIFEST_NAME).exists() else None
+    skill_dirs = dict(zip(manifest.skill_names, manifest.skills, strict=True)) if manifest else {}
+    if set(skill_dirs) != set(pkg.skills):
+        raise RegistryError(
+            f"{pkg.name} {pkg.version}: the package's skills ({', '.join(sorted(skill_dirs))}) "
+            f"differ from what its index lists ({', '.join(pkg.skills)})"
+        )
+    skill_integrity = {}
+    for skill, rel in skill_dirs.items():
+        folder = staged / rel
+        if not (folder / "SKILL.md").is_file():
+            raise RegistryError(f"{pkg.name} {pkg.version}: {rel}/SKILL.md is missing")
+        skill_integrity[skill] = tree_integrity(folder)
+    return staged, replace(pkg, skill_integrity=skill_integrity)
+
+
+def plan(
+    project: Project,
+    txn: Transaction,
+    sources: Sources,
+    old: Lockfile | None,
+    new: Lockfile,
+    *,
+    force: bool,
+) -> Plan:
+    old_pkgs = old.by_name() if old else {}
+    state = installed_skill_state(project, old)
+    result = Plan(new)
+    owners_new: dict[str, str] = {}
+    for pkg in new.packages:
+        for skill in pkg.skills:
+            if skill in owners_new:
+                raise ConflictError(
+                    f"skill {skill!r} is provided by both {owners_new[skill]} and {pkg.name}; "
+                    "install only one of them"
+                )
+            owners_new[skill] = pkg.name
+    owners_old = old.skill_owners() if old else {}
+    final: list[LockedPackage] = []
+    for pkg in sorted(new.packages, key=lambda p: p.name):
+        prev = old_pkgs.get(pkg.name)
+        same = prev is not None and (prev.version, prev.integrity) == (pkg.version, pkg.integrity)
+        if same and prev is not None and is_intact(prev, state):
+            final.append(replace(pkg, skill_integrity=prev.skill_integrity))
+            continue
+        staged, pkg = _stage_package(project, txn, sources, pkg)
+        result.staged[pkg.name] = staged
+        final.append(pkg)
+        if prev is None:
+            result.added.append(pkg)
+        elif same:
+            result.repaired.append(pkg)
+        else:
+            result.changed.append((prev, pkg))
+    for name, prev in sorted(old_pkgs.items()):
+        if name not in {p.name for p in new.packages}:
+            result.removed.append(prev)
+    result.lock = replace(new, packages=tuple(final))
+    _check_ownership(project, result, owners_old, state, force=force)
+    return result
+
+
+def _check_ownership(
+    project: Project,
+    result: Plan,
+    owners_old: Mapping[str, str],
+    state: Mapping[str, str | None],
+    *,
+    force: bool,
+) -> None:
+    """Refuse to overwrite or delete a skill folder skillpm does not own as installed."""
+    if force:
+        return
+    old_integrity = {s: h for p in result.removed for s, h in p.skill_integrity.items()}
+    for prev, _ in result.changed:
+        old_integrity.update(prev.skill_integrity)
+    touched = [s for p in result.removed for s in p.skills]
+    touched += [
+        s
+        for name in result.staged
+        for p in result.lock.packages
+        if p.name == name
+        for s in p.skills
+    ]
+    for skill in touched:
+        folder = project.skills_dir / skill
+        rel = folder.relative_to(project.root).as_posix()
+        if not folder.exists():
+            continue
+        if skill not in owners_old:
+            raise ConflictError(
+                f"{rel} exists and was not installed by skillpm; move it away or pass --force "
+                "to replace it"
+            )
+        recorded = old_integrity.get(skill)
+        if recorded is not None and state.get(skill) not in (None, recorded):
+            raise ConflictError(
+                f"{rel} was edited since it was installed; keep your edit by moving it away, "
+                "or pass --force to discard it"
+            )
+
+
+def apply(
+    project: Project,
+    txn: Transaction,
+    result: Plan,
+    *,
+    manifest_bytes: bytes | None,
+) -> None:
+    """Swap staged skills into place, then write the manifest, and the lock last."""
+    by_name = result.lock.by_name()
+    for prev in result.removed:
+        for skill in prev.skills:
+            txn.replace_dir(project.skills_dir / skill, None)
+    for prev, _ in result.changed:
+        for skill in prev.skills:
+            if skill not in by_name[prev.name].skills:
+                txn.replace_dir(project.skills_dir / skill, None)
+    for staged in result.staged.values():
+        manifest = load_package_manifest(staged)
+        for skill, rel in zip(manifest.skill_names, manifest.skills, strict=True):
+            txn.replace_dir(project.skills_dir / skill, staged / rel)
+    if manifest_bytes is not None:
+        txn.write_file(project.manifest_path, manifest_bytes)
+    txn.write_file(project.lock_path, dump_lock(result.lock))
+
+
+def report(result: Plan, seconds: float) -> None:
+    count = len(result.added) + len(result.changed) + len(result.repaired)
+    if count:
+        noun = "package" if count == 1 else "packages"
+        console.info(f"Installed {count} {noun} in {seconds:.2f}s")
+    if result.removed:
+        noun = "package" if len(result.removed) == 1 else "packages"
+        console.info(f"Removed {len(result.removed)} {noun}")
+    for prev in result.removed:
+        console.change("-", prev.name, prev.version)
+    for prev, pkg in result.changed:
+        console.change("-", prev.name, prev.version)
+        console.change("+", pkg.name, pkg.version)
+    for pkg in result.added:
+        console.change("+", pkg.name, pkg.version)
+    for pkg in result.repaired:
+        console.change("+", pkg.name, pkg.version, "restored")

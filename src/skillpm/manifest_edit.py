@@ -1,0 +1,121 @@
+"""Edits of ``skills.yaml`` that keep the user's comments, quoting and key order.
+
+ruamel.yaml is used only here, and imported only when a file is edited.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from skillpm.errors import ManifestError
+
+TEMPLATE = """\
+# skills.yaml: the Claude Code skills and CLAUDE.md fragments this project uses.
+# `skillpm install NAME` adds to it; `skillpm install` pins exact versions in skills.lock.
+
+# Registries, looked up in order; the built-in registry always comes last.
+registries:
+  # team: git+https://github.com/acme/skills-registry.git
+
+# Packages and version ranges: npm style (^1.2, ~1.2.3, 1.x) or PEP 440 (>=1.2,<2).
+dependencies:
+
+# Values for CLAUDE.md fragment templates, e.g. {{ vars.aws.region }}.
+vars:
+  # aws:
+  #   region: us-east-1
+  #   dr_region: us-west-2
+"""
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    y = YAML()
+    y.preserve_quotes = True
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _block_map(doc: Any, key: str) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    value = doc.get(key)
+    if value is None:
+        value = CommentedMap()
+        doc[key] = value
+    elif not isinstance(value, CommentedMap):
+        raise ManifestError(f"skills.yaml: {key} must be a mapping")
+    value.fa.set_block_style()
+    return value
+
+
+def _remove_key(doc: Any, section: str, key: str) -> None:
+    """Delete ``key`` without losing the comment block that trails it."""
+    mapping = doc[section]
+    keys = list(mapping.keys())
+    index = keys.index(key)
+    token = mapping.ca.items.pop(key, None)
+    del mapping[key]
+    trailing = token[2] if token and len(token) > 2 else None
+    if trailing is None:
+        if not mapping:
+            doc[section] = None
+        return
+    if index > 0:
+        mapping.ca.items.setdefault(keys[index - 1], [None, None, None, None])[2] = trailing
+    elif mapping:
+        return
+    else:
+        doc[section] = None
+        doc.ca.items.setdefault(section, [None, None, None, None])[2] = trailing
+
+
+def edit_manifest(
+    text: str | None,
+    *,
+    set_dependencies: Mapping[str, str] | None = None,
+    dependency_registries: Mapping[str, str] | None = None,
+    remove_dependencies: Iterable[str] = (),
+    add_registries: Iterable[tuple[str, str]] = (),
+    remove_registries: Iterable[str] = (),
+) -> str:
+    """Return ``text`` (or the template) with the given changes applied."""
+    y = _yaml()
+    try:
+        doc = y.load(text if text is not None else TEMPLATE)
+    except Exception as exc:  # ruamel raises many types; all mean "not valid YAML"
+        raise ManifestError(f"skills.yaml: invalid YAML: {exc}") from None
+    if doc is None:
+        doc = y.load(TEMPLATE)
+    for name, url in add_registries:
+        _block_map(doc, "registries")[name] = url
+    for name in remove_registries:
+        if name in (doc.get("registries") or {}):
+            _remove_key(doc, "registries", name)
+    if set_dependencies:
+        deps = _block_map(doc, "dependencies")
+        for name, rng in set_dependencies.items():
+            current = deps.get(name)
+            registry = (dependency_registries or {}).get(name)
+            if isinstance(current, MutableMapping):
+                current["version"] = rng
+                if registry:
+                    current["registry"] = registry
+            elif registry:
+                from ruamel.yaml.comments import CommentedMap
+
+                entry = CommentedMap(version=rng, registry=registry)
+                entry.fa.set_flow_style()
+                deps[name] = entry
+            else:
+                deps[name] = rng
+    for name in remove_dependencies:
+        if name in (doc.get("dependencies") or {}):
+            _remove_key(doc, "dependencies", name)
+    out = io.StringIO()
+    y.dump(doc, out)
+    return out.getvalue()

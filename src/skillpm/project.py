@@ -1,0 +1,110 @@
+"""A project folder: its files, its registries, and the lock that serialises runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillpm import yamlio
+from skillpm.catalog import Sources
+from skillpm.errors import ManifestError
+from skillpm.projectfiles import (
+    BUILTIN,
+    LOCK_FILE,
+    MANIFEST_FILE,
+    Lockfile,
+    ProjectManifest,
+    load_lock,
+    parse_manifest,
+)
+from skillpm.registry import Registry, open_registry
+
+
+@dataclass
+class Project:
+    root: Path
+    _registries: dict[tuple[str, str], Registry] = field(default_factory=dict)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_FILE
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_FILE
+
+    @property
+    def claude_dir(self) -> Path:
+        return self.root / ".claude"
+
+    @property
+    def skills_dir(self) -> Path:
+        return self.claude_dir / "skills"
+
+    @property
+    def staging_root(self) -> Path:
+        # Beside .claude/skills, never inside it: Claude Code reads every folder there.
+        return self.claude_dir / ".skillpm-staging"
+
+    def manifest_text(self) -> str | None:
+        try:
+            raw = self.manifest_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return yamlio.decode(raw, MANIFEST_FILE)
+
+    def load_manifest(self, text: str | None = None) -> ProjectManifest:
+        text = self.manifest_text() if text is None else text
+        if text is None:
+            return ProjectManifest()
+        return parse_manifest(yamlio.loads(text, MANIFEST_FILE), MANIFEST_FILE)
+
+    def load_lock(self) -> Lockfile | None:
+        return load_lock(self.lock_path)
+
+    def registry(self, name: str, url: str) -> Registry:
+        key = (name, url)
+        if key not in self._registries:
+            self._registries[key] = open_registry(name, url, self.root)
+        return self._registries[key]
+
+    def sources(self, manifest: ProjectManifest) -> Sources:
+        """The manifest's registries in order, then the built-in one."""
+        regs = [self.registry(n, u) for n, u in manifest.registries]
+        regs.append(self.registry(BUILTIN, BUILTIN))
+        return Sources(regs)
+
+
+def registry_name_for(url: str, manifest: ProjectManifest) -> str:
+    """A readable, unused name for a registry given on the command line."""
+    for name, existing in manifest.registries:
+        if existing == url:
+            return name
+    stem = re.sub(r"\.git$", "", url.rstrip("/").split("#")[0]).rsplit("/", 1)[-1]
+    stem = re.sub(r"[^a-z0-9]+", "-", stem.rsplit(":", 1)[-1].lower()).strip("-") or "registry"
+    taken = {n for n, _ in manifest.registries} | {BUILTIN}
+    name, i = stem[:60], 2
+    while name in taken:
+        name, i = f"{stem[:58]}-{i}", i + 1
+    return name
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """``name`` or ``name@range`` from the command line."""
+    from skillpm.clientlib import check_name
+    from skillpm.ranges import parse_range
+
+    name, _, rng = spec.partition("@")
+    name = name.strip()
+    try:
+        check_name(name, f"{spec!r}", "package name")
+    except Exception as exc:
+        raise ManifestError(str(exc)) from None
+    if not rng.strip():
+        return name, None
+    try:
+        parse_range(rng.strip())
+    except ValueError as exc:
+        raise ManifestError(f"{spec!r}: {exc}") from None
+    return name, rng.strip()

@@ -1,0 +1,244 @@
+"""The project's own files: ``skills.yaml`` (the manifest) and ``skills.lock``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skillpm import yamlio
+from skillpm.clientlib import check_integrity, check_name
+from skillpm.errors import LockError, ManifestError
+from skillpm.ranges import parse_range, parse_version
+
+MANIFEST_FILE = "skills.yaml"
+LOCK_FILE = "skills.lock"
+LOCK_VERSION = 1
+BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class DependencySpec:
+    name: str
+    range: str
+    registry: str | None = None  # a name from ``registries:``
+
+
+@dataclass(frozen=True)
+class ProjectManifest:
+    registries: tuple[tuple[str, str], ...] = ()  # (name, url) in lookup order
+    dependencies: Mapping[str, DependencySpec] = field(default_factory=dict)
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)  # every other top-level key
+
+    def registry_url(self, name: str) -> str | None:
+        return dict(self.registries).get(name)
+
+    def hash(self) -> str:
+        """Hash of what resolution depends on; the lock is stale when it changes."""
+        normal = {
+            "registries": [list(r) for r in self.registries],
+            "dependencies": {
+                n: {"range": d.range, "registry": d.registry}
+                for n, d in sorted(self.dependencies.items())
+            },
+            "vars": self.vars,
+        }
+        blob = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def parse_manifest(data: Any, where: str) -> ProjectManifest:
+    if data is None:
+        return ProjectManifest()
+    if not isinstance(data, Mapping):
+        raise ManifestError(f"{where}: expected a mapping with registries, dependencies and vars")
+    registries: list[tuple[str, str]] = []
+    for name, url in (data.get("registries") or {}).items():
+        check_name(name, f"{where}: registries", "registry name")
+        if name == BUILTIN:
+            raise ManifestError(f"{where}: registries: {BUILTIN!r} is reserved for the built-in")
+        if not isinstance(url, str) or not url.strip():
+            raise ManifestError(f"{where}: registries: {name}: expected a path or URL")
+        registries.append((name, url.strip()))
+    deps: dict[str, DependencySpec] = {}
+    raw_deps = data.get("dependencies") or {}
+    if not isinstance(raw_deps, Mapping):
+        raise ManifestError(f"{where}: dependencies must map package names to version ranges")
+    known = {n for n, _ in registries} | {BUILTIN}
+    for name, value in raw_deps.items():
+        check_name(name, f"{where}: dependencies", "package name")
+        registry = None
+        if isinstance(value, Mapping):
+            registry = value.get("registry")
+            value = value.get("version", "*")
+            if registry is not None and registry not in known:
+                raise ManifestError(
+                    f"{where}: dependencies: {name}: registry {registry!r} is not listed under "
+                    "registries:"
+                )
+        rng = "*" if value is None else str(value)
+        try:
+            parse_range(rng)
+        except ValueError as exc:
+            raise ManifestError(f"{where}: dependencies: {name}: {exc}") from None
+        deps[name] = DependencySpec(name, rng, registry)
+    vars_ = data.get("vars") or {}
+    if not isinstance(vars_, Mapping):
+        raise ManifestError(f"{where}: vars must be a mapping")
+    settings = {k: v for k, v in data.items() if k not in ("registries", "dependencies", "vars")}
+    return ProjectManifest(tuple(registries), deps, vars_, settings)
+
+
+def load_manifest(path: Path) -> ProjectManifest | None:
+    if not path.exists():
+        return None
+    return parse_manifest(yamlio.load_file(path, path.name), path.name)
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str
+    registry: str
+    integrity: str
+    commit: str | None = None
+    dependencies: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    fragments: tuple[str, ...] = ()
+    # Integrity of each installed skill folder, to tell a local edit from our own copy.
+    skill_integrity: Mapping[str, str] = field(default_factory=dict)
+    # Hash of each fragment's rendered block, to detect drift in CLAUDE.md.
+    fragment_hashes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lockfile:
+    manifest_hash: str
+    packages: tuple[LockedPackage, ...] = ()
+
+    def by_name(self) -> dict[str, LockedPackage]:
+        return {p.name: p for p in self.packages}
+
+    def skill_owners(self) -> dict[str, str]:
+        return {s: p.name for p in self.packages for s in p.skills}
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise LockError(f"{where}: expected a list of names")
+    return tuple(check_name(v, where) for v in value)
+
+
+def _hash_map(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise LockError(f"{where}: expected a mapping of names to hashes")
+    return {check_name(k, where): check_integrity(v, where) for k, v in value.items()}
+
+
+def parse_lock(data: Any, where: str) -> Lockfile:
+    if not isinstance(data, Mapping) or data.get("lock-version") != LOCK_VERSION:
+        raise LockError(
+            f"{where}: not a skillpm lock (lock-version {LOCK_VERSION}); delete it and run "
+            "'skillpm install' to re-create it"
+        )
+    packages = []
+    seen: set[str] = set()
+    for i, item in enumerate(data.get("packages") or []):
+        at = f"{where}: packages[{i}]"
+        if not isinstance(item, Mapping):
+            raise LockError(f"{at}: expected a mapping")
+        name = check_name(item.get("name"), at, "package name")
+        if name in seen:
+            raise LockError(f"{at}: {name} is locked twice")
+        seen.add(name)
+        version = str(item.get("version"))
+        parse_version(version, at)
+        registry = item.get("registry")
+        if not isinstance(registry, str) or not registry:
+            raise LockError(f"{at}: registry is missing")
+        commit = item.get("commit")
+        if commit is not None and not re.fullmatch(r"[0-9a-f]{40}", str(commit)):
+            raise LockError(f"{at}: commit must be 40 hex digits")
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=version,
+                registry=registry,
+                integrity=check_integrity(item.get("integrity"), at),
+                commit=str(commit) if commit else None,
+                dependencies=_names(item.get("dependencies"), at),
+                skills=_names(item.get("skills"), at),
+                fragments=_names(item.get("fragments"), at),
+                skill_integrity=_hash_map(item.get("skill-integrity"), at),
+                fragment_hashes=_hash_map(item.get("fragment-hashes"), at),
+            )
+        )
+    manifest_hash = data.get("manifest-hash")
+    if not isinstance(manifest_hash, str):
+        raise LockError(f"{where}: manifest-hash is missing")
+    return Lockfile(manifest_hash, tuple(packages))
+
+
+def load_lock(path: Path) -> Lockfile | None:
+    if not path.exists():
+        return None
+    try:
+        data = yamlio.load_file(path, path.name)
+    except ManifestError as exc:
+        raise LockError(str(exc)) from None
+    return parse_lock(data, path.name)
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+~-]*$")
+_AMBIGUOUS = re.compile(
+    r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[0-9:]+)$|^("
+    r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|"
+    r"off|Off|OFF|null|Null|NULL)$"
+)
+
+
+def _scalar(value: str) -> str:
+    if _PLAIN.match(value) and not _AMBIGUOUS.match(value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def dump_lock(lock: Lockfile) -> bytes:
+    """Deterministic YAML: sorted packages, fixed key order, flow lists."""
+    out = [
+        "# Generated by skillpm. Do not edit.",
+        f"lock-version: {LOCK_VERSION}",
+        f"manifest-hash: {_scalar(lock.manifest_hash)}",
+    ]
+    packages = sorted(lock.packages, key=lambda p: p.name)
+    out.append("packages:" if packages else "packages: []")
+    for p in packages:
+        out.append(f"- name: {_scalar(p.name)}")
+        out.append(f"  version: {_scalar(p.version)}")
+        out.append(f"  registry: {_scalar(p.registry)}")
+        if p.commit:
+            out.append(f"  commit: {_scalar(p.commit)}")
+        out.append(f"  integrity: {_scalar(p.integrity)}")
+        for key, names in (
+            ("dependencies", sorted(p.dependencies)),
+            ("skills", sorted(p.skills)),
+            ("fragments", sorted(p.fragments)),
+        ):
+            out.append(f"  {key}: [{', '.join(_scalar(n) for n in names)}]")
+        for key, hashes in (
+            ("skill-integrity", p.skill_integrity),
+            ("fragment-hashes", p.fragment_hashes),
+        ):
+            if hashes:
+                out.append(f"  {key}:")
+                out.extend(f"    {_scalar(k)}: {_scalar(v)}" for k, v in sorted(hashes.items()))
+    return ("\n".join(out) + "\n").encode()

@@ -1,0 +1,114 @@
+"""Registries: where published packages come from.
+
+Every transport (a local folder, a git repository, a static HTTPS site)
+implements ``Registry``; the resolver only ever sees ``VersionEntry`` values
+gathered through ``lookup``, so it never knows which transport it reads.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from skillpm.clientlib import RegistryIndex, VersionEntry, load_index
+from skillpm.errors import RegistryError
+from skillpm.projectfiles import BUILTIN
+
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
+
+
+def redact(url: str) -> str:
+    """Hide credentials in a URL: ``https://user:token@host`` -> ``https://***@host``."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
+
+
+class Registry(abc.ABC):
+    """One source of packages. ``url`` is its identity in the lock."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name = name
+        self.url = url
+
+    @property
+    def display(self) -> str:
+        return self.name if self.name == self.url else f"{self.name} ({redact(self.url)})"
+
+    @abc.abstractmethod
+    def lookup(self, names: Collection[str]) -> Mapping[str, Mapping[str, VersionEntry]]:
+        """Versions of each of ``names`` this registry has; absent names are left out."""
+
+    @abc.abstractmethod
+    def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
+        """Every package, for search and suggestions (may be costly for large registries)."""
+
+    @abc.abstractmethod
+    def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
+        """A folder holding the package's files; the installer verifies them."""
+
+    def pinned_commit(self) -> str | None:
+        """The revision resolved against, for transports that have one (git)."""
+        return None
+
+
+class LocalRegistry(Registry):
+    """A folder with ``index.json`` and ``packages/<name>/<version>/``."""
+
+    def __init__(self, name: str, url: str, root: Path) -> None:
+        super().__init__(name, url)
+        self.root = root
+        self._index: RegistryIndex | None = None
+
+    @property
+    def index(self) -> RegistryIndex:
+        if self._index is None:
+            if not self.root.is_dir():
+                raise RegistryError(f"registry {self.display}: folder {self.root} not found")
+            self._index = load_index(self.root / "index.json", f"registry {self.display}")
+        return self._index
+
+    def lookup(self, names: Collection[str]) -> Mapping[str, Mapping[str, VersionEntry]]:
+        packages = self.index.packages
+        return {n: packages[n] for n in names if n in packages}
+
+    def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
+        return self.index.packages
+
+    def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
+        if entry.path is None:
+            raise RegistryError(
+                f"registry {self.display}: {entry.name} {entry.version} has no path"
+            )
+        return self.root / entry.path
+
+
+def builtin_registry_root() -> Path:
+    """The registry shipped in the wheel, or the checkout's ``registry/`` in development."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "_registry"
+    if shipped.is_dir():
+        return shipped
+    return here.parent.parent / "registry"
+
+
+def is_remote(url: str) -> bool:
+    return url.startswith(("git+", "http://", "https://")) or bool(_SCP_LIKE.match(url))
+
+
+def open_registry(name: str, url: str, project_root: Path) -> Registry:
+    """The one place that maps a registry URL to its transport."""
+    if name == BUILTIN:
+        return LocalRegistry(BUILTIN, BUILTIN, builtin_registry_root())
+    if url.startswith("git+") or _SCP_LIKE.match(url):
+        raise RegistryError(
+            f"registry {name}: git registries ({redact(url)}) are not supported yet"
+        )
+    if url.startswith(("http://", "https://")):
+        raise RegistryError(
+            f"registry {name}: HTTPS registries ({redact(url)}) are not supported yet"
+        )
+    path = Path(url.removeprefix("file://")).expanduser()
+    if not path.is_absolute():
+        path = project_root / path
+    return LocalRegistry(name, url, path)

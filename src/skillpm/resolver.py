@@ -1,0 +1,164 @@
+"""Dependency resolution: resolvelib over an in-memory catalog. No I/O here.
+
+The catalog is gathered beforehand (``catalog.py``), so this module is a pure
+function from requirements and candidates to a set of pinned versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from skillpm.clientlib import VersionEntry
+from skillpm.errors import ResolutionError
+from skillpm.ranges import Range, parse_range
+
+ROOT = "skills.yaml"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    version: Version
+    entry: VersionEntry
+    registry: str  # the registry's configured name
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.entry.version}"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str
+    range: Range
+    parent: str | None = None  # "cdk-patterns 1.1.0"; None for skills.yaml
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Hints that change which candidates are tried, not which are valid."""
+
+    locked: Mapping[str, str] = field(default_factory=dict)  # keep these versions if possible
+    prereleases: frozenset[str] = frozenset()  # names for which prereleases may be chosen
+
+
+class _Provider(AbstractProvider[Requirement, Candidate, str]):
+    def __init__(self, catalog: Mapping[str, Sequence[Candidate]], prefs: Preferences) -> None:
+        self.catalog = catalog
+        self.prefs = prefs
+
+    def identify(self, requirement_or_candidate: Requirement | Candidate) -> str:
+        return requirement_or_candidate.name
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> tuple[bool, bool, str]:
+        is_root = any(info.parent is None for info in information[identifier])
+        caused = any(c.requirement.name == identifier for c in backtrack_causes)
+        return (not caused, not is_root, identifier)
+
+    def _allowed(self, req: Requirement, cand: Candidate) -> bool:
+        return req.range.contains(cand.version, prereleases=cand.name in self.prefs.prereleases)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Requirement]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        reqs = list(requirements[identifier])
+        bad = {c.version for c in incompatibilities[identifier]}
+        locked = self.prefs.locked.get(identifier)
+        matches = [
+            c
+            for c in self.catalog.get(identifier, ())
+            if c.version not in bad
+            and (not c.entry.yanked or c.entry.version == locked)
+            and all(self._allowed(r, c) for r in reqs)
+        ]
+        matches.sort(key=lambda c: (c.entry.version == locked, c.version), reverse=True)
+        return matches
+
+    def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:
+        return self._allowed(requirement, candidate)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Requirement]:
+        return [
+            Requirement(name, parse_range(rng), parent=str(candidate))
+            for name, rng in sorted(candidate.entry.dependencies.items())
+        ]
+
+    def narrow_requirement_selection(
+        self,
+        identifiers: Iterable[str],
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> Iterable[str]:
+        return identifiers
+
+
+def resolve(
+    roots: Sequence[Requirement],
+    catalog: Mapping[str, Sequence[Candidate]],
+    prefs: Preferences | None = None,
+) -> dict[str, Candidate]:
+    """Pick one candidate per needed name, or raise ``ResolutionError`` explaining why not."""
+    prefs = prefs or Preferences()
+    from resolvelib import BaseReporter, Resolver
+    from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
+
+    resolver: Resolver[Requirement, Candidate, str] = Resolver(
+        _Provider(catalog, prefs), BaseReporter()
+    )
+    try:
+        result = resolver.resolve(roots, max_rounds=10_000)
+    except ResolutionImpossible as exc:
+        raise ResolutionError(explain(exc.causes, catalog)) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(
+            "dependency resolution gave up after too many attempts; pin versions in skills.yaml "
+            "to narrow the search"
+        ) from None
+    return dict(result.mapping)
+
+
+def explain(causes: Iterable[Any], catalog: Mapping[str, Sequence[Candidate]]) -> str:
+    """Turn resolvelib's causes into lines a user can act on."""
+    by_name: dict[str, list[Any]] = {}
+    for cause in causes:
+        by_name.setdefault(cause.requirement.name, []).append(cause)
+    lines = ["cannot resolve dependencies:"]
+    for name, group in by_name.items():
+        wants = []
+        for cause in group:
+            req: Requirement = cause.requirement
+            who = f"{cause.parent}" if cause.parent is not None else ROOT
+            verb = "needs" if cause.parent is not None else "requires"
+            wants.append(f"{who} {verb} {name} {req.range}")
+        wants = sorted(set(wants))
+        available = [c.entry.version for c in catalog.get(name, ()) if not c.entry.yanked]
+        if not catalog.get(name):
+            lines.append(f"  {wants[0]}, but no configured registry has {name}")
+            continue
+        if len(wants) == 1:
+            lines.append(
+                f"  {wants[0]}, but the available versions are {', '.join(available) or 'none'}"
+            )
+        else:
+            lines.append(f"  {wants[0]}, but " + ", and ".join(wants[1:]))
+            lines.append(
+                f"  no version of {name} satisfies all of these "
+                f"(available: {', '.join(available) or 'none'})"
+            )
+    return "\n".join(lines)
