@@ -1,0 +1,149 @@
+"""Builders for skill trees, packages and registries from dicts, and a CLI runner."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+
+from skillpm.cli import main
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Cli:
+    """Runs the real CLI entry point (``skillpm.cli.main``) in-process."""
+
+    def __call__(
+        self, *args: str | Path, cwd: Path | None = None, input: str | None = None
+    ) -> Result:
+        argv = [str(a) for a in args]
+        if cwd is not None:
+            argv = ["-C", str(cwd), *argv]
+        runner = CliRunner()
+        code = 0
+        with runner.isolation(input=input) as (out, err, _):
+            try:
+                main(argv)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+        return Result(code, stdout, stderr)
+
+
+def run_skillpm(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None) -> Result:
+    """The CLI in a real subprocess (``python -m skillpm``)."""
+    import os
+
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = str(SRC)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "skillpm", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def skill_md(name: str, description: str | None = None, body: str = "", **extra: Any) -> str:
+    meta: dict[str, Any] = {
+        "name": name,
+        "description": description or f"Does {name} things. Use when working on {name}.",
+        **extra,
+    }
+    front = yaml.safe_dump(meta, sort_keys=False)
+    return f"---\n{front}---\n# {name}\n\n{body or 'Steps to follow.'}\n"
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def make_package(
+    root: Path,
+    name: str,
+    version: str = "1.0.0",
+    *,
+    skills: Mapping[str, str] | None = None,
+    fragments: Mapping[str, str] | None = None,
+    dependencies: Mapping[str, str] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
+    description: str | None = None,
+) -> Path:
+    """A package source folder. ``skills`` maps skill names to SKILL.md bodies."""
+    skills = {name: ""} if skills is None else skills
+    manifest: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "description": description or f"The {name} package",
+    }
+    if dependencies:
+        manifest["dependencies"] = dict(dependencies)
+    tree: dict[str, str | bytes] = {"skillpm.yaml": yaml.safe_dump(manifest, sort_keys=False)}
+    for skill, body in skills.items():
+        tree[f"skills/{skill}/SKILL.md"] = skill_md(skill, body=body)
+    for fragment, text in (fragments or {}).items():
+        tree[f"fragments/{fragment}.md"] = text
+    tree.update(files or {})
+    return write_tree(root, tree)
+
+
+def publish_to(registry: Path, source: Path) -> None:
+    from skillpm.publish import prepare, publish_local
+
+    publish_local(prepare(source), registry)
+
+
+def make_registry(root: Path, packages: list[dict[str, Any]]) -> Path:
+    """A local registry holding each ``make_package`` keyword set in the list."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i, spec in enumerate(packages):
+        spec = dict(spec)
+        source = root.parent / f".src-{root.name}-{i}-{spec['name']}"
+        make_package(source, spec.pop("name"), **spec)
+        publish_to(root, source)
+    return root
+
+
+def git(*args: str | Path, cwd: Path) -> str:
+    proc = subprocess.run(
+        ["git", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip()
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes, to prove nothing changed."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
