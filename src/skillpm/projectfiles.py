@@ -58,7 +58,10 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
     if not isinstance(data, Mapping):
         raise ManifestError(f"{where}: expected a mapping with registries, dependencies and vars")
     registries: list[tuple[str, str]] = []
-    for name, url in (data.get("registries") or {}).items():
+    raw_registries = data.get("registries") or {}
+    if not isinstance(raw_registries, Mapping):
+        raise ManifestError(f"{where}: registries must map names to paths or URLs")
+    for name, url in raw_registries.items():
         check_name(name, f"{where}: registries", "registry name")
         if name == BUILTIN:
             raise ManifestError(f"{where}: registries: {BUILTIN!r} is reserved for the built-in")
@@ -152,7 +155,10 @@ def parse_lock(data: Any, where: str) -> Lockfile:
         )
     packages = []
     seen: set[str] = set()
-    for i, item in enumerate(data.get("packages") or []):
+    raw_packages = data.get("packages") or []
+    if not isinstance(raw_packages, list):
+        raise LockError(f"{where}: packages must be a list")
+    for i, item in enumerate(raw_packages):
         at = f"{where}: packages[{i}]"
         if not isinstance(item, Mapping):
             raise LockError(f"{at}: expected a mapping")
