@@ -157,15 +157,110 @@ def search(ctx: click.Context, text: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("name")
+@click.option("--skill", is_flag=True, help="Include skills/NAME/SKILL.md (the default).")
+@click.option("--fragment", is_flag=True, help="Include a CLAUDE.md fragment, fragments/NAME.md.")
+@click.pass_context
+def new(ctx: click.Context, name: str, skill: bool, fragment: bool) -> None:
+    """Start a package in a new folder NAME: skillpm.yaml, a skill, a fragment.
+
+    \b
+    skillpm new cdk-patterns                 a package with one skill
+    skillpm new aws-environment --fragment   a package with one CLAUDE.md fragment
+    skillpm new team-kit --skill --fragment  both
+    """
+    from skillpm.commands.publish import new as run
+
+    parent = ctx.find_root().params.get("project") or Path.cwd()
+    run(Path(parent), name, skill=skill, fragment=fragment)
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out-dir",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write NAME-VERSION.tar.gz to (default: the current folder).",
+)
+@click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
+def pack(path: Path, out_dir: Path, version: str | None) -> None:
+    """Write a reproducible NAME-VERSION.tar.gz of a package folder.
+
+    The same files give the same bytes (and sha256) wherever and whenever they are packed.
+    """
+    from skillpm.commands.publish import pack as run
+
+    run(path, out_dir, version=version)
+
+
+@cli.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="PATH", help="Registry to publish to.")
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
-@click.option("--dry-run", is_flag=True, help="Validate and show, change nothing.")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
 def publish(path: Path, registry: str, version: str | None, dry_run: bool) -> None:
-    """Publish a package folder (or a bare skill folder) to a registry."""
+    """Publish a package folder (or a bare skill folder) to a registry.
+
+    A missing or empty registry folder becomes a new registry. Published versions are
+    immutable: publishing one again is refused.
+    """
     from skillpm.commands.publish import publish as run
 
     run(path, registry, version=version, dry_run=dry_run)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("version")
+@click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
+@click.option("--reason", metavar="TEXT", help="Why, recorded in the index.")
+def yank(name: str, version: str, registry: str, reason: str | None) -> None:
+    """Mark a published version as yanked: new resolutions skip it.
+
+    Projects whose skills.lock already pins it still install it (like cargo).
+    """
+    from skillpm.commands.registry_admin import yank as run
+
+    run(registry, name, version, reason=reason, undo=False)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("version")
+@click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
+def unyank(name: str, version: str, registry: str) -> None:
+    """Undo a yank: resolutions may pick the version again."""
+    from skillpm.commands.registry_admin import yank as run
+
+    run(registry, name, version, reason=None, undo=True)
+
+
+@cli.group(cls=_Group)
+def registry() -> None:
+    """Work with registries."""
+
+
+@registry.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+def reindex(path: Path) -> None:
+    """Rebuild a registry's index.json from its packages/ folder.
+
+    Published dates and yank state are kept from the old index where it lists a version.
+    """
+    from skillpm.commands.registry_admin import reindex as run
+
+    run(path)
+
+
+@registry.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+def verify(path: Path) -> None:
+    """Recompute every integrity in a registry and report mismatches (exit code 1)."""
+    from skillpm.commands.registry_admin import verify as run
+
+    run(path)
 
 
 def _log_unexpected(exc: BaseException) -> str:
