@@ -66,6 +66,12 @@ def cli(quiet: bool, verbose: int, color: str, project: Path | None) -> None:
     console.configure(quiet=quiet, verbose=verbose, color=color)
 
 
+def _here(ctx: click.Context, path: Path | None = None) -> Path:
+    """``path`` relative to -C (like ``git -C``), else to the current folder."""
+    base = Path(ctx.find_root().params.get("project") or Path.cwd())
+    return base if path is None else base / path
+
+
 @cli.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
@@ -171,8 +177,7 @@ def new(ctx: click.Context, name: str, skill: bool, fragment: bool) -> None:
     """
     from skillpm.commands.publish import new as run
 
-    parent = ctx.find_root().params.get("project") or Path.cwd()
-    run(Path(parent), name, skill=skill, fragment=fragment)
+    run(_here(ctx), name, skill=skill, fragment=fragment)
 
 
 @cli.command()
@@ -185,14 +190,15 @@ def new(ctx: click.Context, name: str, skill: bool, fragment: bool) -> None:
     help="Folder to write NAME-VERSION.tar.gz to (default: the current folder).",
 )
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
-def pack(path: Path, out_dir: Path, version: str | None) -> None:
+@click.pass_context
+def pack(ctx: click.Context, path: Path, out_dir: Path, version: str | None) -> None:
     """Write a reproducible NAME-VERSION.tar.gz of a package folder.
 
     The same files give the same bytes (and sha256) wherever and whenever they are packed.
     """
     from skillpm.commands.publish import pack as run
 
-    run(path, out_dir, version=version)
+    run(_here(ctx, path), _here(ctx, out_dir), version=version)
 
 
 @cli.command()
@@ -200,7 +206,10 @@ def pack(path: Path, out_dir: Path, version: str | None) -> None:
 @click.option("--registry", required=True, metavar="PATH", help="Registry to publish to.")
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
-def publish(path: Path, registry: str, version: str | None, dry_run: bool) -> None:
+@click.pass_context
+def publish(
+    ctx: click.Context, path: Path, registry: str, version: str | None, dry_run: bool
+) -> None:
     """Publish a package folder (or a bare skill folder) to a registry.
 
     A missing or empty registry folder becomes a new registry. Published versions are
@@ -208,7 +217,7 @@ def publish(path: Path, registry: str, version: str | None, dry_run: bool) -> No
     """
     from skillpm.commands.publish import publish as run
 
-    run(path, registry, version=version, dry_run=dry_run)
+    run(_here(ctx, path), registry, _here(ctx), version=version, dry_run=dry_run)
 
 
 @cli.command()
@@ -216,25 +225,27 @@ def publish(path: Path, registry: str, version: str | None, dry_run: bool) -> No
 @click.argument("version")
 @click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
 @click.option("--reason", metavar="TEXT", help="Why, recorded in the index.")
-def yank(name: str, version: str, registry: str, reason: str | None) -> None:
+@click.pass_context
+def yank(ctx: click.Context, name: str, version: str, registry: str, reason: str | None) -> None:
     """Mark a published version as yanked: new resolutions skip it.
 
     Projects whose skills.lock already pins it still install it (like cargo).
     """
     from skillpm.commands.registry_admin import yank as run
 
-    run(registry, name, version, reason=reason, undo=False)
+    run(registry, _here(ctx), name, version, reason=reason, undo=False)
 
 
 @cli.command()
 @click.argument("name")
 @click.argument("version")
 @click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
-def unyank(name: str, version: str, registry: str) -> None:
+@click.pass_context
+def unyank(ctx: click.Context, name: str, version: str, registry: str) -> None:
     """Undo a yank: resolutions may pick the version again."""
     from skillpm.commands.registry_admin import yank as run
 
-    run(registry, name, version, reason=None, undo=True)
+    run(registry, _here(ctx), name, version, reason=None, undo=True)
 
 
 @cli.group(cls=_Group)
@@ -244,23 +255,25 @@ def registry() -> None:
 
 @registry.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
-def reindex(path: Path) -> None:
+@click.pass_context
+def reindex(ctx: click.Context, path: Path) -> None:
     """Rebuild a registry's index.json from its packages/ folder.
 
     Published dates and yank state are kept from the old index where it lists a version.
     """
     from skillpm.commands.registry_admin import reindex as run
 
-    run(path)
+    run(_here(ctx, path))
 
 
 @registry.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
-def verify(path: Path) -> None:
+@click.pass_context
+def verify(ctx: click.Context, path: Path) -> None:
     """Recompute every integrity in a registry and report mismatches (exit code 1)."""
     from skillpm.commands.registry_admin import verify as run
 
-    run(path)
+    run(_here(ctx, path))
 
 
 def _log_unexpected(exc: BaseException) -> str:

@@ -10,14 +10,14 @@ from skillpm.output import console
 from skillpm.registry import is_remote, redact
 
 
-def local_root(registry: str) -> Path:
-    """The folder of a local registry given on the command line."""
+def local_root(registry: str, base: Path) -> Path:
+    """The folder of a local registry given on the command line (relative to ``base``)."""
     if is_remote(registry):
         raise RegistryError(
             f"{redact(registry)}: only local folder registries can be written to yet "
             "(git publishing comes with git registry support)"
         )
-    return Path(registry.removeprefix("file://")).expanduser()
+    return base / Path(registry.removeprefix("file://")).expanduser()
 
 
 def plural(n: int, word: str) -> str:
@@ -111,9 +111,9 @@ def _show_dry_run(prepared: core.Prepared, root: Path) -> None:
         console.info(f"    {mode}  {_size(size):>10}  {rel}")
 
 
-def publish(source: Path, registry: str, *, version: str | None, dry_run: bool) -> None:
+def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
     prepared = core.prepare(source, version=version)
-    root = local_root(registry)
+    root = local_root(registry, base)
     with core.registry_lock(root):
         fresh = not (root / "index.json").exists()
         entry = core.publish_local(prepared, root, dry_run=dry_run)

@@ -12,8 +12,10 @@ from skillpm.output import console
 from skillpm.publish import open_index, registry_lock, write_index
 
 
-def yank(registry: str, name: str, version: str, *, reason: str | None, undo: bool) -> None:
-    root = local_root(registry)
+def yank(
+    registry: str, base: Path, name: str, version: str, *, reason: str | None, undo: bool
+) -> None:
+    root = local_root(registry, base)
     with registry_lock(root):
         index = open_index(root)
         updated = core.set_yanked(
