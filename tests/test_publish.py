@@ -309,6 +309,40 @@ def test_remote_registries_are_refused_clearly(cli: Cli, tmp_path: Path) -> None
     assert "only local folder registries" in result.stderr
 
 
+def test_a_registry_inside_the_package_is_refused(cli: Cli, tmp_path: Path) -> None:
+    source = make_package(tmp_path / "pkg", "demo")
+    before = snapshot(source)
+    result = cli("publish", "--registry", "registry", cwd=source)
+    assert result.exit_code == 1
+    assert "the registry is inside the package folder" in result.stderr
+    assert snapshot(source) == before and not (source / "registry").exists()
+
+
+def test_two_processes_publishing_at_once_both_land(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import SRC
+
+    registry = tmp_path / "registry"
+    sources = [make_package(tmp_path / name, name) for name in ("first", "second")]
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "skillpm", "publish", src, "--registry", registry],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for src in sources
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    assert sorted(_index(registry)["packages"]) == ["first", "second"]
+
+
 # --- pack -------------------------------------------------------------------------------
 
 

@@ -112,8 +112,13 @@ def _show_dry_run(prepared: core.Prepared, root: Path) -> None:
 
 
 def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
-    prepared = core.prepare(source, version=version)
     root = local_root(registry, base)
+    if root.resolve().is_relative_to(source.resolve()):
+        raise RegistryError(
+            f"{root}: the registry is inside the package folder {source}; publish to a "
+            "folder outside it"
+        )
+    prepared = core.prepare(source, version=version)
     with core.registry_lock(root):
         fresh = not (root / "index.json").exists()
         entry = core.publish_local(prepared, root, dry_run=dry_run)
