@@ -11,7 +11,15 @@ import pytest
 import yaml
 
 from skillpm import yamlio
-from tests.helpers import Cli, make_package, run_skillpm, skill_md, snapshot, write_tree
+from tests.helpers import (
+    Cli,
+    git,
+    make_package,
+    run_skillpm,
+    skill_md,
+    snapshot,
+    write_tree,
+)
 
 
 @pytest.fixture
@@ -126,9 +134,12 @@ def test_publish_dry_run_shows_and_writes_nothing(cli: Cli, tmp_path: Path) -> N
 
 def test_publish_creates_a_missing_or_empty_registry(cli: Cli, tmp_path: Path) -> None:
     source = make_package(tmp_path / "pkg", "demo")
-    for registry in (tmp_path / "missing/nested", tmp_path / "empty"):
+    for registry in (tmp_path / "missing/nested", tmp_path / "empty", tmp_path / "git-init"):
         if registry.name == "empty":
             registry.mkdir()
+        if registry.name == "git-init":
+            registry.mkdir()
+            git("init", "-q", cwd=registry)
         result = cli("publish", source, "--registry", registry)
         assert result.exit_code == 0, result.output
         index = _index(registry)

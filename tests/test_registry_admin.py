@@ -133,8 +133,10 @@ def test_reindex_rebuilds_a_lost_index_byte_for_byte(cli: Cli, registry: Path) -
     assert result.exit_code == 0 and "up to date" in result.stdout
     assert (registry / "index.json").read_bytes() == original
     (registry / "index.json").unlink()
-    result = cli("-q", "registry", "reindex", registry)
+    result = cli("registry", "reindex", registry)
     assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "+ app 1.0.0" in result.stdout and "+ base 1.1.0" in result.stdout
     rebuilt = json.loads((registry / "index.json").read_text())
     expected = json.loads(original)
     for name, pkg in expected["packages"].items():

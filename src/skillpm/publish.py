@@ -245,7 +245,8 @@ def open_index(root: Path, *, create: bool = False) -> RegistryIndex:
         raise RegistryError(f"{root}: not a folder")
     if index_path.exists():
         return load_index(index_path, str(root))
-    if create and (not root.exists() or not any(root.iterdir())):
+    # A fresh `git init` or clone of an empty repository counts as empty.
+    if create and (not root.exists() or all(p.name == ".git" for p in root.iterdir())):
         return RegistryIndex({})
     if not root.exists():
         raise RegistryError(f"{root}: folder not found")

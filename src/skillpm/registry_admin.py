@@ -119,10 +119,12 @@ def reindex(root: Path) -> Reindexed:
     unreadable = None
     if not (root / "index.json").exists() and not (root / "packages").is_dir():
         raise RegistryError(f"{root}: not a registry (no index.json and no packages/ folder)")
-    try:
-        old = open_index(root, create=True)
-    except SkillpmError as exc:
-        old, unreadable = RegistryIndex({}), str(exc)
+    old = RegistryIndex({})
+    if (root / "index.json").exists():
+        try:
+            old = open_index(root)
+        except SkillpmError as exc:
+            unreadable = str(exc)
     found, stray = scan(root)
     stamp = now_utc()
     packages: dict[str, dict[str, VersionEntry]] = {}
