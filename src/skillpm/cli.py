@@ -69,7 +69,7 @@ def cli(quiet: bool, verbose: int, color: str, project: Path | None) -> None:
 def _here(ctx: click.Context, path: Path | None = None) -> Path:
     """``path`` relative to -C (like ``git -C``), else to the current folder."""
     base = Path(ctx.find_root().params.get("project") or Path.cwd())
-    return base if path is None else base / path
+    return base if path is None else base / path.expanduser()
 
 
 @cli.command()
