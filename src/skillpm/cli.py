@@ -66,6 +66,12 @@ def cli(quiet: bool, verbose: int, color: str, project: Path | None) -> None:
     console.configure(quiet=quiet, verbose=verbose, color=color)
 
 
+def _here(ctx: click.Context, path: Path | None = None) -> Path:
+    """``path`` relative to -C (like ``git -C``), else to the current folder."""
+    base = Path(ctx.find_root().params.get("project") or Path.cwd())
+    return base if path is None else base / path.expanduser()
+
+
 @cli.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
@@ -157,15 +163,117 @@ def search(ctx: click.Context, text: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("name")
+@click.option("--skill", is_flag=True, help="Include skills/NAME/SKILL.md (the default).")
+@click.option("--fragment", is_flag=True, help="Include a CLAUDE.md fragment, fragments/NAME.md.")
+@click.pass_context
+def new(ctx: click.Context, name: str, skill: bool, fragment: bool) -> None:
+    """Start a package in a new folder NAME: skillpm.yaml, a skill, a fragment.
+
+    \b
+    skillpm new cdk-patterns                 a package with one skill
+    skillpm new aws-environment --fragment   a package with one CLAUDE.md fragment
+    skillpm new team-kit --skill --fragment  both
+    """
+    from skillpm.commands.publish import new as run
+
+    run(_here(ctx), name, skill=skill, fragment=fragment)
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out-dir",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write NAME-VERSION.tar.gz to (default: the current folder).",
+)
+@click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
+@click.pass_context
+def pack(ctx: click.Context, path: Path, out_dir: Path, version: str | None) -> None:
+    """Write a reproducible NAME-VERSION.tar.gz of a package folder.
+
+    The same files give the same bytes (and sha256) wherever and whenever they are packed.
+    """
+    from skillpm.commands.publish import pack as run
+
+    run(_here(ctx, path), _here(ctx, out_dir), version=version)
+
+
+@cli.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="PATH", help="Registry to publish to.")
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
-@click.option("--dry-run", is_flag=True, help="Validate and show, change nothing.")
-def publish(path: Path, registry: str, version: str | None, dry_run: bool) -> None:
-    """Publish a package folder (or a bare skill folder) to a registry."""
+@click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
+@click.pass_context
+def publish(
+    ctx: click.Context, path: Path, registry: str, version: str | None, dry_run: bool
+) -> None:
+    """Publish a package folder (or a bare skill folder) to a registry.
+
+    A missing or empty registry folder becomes a new registry. Published versions are
+    immutable: publishing one again is refused.
+    """
     from skillpm.commands.publish import publish as run
 
-    run(path, registry, version=version, dry_run=dry_run)
+    run(_here(ctx, path), registry, _here(ctx), version=version, dry_run=dry_run)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("version")
+@click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
+@click.option("--reason", metavar="TEXT", help="Why, recorded in the index.")
+@click.pass_context
+def yank(ctx: click.Context, name: str, version: str, registry: str, reason: str | None) -> None:
+    """Mark a published version as yanked: new resolutions skip it.
+
+    Projects whose skills.lock already pins it still install it (like cargo).
+    """
+    from skillpm.commands.registry_admin import yank as run
+
+    run(registry, _here(ctx), name, version, reason=reason, undo=False)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("version")
+@click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
+@click.pass_context
+def unyank(ctx: click.Context, name: str, version: str, registry: str) -> None:
+    """Undo a yank: resolutions may pick the version again."""
+    from skillpm.commands.registry_admin import yank as run
+
+    run(registry, _here(ctx), name, version, reason=None, undo=True)
+
+
+@cli.group(cls=_Group)
+def registry() -> None:
+    """Work with registries."""
+
+
+@registry.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def reindex(ctx: click.Context, path: Path) -> None:
+    """Rebuild a registry's index.json from its packages/ folder.
+
+    Published dates and yank state are kept from the old index where it lists a version.
+    """
+    from skillpm.commands.registry_admin import reindex as run
+
+    run(_here(ctx, path))
+
+
+@registry.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def verify(ctx: click.Context, path: Path) -> None:
+    """Recompute every integrity in a registry and report mismatches (exit code 1)."""
+    from skillpm.commands.registry_admin import verify as run
+
+    run(_here(ctx, path))
 
 
 def _log_unexpected(exc: BaseException) -> str:

@@ -64,6 +64,13 @@ def _stage_package(
     entry = versions.get(pkg.version)
     if entry is None:
         raise RegistryError(f"registry {registry.display} no longer has {pkg.name} {pkg.version}")
+    if entry.yanked:
+        # cargo semantics: a yank stops new resolutions, never an install from the lock.
+        why = f" ({entry.yank_reason})" if entry.yank_reason else ""
+        console.warn(
+            f"{pkg.name} {pkg.version} is yanked in registry {registry.display}{why}; "
+            "installing it because skills.lock pins it"
+        )
     source = registry.package_dir(entry, pkg.commit)
     entries = walk_tree(source)
     staged = txn.new_dir(pkg.name)

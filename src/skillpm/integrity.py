@@ -25,10 +25,13 @@ class FileEntry:
         return "755" if self.executable else "644"
 
 
-def walk_tree(root: Path, *, refuse_hardlinks: bool = False) -> list[FileEntry]:
+def walk_tree(
+    root: Path, *, refuse_hardlinks: bool = False, skip: frozenset[str] = frozenset()
+) -> list[FileEntry]:
     """Every regular file under ``root``, ordered by posix path (code-point order).
 
     Symlinks, devices, sockets and FIFOs are refused: a package is plain files.
+    Entries named in ``skip`` (at any depth) are left out before they are looked at.
     """
     entries: list[FileEntry] = []
     pending = [(root, "")]
@@ -39,6 +42,8 @@ def walk_tree(root: Path, *, refuse_hardlinks: bool = False) -> list[FileEntry]:
         except FileNotFoundError:
             raise UnsafeContentError(f"{folder}: folder not found") from None
         for item in scan:
+            if item.name in skip:
+                continue
             rel = f"{prefix}{item.name}"
             st = item.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):

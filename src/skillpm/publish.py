@@ -1,9 +1,16 @@
-"""Publishing a package folder (or a bare skill folder) into a local registry."""
+"""Publishing a package folder (or a bare skill folder) into a local registry folder.
+
+``prepare`` validates a source folder into exactly the files a registry stores;
+``publish_local`` writes them under ``packages/<name>/<version>/`` and adds the
+version to ``index.json``. A git registry publishes by running ``publish_local``
+on a checkout and pushing the commit.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -12,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillpm import yamlio
+from skillpm.archive import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Member
 from skillpm.clientlib import (
+    INDEX_FORMAT,
     MANIFEST_NAME,
     PackageManifest,
     RegistryIndex,
@@ -24,12 +33,13 @@ from skillpm.clientlib import (
     parse_package_manifest,
 )
 from skillpm.errors import ManifestError, RegistryError, UnsafeContentError
-from skillpm.fsutil import atomic_write, copy_entries
+from skillpm.fsutil import atomic_write, copy_entries, prune_empty_dirs
 from skillpm.integrity import FileEntry, file_digest, integrity_of_entries, walk_tree
 from skillpm.store import cache_dir, exclusive
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_PACKAGE_BYTES = 50 * 1024 * 1024
+# Never part of a package, at any depth: version control and OS litter. Everything
+# else in the folder is published, like cargo and npm without an ignore file.
+NOT_PUBLISHED = frozenset({".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", "__pycache__"})
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,27 @@ class Prepared:
     generated_manifest: bytes | None  # skillpm.yaml written for a bare skill folder
     integrity: str
 
+    @property
+    def archive_name(self) -> str:
+        return f"{self.manifest.name}-{self.manifest.version}.tar.gz"
 
-def _check_skill(folder: Path, name: str, where: str) -> str:
+    def stored_files(self) -> list[tuple[str, str, int]]:
+        """(relpath, mode, size) of every stored file, sorted: what a dry run shows."""
+        rows = [(e.relpath, e.mode, e.size) for e in self.files]
+        if self.generated_manifest is not None:
+            rows.append((MANIFEST_NAME, "644", len(self.generated_manifest)))
+        return sorted(rows)
+
+    def members(self) -> list[Member]:
+        """The files as archive members (``skillpm pack``)."""
+        members = [Member(e.relpath, e.executable, path=e.path) for e in self.files]
+        if self.generated_manifest is not None:
+            members.append(Member(MANIFEST_NAME, False, data=self.generated_manifest))
+        return members
+
+
+def check_skill(folder: Path, name: str, where: str) -> str:
+    """A skill folder's SKILL.md: frontmatter name equals the folder, a description."""
     skill_md = folder / "SKILL.md"
     if not skill_md.is_file():
         raise ManifestError(f"{where}: {folder.name}/SKILL.md is missing")
@@ -59,6 +88,27 @@ def _check_skill(folder: Path, name: str, where: str) -> str:
     if len(description) > 1024:
         raise ManifestError(f"{skill_md}: description is longer than 1024 characters")
     return description.strip()
+
+
+def check_fragment(path: Path, name: str) -> None:
+    """A fragment is markdown with frontmatter; a ``name`` there must match the file."""
+    meta, _, _ = yamlio.split_frontmatter(yamlio.decode(path.read_bytes(), str(path)), str(path))
+    if "name" in meta and meta["name"] != name:
+        raise ManifestError(f"{path}: name {meta['name']!r} must equal the file name {name!r}")
+
+
+def check_contents(
+    folder: Path, manifest: PackageManifest, present: set[str], where: str, *, bare: bool = False
+) -> None:
+    """Every listed skill and fragment exists and is well-formed."""
+    for rel, name in zip(manifest.skills, manifest.skill_names, strict=True):
+        check_skill(folder if bare else folder / rel, name, where)
+    for rel, name in zip(manifest.fragments, manifest.fragment_names, strict=True):
+        if rel not in present:
+            raise ManifestError(f"{where}: fragment {rel} is missing")
+        check_fragment(folder / rel, name)
+    if not manifest.skills and not manifest.fragments:
+        raise ManifestError(f"{folder}: the package has no skills and no fragments")
 
 
 def _bare_skill_manifest(source: Path, version: str | None) -> tuple[PackageManifest, bytes]:
@@ -91,11 +141,9 @@ def _bare_skill_manifest(source: Path, version: str | None) -> tuple[PackageMani
     return manifest, text.encode()
 
 
-def prepare(source: Path, *, version: str | None = None) -> Prepared:
-    """Validate ``source`` and compute what a registry will store."""
-    if not source.is_dir():
-        raise ManifestError(f"{source}: not a folder")
-    entries = walk_tree(source, refuse_hardlinks=True)
+def _check_sizes(entries: list[FileEntry], source: Path) -> None:
+    if len(entries) > MAX_FILES:
+        raise UnsafeContentError(f"{source}: more than {MAX_FILES} files")
     total = 0
     for e in entries:
         if e.size > MAX_FILE_BYTES:
@@ -104,8 +152,19 @@ def prepare(source: Path, *, version: str | None = None) -> Prepared:
                 "limit for one file"
             )
         total += e.size
-    if total > MAX_PACKAGE_BYTES:
-        raise UnsafeContentError(f"{source}: over the {MAX_PACKAGE_BYTES // 2**20} MiB limit")
+    if total > MAX_TOTAL_BYTES:
+        raise UnsafeContentError(f"{source}: over the {MAX_TOTAL_BYTES // 2**20} MiB limit")
+
+
+def prepare(source: Path, *, version: str | None = None) -> Prepared:
+    """Validate ``source`` and compute what a registry will store.
+
+    Hostile content is refused before any file is read: the walk rejects symbolic
+    links (even ones pointing inside), hard links, devices, sockets and FIFOs.
+    """
+    if not source.is_dir():
+        raise ManifestError(f"{source}: not a folder")
+    entries = walk_tree(source, refuse_hardlinks=True, skip=NOT_PUBLISHED)
     generated = None
     if (source / MANIFEST_NAME).is_file():
         manifest = load_package_manifest(source)
@@ -116,19 +175,21 @@ def prepare(source: Path, *, version: str | None = None) -> Prepared:
             )
     elif (source / "SKILL.md").is_file():
         manifest, generated = _bare_skill_manifest(source, version)
+    else:
+        raise ManifestError(
+            f"{source}: no {MANIFEST_NAME} or SKILL.md here (start one with 'skillpm new NAME')"
+        )
+    # Archives that `skillpm pack` left in the folder are output, not content.
+    packed = f"{manifest.name}-*.tar.gz"
+    entries = [e for e in entries if "/" in e.relpath or not fnmatch.fnmatch(e.relpath, packed)]
+    _check_sizes(entries, source)
+    if generated is not None:
         prefix = f"skills/{manifest.name}/"
         entries = [FileEntry(prefix + e.relpath, e.path, e.executable, e.size) for e in entries]
-    else:
-        raise ManifestError(f"{source}: no {MANIFEST_NAME} or SKILL.md here")
     present = {e.relpath for e in entries}
-    for rel, name in zip(manifest.skills, manifest.skill_names, strict=True):
-        folder = source if generated is not None else source / rel
-        _check_skill(folder, name, str(source / MANIFEST_NAME))
-    for rel in manifest.fragments:
-        if rel not in present:
-            raise ManifestError(f"{source / MANIFEST_NAME}: fragment {rel} is missing")
-    if not manifest.skills and not manifest.fragments:
-        raise ManifestError(f"{source}: the package has no skills and no fragments")
+    check_contents(
+        source, manifest, present, str(source / MANIFEST_NAME), bare=generated is not None
+    )
     if generated is not None:
         digests = {e.relpath: file_digest(e.path) for e in entries}
         digests[MANIFEST_NAME] = hashlib.sha256(generated).hexdigest()
@@ -164,28 +225,60 @@ def now_utc() -> str:
 
 
 def registry_lock(root: Path) -> contextlib.AbstractContextManager[None]:
-    """One publisher at a time per local registry; the lock lives in the cache."""
+    """One writer at a time per local registry.
 
+    The lock lives in the cache, not the registry, so a refused publish leaves the
+    registry byte-identical.
+    """
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
     return exclusive(cache_dir() / "locks" / f"registry-{key}.lock", f"registry {root}")
 
 
-def publish_local(prepared: Prepared, root: Path, *, dry_run: bool = False) -> VersionEntry:
-    """Write the package under ``root/packages`` and add it to ``index.json``."""
-    m = prepared.manifest
+def open_index(root: Path, *, create: bool = False) -> RegistryIndex:
+    """The index of the registry folder ``root``.
+
+    With ``create``, a missing or empty folder is a new, empty registry (nothing
+    is written here; the first publish writes ``index.json``).
+    """
     index_path = root / "index.json"
     if root.exists() and not root.is_dir():
         raise RegistryError(f"{root}: not a folder")
-    if root.is_dir() and any(root.iterdir()) and not index_path.exists():
-        raise RegistryError(f"{root}: not a registry (no index.json) and not empty")
-    index = load_index(index_path, str(root)) if index_path.exists() else RegistryIndex({})
-    if (
-        m.version in index.packages.get(m.name, {})
-        or (root / "packages" / m.name / m.version).exists()
-    ):
+    if index_path.exists():
+        return load_index(index_path, str(root))
+    # A fresh `git init` or clone of an empty repository counts as empty.
+    if create and (not root.exists() or all(p.name == ".git" for p in root.iterdir())):
+        return RegistryIndex({})
+    if not root.exists():
+        raise RegistryError(f"{root}: folder not found")
+    raise RegistryError(
+        f"{root}: not a registry (no index.json); publish to an empty or new folder to "
+        "start one, or run 'skillpm registry reindex' if packages/ is there"
+    )
+
+
+def write_index(root: Path, index: RegistryIndex) -> None:
+    assert INDEX_FORMAT == 1  # dump_index writes the format this module reads
+    atomic_write(root / "index.json", dump_index(index))
+
+
+def publish_local(prepared: Prepared, root: Path, *, dry_run: bool = False) -> VersionEntry:
+    """Write the package under ``root/packages`` and add it to ``index.json``.
+
+    Refusals happen before anything is written; once the package folder is in
+    place, a failure to write the index removes it again.
+    """
+    m = prepared.manifest
+    index = open_index(root, create=True)
+    folder = root / "packages" / m.name / m.version
+    if m.version in index.packages.get(m.name, {}):
         raise RegistryError(
             f"{m.name} {m.version} is already published in {root}; versions are immutable, "
             "so bump the version in skillpm.yaml"
+        )
+    if folder.exists():
+        raise RegistryError(
+            f"{root}: packages/{m.name}/{m.version} exists but index.json does not list it "
+            "(an interrupted publish?); run 'skillpm registry reindex' on the registry first"
         )
     entry = version_entry(prepared, now_utc())
     if dry_run:
@@ -199,15 +292,18 @@ def publish_local(prepared: Prepared, root: Path, *, dry_run: bool = False) -> V
             (tmp / MANIFEST_NAME).write_bytes(prepared.generated_manifest)
         if integrity_of_entries(walk_tree(tmp)) != prepared.integrity:
             raise RegistryError(f"{m.name} {m.version}: files changed while publishing; retry")
+        os.chmod(tmp, 0o755)  # mkdtemp makes it 700; readers of the registry need 755
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        prune_empty_dirs(target.parent, root)
         raise
     packages = {n: dict(v) for n, v in index.packages.items()}
     packages.setdefault(m.name, {})[m.version] = entry
     try:
-        atomic_write(index_path, dump_index(RegistryIndex(packages)))
+        write_index(root, RegistryIndex(packages))
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
+        prune_empty_dirs(target.parent, root)
         raise
     return entry

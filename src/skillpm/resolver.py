@@ -148,17 +148,16 @@ def explain(causes: Iterable[Any], catalog: Mapping[str, Sequence[Candidate]]) -
             wants.append(f"{who} {verb} {name} {req.range}")
         wants = sorted(set(wants))
         available = [c.entry.version for c in catalog.get(name, ()) if not c.entry.yanked]
+        yanked = [c.entry.version for c in catalog.get(name, ()) if c.entry.yanked]
+        shown = ", ".join(available) or "none"
+        if yanked:
+            shown += f"; yanked: {', '.join(yanked)}"
         if not catalog.get(name):
             lines.append(f"  {wants[0]}, but no configured registry has {name}")
             continue
         if len(wants) == 1:
-            lines.append(
-                f"  {wants[0]}, but the available versions are {', '.join(available) or 'none'}"
-            )
+            lines.append(f"  {wants[0]}, but the available versions are {shown}")
         else:
             lines.append(f"  {wants[0]}, but " + ", and ".join(wants[1:]))
-            lines.append(
-                f"  no version of {name} satisfies all of these "
-                f"(available: {', '.join(available) or 'none'})"
-            )
+            lines.append(f"  no version of {name} satisfies all of these (available: {shown})")
     return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""Registry maintenance commands: ``yank``, ``unyank``, ``registry reindex``/``verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillpm import registry_admin as core
+from skillpm.clientlib import dump_index
+from skillpm.commands.publish import local_root, plural
+from skillpm.errors import IntegrityError, RegistryError
+from skillpm.output import console
+from skillpm.publish import open_index, registry_lock, write_index
+
+
+def yank(
+    registry: str, base: Path, name: str, version: str, *, reason: str | None, undo: bool
+) -> None:
+    root = local_root(registry, base)
+    with registry_lock(root):
+        index = open_index(root)
+        updated = core.set_yanked(
+            index, name, version, yanked=not undo, reason=reason, where=f"registry {root}"
+        )
+        if updated is not None:
+            write_index(root, updated)
+    if undo:
+        state = "was not yanked" if updated is None else "is no longer yanked"
+        console.info(f"{name} {version} {state} in {root}")
+    elif updated is None:
+        console.info(f"{name} {version} was already yanked in {root}")
+    else:
+        console.info(
+            f"Yanked {name} {version} in {root}: new resolutions skip it; projects whose "
+            "skills.lock pins it still install it"
+        )
+
+
+def reindex(path: Path) -> None:
+    with registry_lock(path):
+        result = core.reindex(path)
+        data = dump_index(result.index)
+        index_path = path / "index.json"
+        unchanged = index_path.is_file() and index_path.read_bytes() == data
+        if not unchanged:
+            write_index(path, result.index)
+    if result.old_unreadable:
+        console.warn(
+            f"the old index could not be read ({result.old_unreadable}); published dates and "
+            "yank state were not kept"
+        )
+    for stray in result.stray:
+        console.warn(f"{stray}: not a package version folder; left alone")
+    for entry in result.removed:
+        console.change("-", entry.name, entry.version)
+    for entry in result.changed:
+        console.change("~", entry.name, entry.version, "index entry updated from its files")
+    for entry in result.added:
+        console.change("+", entry.name, entry.version)
+    versions = sum(len(v) for v in result.index.packages.values())
+    summary = f"{plural(len(result.index.packages), 'package')}, {plural(versions, 'version')}"
+    if unchanged:
+        console.info(f"index.json is up to date ({summary})")
+    else:
+        console.info(f"Rebuilt {index_path} ({summary})")
+
+
+def verify(path: Path) -> None:
+    if not path.is_dir():
+        raise RegistryError(f"{path}: folder not found")
+    checked, problems, stray = core.verify(path)
+    for stray_entry in stray:
+        console.warn(f"{stray_entry}: not a package version folder")
+    for problem in problems:
+        console.error(str(problem))
+    if problems:
+        raise IntegrityError(
+            f"registry {path}: {plural(len(problems), 'problem')} in "
+            f"{plural(checked, 'version')}; restore the files (from version control, say), or run "
+            "'skillpm registry reindex' to accept them as they are"
+        )
+    console.info(f"Verified {plural(checked, 'version')} in {path}: every integrity matches")
