@@ -1,21 +1,39 @@
-"""Stage every change beside its target, swap into place, restore on failure.
+"""All-or-nothing changes to a project, surviving SIGKILL at any instant.
 
-Directories are swapped with ``os.replace`` (one rename each); files are written
-to a temp file and renamed. The old copies wait in the transaction folder until
-commit, so a failure part-way puts every swapped path back.
+Everything new is first staged inside the transaction folder (beside
+``.claude/skills``, never in it). ``commit`` then writes a journal of the swaps
+(the commit point), performs them, and deletes the journal. A run killed
+before the journal exists left only staging, which the next run deletes (the
+old state); a run killed after it is rolled forward by the next run (the new
+state). Each swap moves the old copy aside first, so an error part-way through
+commit restores everything that was already swapped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
+import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from skillpm.fsutil import atomic_write, prune_empty_dirs
+
+JOURNAL = "journal.json"
+# Testing hook: SIGKILL this process after that many durable steps, to prove recovery.
+CRASH_AFTER_ENV = "SKILLPM_TEST_CRASH_AFTER_STEP"
+
+
+@dataclass(frozen=True)
+class _Swap:
+    target: str  # relative to the project root
+    staged: str | None  # relative to the transaction folder; None removes the target
+    backup: str  # relative to the transaction folder
 
 
 class Transaction:
@@ -23,9 +41,12 @@ class Transaction:
         self.staging_root = staging_root
         self.project_root = project_root
         self.dir = staging_root / f"txn-{os.getpid()}-{secrets.token_hex(4)}"
-        self._undo: list[Callable[[], None]] = []
-        self._created_dirs: list[Path] = []
+        self._swaps: list[_Swap] = []
         self._counter = 0
+        self._steps = 0
+        crash_after = os.environ.get(CRASH_AFTER_ENV)
+        self._crash_after = int(crash_after) if crash_after else None
+        self._done = False
 
     def __enter__(self) -> Transaction:
         return self
@@ -36,75 +57,91 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._done:
+            return
         if exc_type is None:
             self.commit()
         else:
             self.rollback()
 
+    def checkpoint(self) -> None:
+        """Mark a durable step (see ``CRASH_AFTER_ENV``)."""
+        self._steps += 1
+        if self._crash_after is not None and self._steps >= self._crash_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def _next(self, label: str) -> str:
+        self._counter += 1
+        return f"{self._counter}-{label}"
+
     def new_dir(self, label: str) -> Path:
         """An empty folder inside the transaction, on the project's filesystem."""
-        self._counter += 1
-        path = self.dir / "new" / f"{self._counter}-{label}"
+        self.checkpoint()
+        path = self.dir / "new" / self._next(label)
         path.mkdir(parents=True)
         return path
 
-    def _backup(self, target: Path) -> Path | None:
-        if not os.path.lexists(target):
-            return None
-        self._counter += 1
-        saved = self.dir / "old" / f"{self._counter}-{target.name}"
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(target, saved)
-        self._undo.append(lambda: os.replace(saved, target))
-        return saved
-
-    def _ensure_parent(self, target: Path) -> None:
-        missing = []
-        parent = target.parent
-        while not parent.exists():
-            missing.append(parent)
-            parent = parent.parent
-        for folder in reversed(missing):
-            folder.mkdir()
-            self._created_dirs.append(folder)
+    def _relative_target(self, target: Path) -> str:
+        return target.relative_to(self.project_root).as_posix()
 
     def replace_dir(self, target: Path, new: Path | None) -> None:
-        """Put ``new`` (a folder from ``new_dir``) at ``target``; ``None`` removes it."""
-        self._backup(target)
-        if new is not None:
-            self._ensure_parent(target)
-            os.replace(new, target)
-            self._undo.append(lambda: shutil.rmtree(target, ignore_errors=True))
+        """At commit, put ``new`` (inside a ``new_dir``) at ``target``; ``None`` removes it."""
+        staged = new.relative_to(self.dir).as_posix() if new is not None else None
+        backup = f"old/{self._next(target.name)}"
+        self._swaps.append(_Swap(self._relative_target(target), staged, backup))
 
     def write_file(self, target: Path, data: bytes | None) -> None:
-        """Write ``data`` at ``target`` atomically; ``None`` deletes the file."""
+        """At commit, write ``data`` at ``target``; ``None`` deletes the file."""
         try:
             if data is not None and target.read_bytes() == data:
                 return
-        except (FileNotFoundError, IsADirectoryError):
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             pass
-        saved = self._backup(target)
-        if data is None:
+        if data is None and not os.path.lexists(target):
             return
-        self._ensure_parent(target)
-        atomic_write(target, data)
-        if saved is not None:
-            os.chmod(target, saved.stat().st_mode & 0o777)
-        self._undo.append(lambda: target.unlink(missing_ok=True))
+        staged = None
+        if data is not None:
+            path = self.dir / "new" / self._next(target.name)
+            atomic_write(path, data)
+            if target.exists():
+                os.chmod(path, target.stat().st_mode & 0o777)
+            staged = path.relative_to(self.dir).as_posix()
+            self.checkpoint()
+        backup = f"old/{self._next(target.name)}"
+        self._swaps.append(_Swap(self._relative_target(target), staged, backup))
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._swaps)
 
     def commit(self) -> None:
-        self._undo.clear()
+        self._done = True
+        if not self._swaps:
+            self._cleanup()
+            return
+        journal = [s.__dict__ for s in self._swaps]
+        atomic_write(self.dir / JOURNAL, json.dumps(journal).encode())
+        self.checkpoint()
+        applied: list[_Swap] = []
+        try:
+            for swap in self._swaps:
+                _apply(swap, self.project_root, self.dir, self.checkpoint)
+                applied.append(swap)
+        except Exception:
+            # An error (not a crash): put back what was swapped, newest first.
+            for swap in reversed(applied):
+                _undo(swap, self.project_root, self.dir)
+            (self.dir / JOURNAL).unlink(missing_ok=True)
+            self._cleanup()
+            raise
+        (self.dir / JOURNAL).unlink()
+        self.checkpoint()
         self._cleanup()
 
     def rollback(self) -> None:
-        for undo in reversed(self._undo):
-            # Keep restoring the rest; the transaction folder keeps what is left.
-            with contextlib.suppress(OSError):
-                undo()
-        self._undo.clear()
-        for folder in reversed(self._created_dirs):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        """Drop everything staged; nothing in the project was touched yet."""
+        self._done = True
+        self._swaps.clear()
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -112,8 +149,77 @@ class Transaction:
         prune_empty_dirs(self.staging_root, self.project_root)
 
 
-def clean_stale_staging(staging_root: Path, project_root: Path) -> None:
-    """Remove what an interrupted run left behind (called under the project lock)."""
-    if staging_root.exists():
-        shutil.rmtree(staging_root, ignore_errors=True)
-        prune_empty_dirs(staging_root.parent, project_root)
+def _ensure_parent(target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _apply(
+    swap: _Swap, root: Path, txn_dir: Path, checkpoint: Callable[[], None] | None = None
+) -> None:
+    """Perform one swap; safe to repeat after a crash at any point inside it."""
+    target = root / swap.target
+    backup = txn_dir / swap.backup
+    staged = txn_dir / swap.staged if swap.staged else None
+    if staged is not None and not os.path.lexists(staged):
+        return  # already moved into place by an earlier (interrupted) run
+    if os.path.lexists(target) and not os.path.lexists(backup):
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(target, backup)
+        if checkpoint is not None:
+            checkpoint()
+    if staged is not None:
+        _ensure_parent(target)
+        os.replace(staged, target)
+        if checkpoint is not None:
+            checkpoint()
+
+
+def _undo(swap: _Swap, root: Path, txn_dir: Path) -> None:
+    target = root / swap.target
+    backup = txn_dir / swap.backup
+    with contextlib.suppress(OSError):
+        if swap.staged is not None and os.path.lexists(target):
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        if os.path.lexists(backup):
+            os.replace(backup, target)
+
+
+def _read_journal(path: Path) -> list[_Swap]:
+    """The journal is in the project folder, so a hostile checkout could plant one:
+    accept only paths that stay inside the project and the transaction folder."""
+    from skillpm.clientlib import check_relpath
+    from skillpm.errors import SkillpmError
+
+    try:
+        swaps = [_Swap(**item) for item in json.loads(path.read_bytes())]
+        for swap in swaps:
+            check_relpath(swap.target, str(path))
+            check_relpath(swap.backup, str(path))
+            if swap.staged is not None:
+                check_relpath(swap.staged, str(path))
+    except (ValueError, TypeError, SkillpmError):
+        return []  # not one of ours: drop it with the rest of the folder
+    return swaps
+
+
+def recover_interrupted(staging_root: Path, project_root: Path) -> int:
+    """Finish or drop what a killed run left (call under the project lock).
+
+    Returns how many interrupted transactions were rolled forward.
+    """
+    if not staging_root.is_dir():
+        return 0
+    rolled = 0
+    for txn_dir in sorted(staging_root.iterdir()):
+        journal = txn_dir / JOURNAL
+        if journal.is_file():
+            swaps = _read_journal(journal)
+            for swap in swaps:
+                _apply(swap, project_root, txn_dir)
+            rolled += 1
+        shutil.rmtree(txn_dir, ignore_errors=True)
+    prune_empty_dirs(staging_root, project_root)
+    return rolled

@@ -15,7 +15,7 @@ from skillpm.output import console
 from skillpm.project import Project, parse_spec, registry_name_for
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
 from skillpm.store import project_lock
-from skillpm.transaction import Transaction, clean_stale_staging
+from skillpm.transaction import Transaction, recover_interrupted
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def install(
     options: InstallOptions = InstallOptions(),
 ) -> None:
     with project_lock(project.root):
-        clean_stale_staging(project.staging_root, project.root)
+        _recover(project)
         if specs or registry_url:
             if options.frozen:
                 raise LockError(
@@ -183,7 +183,7 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
 
 def remove(project: Project, names: Sequence[str], options: InstallOptions) -> None:
     with project_lock(project.root):
-        clean_stale_staging(project.staging_root, project.root)
+        _recover(project)
         text = project.manifest_text()
         manifest = project.load_manifest(text)
         old = project.load_lock() or Lockfile(manifest.hash())
@@ -211,6 +211,11 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         else:
             new = _resolve_lock(project, new_manifest, old)
         _commit(project, new_manifest, old, new, options, new_text)
+
+
+def _recover(project: Project) -> None:
+    if recover_interrupted(project.staging_root, project.root):
+        console.warn("finished a change that an interrupted skillpm run had started")
 
 
 def _reachable(roots: set[str], locked: dict[str, LockedPackage]) -> set[str]:

@@ -1,0 +1,121 @@
+"""Crash consistency: a run killed at any step leaves the old state or the new one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from skillpm.transaction import CRASH_AFTER_ENV, Transaction, recover_interrupted
+from tests.helpers import make_registry, run_skillpm, snapshot, write_tree
+
+
+def test_error_during_commit_restores_everything(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {"a/x.txt": "old a", "keep.txt": "keep", "blocker": "file"})
+    before = snapshot(root)
+    txn = Transaction(root / ".staging", root)
+    new_a = txn.new_dir("a")
+    (new_a / "x.txt").write_text("new a")
+    txn.replace_dir(root / "a", new_a)
+    txn.write_file(root / "keep.txt", b"changed")
+    bad = txn.new_dir("bad")
+    txn.replace_dir(root / "blocker" / "child", bad)  # parent is a file: this swap fails
+    with pytest.raises(OSError):
+        txn.commit()
+    assert snapshot(root) == before
+    assert not (root / ".staging").exists()
+
+
+def test_rollback_before_commit_touches_nothing(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {"a/x.txt": "old"})
+    before = snapshot(root)
+    with pytest.raises(RuntimeError), Transaction(root / ".staging", root) as txn:
+        txn.write_file(root / "a/x.txt", b"new")
+        raise RuntimeError("boom")
+    assert snapshot(root) == before
+
+
+def test_planted_journal_cannot_escape_the_project(tmp_path: Path) -> None:
+    outside = write_tree(tmp_path / "outside", {"secret.txt": "do not move"})
+    root = tmp_path / "p"
+    txn_dir = root / ".claude/.skillpm-staging/txn-1"
+    txn_dir.mkdir(parents=True)
+    (txn_dir / "journal.json").write_text(
+        json.dumps([{"target": "../outside/secret.txt", "staged": None, "backup": "old/1"}])
+    )
+    recover_interrupted(root / ".claude/.skillpm-staging", root)
+    assert (outside / "secret.txt").read_text() == "do not move"
+    assert not (root / ".claude").exists()
+
+
+@pytest.fixture
+def crash_registry(tmp_path: Path) -> Path:
+    packages = [
+        {"name": f"pkg-{i}", "skills": {f"skill-{i}": "", f"extra-{i}": ""}} for i in range(4)
+    ]
+    packages.append(
+        {"name": "pkg-0", "version": "2.0.0", "skills": {"skill-0": "v2", "extra-0": "v2"}}
+    )
+    return make_registry(tmp_path / "reg", packages)
+
+
+def _state(project: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(project).items() if ".skillpm-staging" not in k}
+
+
+def test_sigkill_at_every_step_gives_old_or_new(tmp_path: Path, crash_registry: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    result = run_skillpm("install", "pkg-0@^1", "pkg-1", "--registry", crash_registry, cwd=base)
+    assert result.exit_code == 0, result.stderr
+    old = _state(base)
+    reference = tmp_path / "reference"
+    shutil.copytree(base, reference)
+    args = ("install", "pkg-0@^2", "pkg-2", "pkg-3")
+    assert run_skillpm(*args, cwd=reference).exit_code == 0
+    new = _state(reference)
+    assert old != new
+
+    outcomes: list[str] = []
+    for step in range(1, 60):
+        project = tmp_path / f"crash-{step}"
+        shutil.copytree(base, project)
+        result = run_skillpm(*args, cwd=project, env={CRASH_AFTER_ENV: str(step)})
+        if result.exit_code == 0:
+            assert _state(project) == new
+            break
+        assert result.exit_code == -9, result.stderr  # killed by SIGKILL
+        # The next run finishes or drops the interrupted change before anything else.
+        recover_interrupted(project / ".claude/.skillpm-staging", project)
+        state = _state(project)
+        assert state in (old, new), f"mixed state after a kill at step {step}"
+        outcomes.append("new" if state == new else "old")
+        rerun = run_skillpm(*args, cwd=project)
+        assert rerun.exit_code == 0, rerun.stderr
+        assert _state(project) == new
+        assert not (project / ".claude/.skillpm-staging").exists()
+    else:
+        pytest.fail("the install never completed")
+    assert len(outcomes) >= 10 and "old" in outcomes and "new" in outcomes
+
+
+def test_next_command_recovers_a_killed_run(tmp_path: Path, crash_registry: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    killed = run_skillpm(
+        "install",
+        "pkg-1",
+        "pkg-2",
+        "--registry",
+        crash_registry,
+        cwd=project,
+        env={CRASH_AFTER_ENV: "5"},
+    )
+    assert killed.exit_code == -9
+    assert (project / ".claude/.skillpm-staging").exists()
+    result = run_skillpm("install", cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert not (project / ".claude/.skillpm-staging").exists()
+    assert (project / ".claude/skills/skill-2/SKILL.md").is_file()
