@@ -130,6 +130,25 @@ def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: 
     run(_project(ctx), packages, _install_options(dry_run=dry_run, force=force))
 
 
+@cli.command()
+@click.option("--force", is_flag=True, help="Replace CLAUDE.md blocks that were edited by hand.")
+@click.pass_context
+def sync(ctx: click.Context, force: bool) -> None:
+    """Re-render every CLAUDE.md fragment (after changing vars or a fragment)."""
+    from skillpm.commands.install import sync as run
+
+    run(_project(ctx), _install_options(force_fragments=force))
+
+
+@cli.command()
+@click.pass_context
+def diff(ctx: click.Context) -> None:
+    """Show what 'skillpm sync' would change in CLAUDE.md, without writing."""
+    from skillpm.commands.install import sync as run
+
+    run(_project(ctx), _install_options(show_diff=True))
+
+
 @cli.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context

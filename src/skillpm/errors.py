@@ -47,3 +47,7 @@ class ConflictError(SkillpmError):
 
 class LockError(SkillpmError):
     """The lock is missing, stale or inconsistent where it must not be."""
+
+
+class FragmentError(SkillpmError):
+    """A CLAUDE.md fragment that cannot be read, rendered or merged."""

@@ -9,12 +9,13 @@ from pathlib import Path
 from skillpm.catalog import Sources
 from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
 from skillpm.errors import ConflictError, IntegrityError, LockError, RegistryError
+from skillpm.fragment_plan import FragmentPlan
 from skillpm.fsutil import copy_entries
 from skillpm.integrity import integrity_of_entries, tree_integrity, walk_tree
 from skillpm.output import console
 from skillpm.project import Project
-from skillpm.projectfiles import LockedPackage, Lockfile, dump_lock
-from skillpm.registry import redact
+from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest, dump_lock
+from skillpm.registry import Registry, redact
 from skillpm.transaction import Transaction
 
 
@@ -28,10 +29,12 @@ class Plan:
     changed: list[tuple[LockedPackage, LockedPackage]] = field(default_factory=list)
     repaired: list[LockedPackage] = field(default_factory=list)
     staged: dict[str, Path] = field(default_factory=dict)  # package name -> staged package
+    fragments: FragmentPlan | None = None  # None: fragments needed no work
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.repaired)
+        files = self.fragments is not None and bool(self.fragments.changes)
+        return not (self.added or self.removed or self.changed or self.repaired or files)
 
 
 def installed_skill_state(project: Project, lock: Lockfile | None) -> dict[str, str | None]:
@@ -50,10 +53,8 @@ def is_intact(pkg: LockedPackage, state: Mapping[str, str | None]) -> bool:
     )
 
 
-def _stage_package(
-    project: Project, txn: Transaction, sources: Sources, pkg: LockedPackage
-) -> tuple[Path, LockedPackage]:
-    """Copy a package into the transaction and verify it against ``pkg.integrity``."""
+def _registry_copy(sources: Sources, pkg: LockedPackage) -> tuple[Registry, Path]:
+    """The registry's folder of a locked package (not yet verified)."""
     registry = sources.by_url(pkg.registry)
     if registry is None:
         raise LockError(
@@ -71,17 +72,38 @@ def _stage_package(
             f"{pkg.name} {pkg.version} is yanked in registry {registry.display}{why}; "
             "installing it because skills.lock pins it"
         )
-    source = registry.package_dir(entry, pkg.commit)
-    entries = walk_tree(source)
-    staged = txn.new_dir(pkg.name)
-    copy_entries(entries, staged)
-    actual = integrity_of_entries(walk_tree(staged))
+    return registry, registry.package_dir(entry, pkg.commit)
+
+
+def _verify(folder: Path, pkg: LockedPackage, registry: Registry) -> None:
+    actual = integrity_of_entries(walk_tree(folder))
     if actual != pkg.integrity:
         raise IntegrityError(
             f"integrity check failed for {pkg.name} {pkg.version} from {registry.display}: "
             f"expected {pkg.integrity}, got {actual}; the registry's copy changed after it was "
             "locked. Nothing was installed"
         )
+
+
+def package_source(sources: Sources, pkg: LockedPackage) -> Path:
+    """A verified, read-only copy of a locked package (its fragment templates, say).
+
+    Remote transports serve it from their cache, so this works offline once fetched.
+    """
+    registry, source = _registry_copy(sources, pkg)
+    _verify(source, pkg, registry)
+    return source
+
+
+def _stage_package(
+    project: Project, txn: Transaction, sources: Sources, pkg: LockedPackage
+) -> tuple[Path, LockedPackage]:
+    """Copy a package into the transaction and verify it against ``pkg.integrity``."""
+    registry, source = _registry_copy(sources, pkg)
+    entries = walk_tree(source)
+    staged = txn.new_dir(pkg.name)
+    copy_entries(entries, staged)
+    _verify(staged, pkg, registry)
     manifest = load_package_manifest(staged) if (staged / MANIFEST_NAME).exists() else None
     skill_dirs = dict(zip(manifest.skill_names, manifest.skills, strict=True)) if manifest else {}
     if set(skill_dirs) != set(pkg.skills):
@@ -106,7 +128,15 @@ def plan(
     new: Lockfile,
     *,
     force: bool,
+    manifest: ProjectManifest | None = None,
+    rerender: bool = False,
+    force_fragments: bool = False,
 ) -> Plan:
+    """What applying ``new`` changes; with ``manifest``, CLAUDE.md fragments too.
+
+    ``rerender`` renders every fragment even when nothing seems to have changed
+    (``sync``); ``force_fragments`` overwrites hand-edited blocks.
+    """
     old_pkgs = old.by_name() if old else {}
     state = installed_skill_state(project, old)
     result = Plan(new)
@@ -125,7 +155,13 @@ def plan(
         prev = old_pkgs.get(pkg.name)
         same = prev is not None and (prev.version, prev.integrity) == (pkg.version, pkg.integrity)
         if same and prev is not None and is_intact(prev, state):
-            final.append(replace(pkg, skill_integrity=prev.skill_integrity))
+            final.append(
+                replace(
+                    pkg,
+                    skill_integrity=prev.skill_integrity,
+                    fragment_hashes=prev.fragment_hashes,
+                )
+            )
             continue
         staged, pkg = _stage_package(project, txn, sources, pkg)
         result.staged[pkg.name] = staged
@@ -141,6 +177,18 @@ def plan(
             result.removed.append(prev)
     result.lock = replace(new, packages=tuple(final))
     _check_ownership(project, result, owners_old, state, force=force)
+    if manifest is not None:
+        from skillpm.installer_fragments import plan_fragments
+
+        plan_fragments(
+            project,
+            sources,
+            manifest,
+            old,
+            result,
+            rerender=rerender or force or force_fragments,
+            force=force or force_fragments,
+        )
     return result
 
 
@@ -204,6 +252,9 @@ def apply(
         manifest = load_package_manifest(staged)
         for skill, rel in zip(manifest.skill_names, manifest.skills, strict=True):
             txn.replace_dir(project.skills_dir / skill, staged / rel)
+    for change in result.fragments.changes if result.fragments else ():
+        data = None if change.new is None else change.new.encode("utf-8", "surrogateescape")
+        txn.write_file(project.root / change.rel, data)
     if manifest_bytes is not None:
         txn.write_file(project.manifest_path, manifest_bytes)
     txn.write_file(project.lock_path, dump_lock(result.lock))
@@ -226,3 +277,7 @@ def report(result: Plan, seconds: float) -> None:
         console.change("+", pkg.name, pkg.version)
     for pkg in result.repaired:
         console.change("+", pkg.name, pkg.version, "restored")
+    if result.fragments is not None:
+        from skillpm.installer_fragments import report_fragments
+
+        report_fragments(result.fragments)

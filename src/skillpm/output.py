@@ -64,6 +64,17 @@ class Console:
     def error(self, text: str) -> None:
         self._write(f"error: {text}", sys.stderr, {"fg": "red", "bold": True})
 
+    def diff(self, lines: list[str], *, err: bool = False) -> None:
+        """A unified diff, coloured like git's; to stderr when it explains an error."""
+        stream = sys.stderr if err else sys.stdout
+        if err and self.verbosity < 0:
+            return
+        colors = {"+": "green", "-": "red", "@": "cyan"}
+        for line in lines:
+            head = line[:3] in ("+++", "---")
+            style = {"bold": True} if head else {"fg": colors.get(line[:1])}
+            self._write(line, stream, style if line[:1] in "+-@" else None)
+
     def json(self, data: Any) -> None:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         sys.stdout.flush()

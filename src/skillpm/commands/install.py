@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from skillpm import installer
 from skillpm.catalog import gather
@@ -22,8 +22,11 @@ from skillpm.transaction import Transaction, recover_interrupted
 class InstallOptions:
     frozen: bool = False
     dry_run: bool = False
-    force: bool = False
+    force: bool = False  # skills and CLAUDE.md blocks
     prerelease: bool = False
+    force_fragments: bool = False  # CLAUDE.md blocks only (sync --force)
+    rerender: bool = False  # render every fragment even if nothing changed (sync)
+    show_diff: bool = False  # print what fragments would change, write nothing (diff)
 
 
 def _resolve_lock(
@@ -74,12 +77,31 @@ def _commit(
     options: InstallOptions,
     manifest_text: str | None,
 ) -> installer.Plan:
+    from skillpm.fragment_plan import IMPORT_DIR, RULES_DIR
+    from skillpm.installer_fragments import refuse_edits, report_fragments, show_diff
+
     started = time.perf_counter()
     with Transaction(project.staging_root, project.root) as txn:
         plan = installer.plan(
-            project, txn, project.sources(manifest), old, new, force=options.force
+            project,
+            txn,
+            project.sources(manifest),
+            old,
+            new,
+            force=options.force,
+            manifest=manifest,
+            rerender=options.rerender,
+            force_fragments=options.force_fragments,
         )
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
+        if options.show_diff:
+            txn.rollback()
+            _report_dry_run(plan, quiet_when_empty=True)
+            if not show_diff(plan.fragments) and plan.empty:
+                console.info("No changes: CLAUDE.md and the fragments agree")
+            return plan
+        if plan.fragments is not None:
+            refuse_edits(plan.fragments)
         if options.dry_run:
             txn.rollback()
             _report_dry_run(plan)
@@ -87,18 +109,24 @@ def _commit(
         lock_unchanged = old is not None and old == plan.lock
         if plan.empty and lock_unchanged and manifest_bytes is None:
             txn.rollback()
+            if plan.fragments is not None:
+                report_fragments(plan.fragments)  # hand edits kept
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
-    prune_empty_dirs(project.skills_dir, project.root)
+    for folder in (project.skills_dir, project.root / IMPORT_DIR, project.root / RULES_DIR):
+        prune_empty_dirs(folder, project.root)
     installer.report(plan, time.perf_counter() - started)
     return plan
 
 
-def _report_dry_run(plan: installer.Plan) -> None:
+def _report_dry_run(plan: installer.Plan, *, quiet_when_empty: bool = False) -> None:
     if plan.empty:
-        console.info("Would change nothing")
+        if not quiet_when_empty:
+            console.info("Would change nothing")
         return
-    console.info("Would change (dry run):")
+    packages = plan.removed or plan.changed or plan.added or plan.repaired
+    if packages or not quiet_when_empty:
+        console.info("Would change (dry run):")
     for prev in plan.removed:
         console.change("-", prev.name, prev.version)
     for prev, pkg in plan.changed:
@@ -106,6 +134,9 @@ def _report_dry_run(plan: installer.Plan) -> None:
         console.change("+", pkg.name, pkg.version)
     for pkg in plan.added + plan.repaired:
         console.change("+", pkg.name, pkg.version)
+    if not quiet_when_empty:
+        for change in plan.fragments.changes if plan.fragments else ():
+            console.info(f" ~ {change.rel}")
 
 
 def install(
@@ -176,9 +207,25 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
     else:
         new = _resolve_lock(project, manifest, old, prerelease=options.prerelease)
     plan = _commit(project, manifest, old, new, options, None)
-    if plan.empty and not options.dry_run and (old is not None and old == plan.lock):
+    quiet = options.dry_run or options.show_diff
+    if plan.empty and not quiet and (old is not None and old == plan.lock):
         n = len(new.packages)
-        console.info(f"Nothing to do: {n} package{'s' if n != 1 else ''} up to date")
+        what = "fragment" if options.rerender else "package"
+        if options.rerender:
+            n = sum(len(p.fragments) for p in new.packages)
+        console.info(f"Nothing to do: {n} {what}{'s' if n != 1 else ''} up to date")
+
+
+def sync(project: Project, options: InstallOptions) -> None:
+    """Re-render every fragment with the current vars (``sync``), or show it (``diff``).
+
+    Like ``install`` with no arguments, it first brings the lock up to date with
+    skills.yaml; then every fragment is rendered and put in place, whether or
+    not anything seems to have changed.
+    """
+    with project_lock(project.root):
+        clean_stale_staging(project.staging_root, project.root)
+        _install_from_manifest(project, replace(options, rerender=True))
 
 
 def remove(project: Project, names: Sequence[str], options: InstallOptions) -> None:

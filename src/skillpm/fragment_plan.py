@@ -1,0 +1,257 @@
+"""Where rendered fragments go, and what that changes in the project's files.
+
+Placement (``claude-md: {placement: ...}`` in skills.yaml):
+
+- ``inline`` (default): one managed block per fragment in ``CLAUDE.md``;
+- ``import``: each fragment in ``.claude/skillpm/<name>.md`` and one managed block
+  of ``@`` imports in ``CLAUDE.md`` (Claude Code follows them);
+- ``rules``: each fragment in ``.claude/rules/<name>.md``, with ``paths:``
+  frontmatter when the fragment declares paths.
+
+Generated files hold the same managed block as CLAUDE.md would, so a hand edit
+is recognised the same way everywhere. This module reads files and decides;
+the installer writes through its transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skillpm.claudemd import Block, Document, check_markers, merge, parse
+from skillpm.errors import ConflictError, FragmentError, ManifestError
+from skillpm.fragments import IMPORTS_BLOCK, Rendered
+
+PLACEMENTS = ("inline", "import", "rules")
+CLAUDE_MD = "CLAUDE.md"
+IMPORT_DIR = ".claude/skillpm"
+RULES_DIR = ".claude/rules"
+IMPORTS_VERSION = "1"  # format of the @-imports block, not a package version
+_GENERATED_REST = re.compile(r"\A(?:---\r?\npaths:\r?\n(?:  - [^\r\n]*\r?\n)+---\r?\n)?\Z")
+
+
+def placement_of(settings: Mapping[str, Any]) -> str:
+    raw = settings.get("claude-md")
+    if raw is None:
+        return "inline"
+    if not isinstance(raw, Mapping):
+        raise ManifestError("skills.yaml: claude-md must be a mapping, e.g. {placement: inline}")
+    unknown = sorted(set(raw) - {"placement"})
+    if unknown:
+        raise ManifestError(
+            f"skills.yaml: claude-md: unknown key {unknown[0]!r} (known: placement)"
+        )
+    placement = raw.get("placement") or "inline"
+    if placement not in PLACEMENTS:
+        raise ManifestError(
+            f"skills.yaml: claude-md.placement must be inline, import or rules, not {placement!r}"
+        )
+    return str(placement)
+
+
+def read_text(path: Path) -> str | None:
+    """A file's text with every byte kept (``surrogateescape``), or ``None``."""
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except IsADirectoryError:
+        raise FragmentError(f"{path.name} is a folder; skillpm needs it to be a file") from None
+
+
+def encode(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8", "surrogateescape")
+
+
+def import_path(name: str) -> str:
+    return f"{IMPORT_DIR}/{name}.md"
+
+
+def rules_path(name: str) -> str:
+    return f"{RULES_DIR}/{name}.md"
+
+
+def imports_block(rendered: Sequence[Rendered]) -> Block:
+    lines = "".join(f"@{import_path(r.name)}\n" for r in rendered)
+    return Block(IMPORTS_BLOCK, IMPORTS_VERSION, lines, order=-1)
+
+
+def rules_prefix(rendered: Rendered) -> str:
+    paths = rendered.fragment.paths
+    if not paths:
+        return ""
+    return "---\npaths:\n" + "".join(f"  - {json.dumps(p)}\n" for p in paths) + "---\n"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    rel: str  # posix path relative to the project
+    old: str | None
+    new: str | None  # None: delete the file
+
+
+@dataclass(frozen=True)
+class EditedBlock:
+    """A block whose text no longer matches the hash in its marker."""
+
+    rel: str
+    name: str
+    current: str  # LF text as edited
+    rendered: str | None  # what skillpm would write; None when the block goes away
+    action: str  # "kept" (nothing to change), "refused" (needs --force), "overwritten"
+
+
+@dataclass
+class FragmentPlan:
+    hashes: dict[str, dict[str, str]] = field(default_factory=dict)  # package -> name -> hash
+    changes: list[FileChange] = field(default_factory=list)
+    edited: list[EditedBlock] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[EditedBlock]:
+        return [e for e in self.edited if e.action == "refused"]
+
+
+def _decide(
+    rel: str, doc: Document, wanted: Mapping[str, Block], names: Collection[str], force: bool
+) -> tuple[set[str], list[EditedBlock]]:
+    """Which edited blocks to keep as they are, and what to tell the user about each."""
+    keep: set[str] = set()
+    notes: list[EditedBlock] = []
+    for name, found in doc.blocks().items():
+        if name not in names or not found.edited:
+            continue
+        block = wanted.get(name)
+        if block is not None and block.content == found.content_lf:
+            continue  # the edit is exactly the new text: only the marker changes
+        rendered = block.content if block is not None else None
+        if force:
+            action = "overwritten"
+        elif block is not None and block.hash == found.recorded_hash:
+            action = "kept"
+        else:
+            action = "refused"
+        if action != "overwritten":
+            keep.add(name)
+        notes.append(EditedBlock(rel, name, found.content_lf, rendered, action))
+    return keep, notes
+
+
+def _claude_md(
+    root: Path, desired: Sequence[Block], owned: Collection[str], force: bool
+) -> tuple[FileChange | None, list[EditedBlock]]:
+    text = read_text(root / CLAUDE_MD)
+    wanted = {b.name: b for b in desired}
+    names = set(owned) | set(wanted)
+    doc = parse(text or "")
+    check_markers(doc, names, CLAUDE_MD)
+    keep, notes = _decide(CLAUDE_MD, doc, wanted, names, force)
+    new = merge(text, desired, owned=names, keep=keep, where=CLAUDE_MD)
+    return (FileChange(CLAUDE_MD, text, new) if new != text else None), notes
+
+
+def _generated(
+    root: Path, rel: str, name: str, block: Block | None, prefix: str, force: bool
+) -> tuple[FileChange | None, list[EditedBlock]]:
+    """A file skillpm generates whole: ``prefix`` (frontmatter) and one block."""
+    text = read_text(root / rel)
+    if text is None:
+        new = None if block is None else prefix + block.text()
+        return (FileChange(rel, None, new) if new is not None else None), []
+    doc = parse(text)
+    check_markers(doc, {name}, rel)
+    found = doc.blocks().get(name)
+    rest = "".join(p for p in doc.parts if isinstance(p, str))
+    if found is None or not _GENERATED_REST.match(rest):
+        if block is None:
+            return None, []  # not ours, and not wanted: leave it alone
+        if not force:
+            raise ConflictError(
+                f"{rel} exists and was not written by skillpm; move it away, or pass --force "
+                "to replace it"
+            )
+        return FileChange(rel, text, prefix + block.text()), []
+    keep, notes = _decide(rel, doc, {name: block} if block else {}, {name}, force)
+    if keep:
+        return None, notes
+    eol = found.eol
+    new = None if block is None else prefix.replace("\n", eol) + block.text(eol)
+    return (FileChange(rel, text, new) if new != text else None), notes
+
+
+def plan_outputs(
+    root: Path,
+    placement: str,
+    rendered: Sequence[Rendered],
+    old_names: Collection[str],
+    *,
+    force: bool,
+) -> tuple[list[FileChange], list[EditedBlock]]:
+    """The file changes that put ``rendered`` in place and take old fragments away."""
+    by_name = {r.name: r for r in rendered}
+    every = sorted(set(old_names) | set(by_name))
+    if placement == "inline":
+        desired = [r.block() for r in rendered]
+    elif placement == "import" and rendered:
+        desired = [imports_block(rendered)]
+    else:
+        desired = []
+    changes: list[FileChange] = []
+    notes: list[EditedBlock] = []
+    change, found = _claude_md(root, desired, [*every, IMPORTS_BLOCK], force)
+    changes += [change] if change else []
+    notes += found
+    for name in every:
+        r = by_name.get(name)
+        for mode, rel, prefix in (
+            ("import", import_path(name), ""),
+            ("rules", rules_path(name), rules_prefix(r) if r else ""),
+        ):
+            block = r.block() if r is not None and placement == mode else None
+            change, found = _generated(root, rel, name, block, prefix, force)
+            changes += [change] if change else []
+            notes += found
+    return changes, notes
+
+
+def outputs_intact(root: Path, placement: str, expected: Mapping[str, str]) -> bool:
+    """Cheaply: is every fragment in place with the hash the lock records?
+
+    ``expected`` maps fragment names to rendered hashes. A hand-edited block
+    counts as in place (skillpm has nothing to do for it). No Jinja2 here: this
+    is what keeps a no-op install fast.
+    """
+    claude = parse(read_text(root / CLAUDE_MD) or "")
+    blocks = claude.blocks()
+    if any(d.name in expected or d.name == IMPORTS_BLOCK for d in claude.damage):
+        return False
+    imports = blocks.get(IMPORTS_BLOCK)
+    if placement == "import":
+        listed = {line for line in (imports.content_lf if imports else "").split("\n") if line}
+        if listed != {f"@{import_path(n)}" for n in expected}:
+            return False
+    elif imports is not None:
+        return False
+    for name, digest in expected.items():
+        where: dict[str, Document | None] = {
+            "inline": claude,
+            "import": _parsed(root / import_path(name)),
+            "rules": _parsed(root / rules_path(name)),
+        }
+        for mode, doc in where.items():
+            found = doc.blocks().get(name) if doc is not None else None
+            if mode == placement:
+                if found is None or found.recorded_hash != digest:
+                    return False
+            elif found is not None:
+                return False
+    return True
+
+
+def _parsed(path: Path) -> Document | None:
+    text = read_text(path)
+    return None if text is None else parse(text)
