@@ -76,6 +76,26 @@ def skill_md(name: str, description: str | None = None, body: str = "", **extra:
     return f"---\n{front}---\n# {name}\n\n{body or 'Steps to follow.'}\n"
 
 
+def fragment_md(
+    name: str,
+    body: str = "",
+    *,
+    description: str | None = None,
+    section: str | None = None,
+    order: int | None = None,
+    **extra: Any,
+) -> str:
+    """A CLAUDE.md fragment file: frontmatter (``extra`` keys as given) and a body."""
+    meta: dict[str, Any] = {"name": name, "description": description or f"The {name} section"}
+    if section is not None:
+        meta["section"] = section
+    if order is not None:
+        meta["order"] = order
+    meta.update({k.replace("_", "-"): v for k, v in extra.items()})
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    return f"---\n{front}---\n{body}"
+
+
 def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     for rel, content in files.items():
         path = root / rel

@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Undefined, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from jinja2.utils import Namespace, missing, pass_environment
+from jinja2.utils import Namespace, missing, pass_environment, pass_eval_context
 from jinja2.visitor import NodeTransformer
 
 WORK_LIMIT = 1_000_000  # units: characters, items or iterations, per render
@@ -267,7 +267,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
     # -- filters and tests ---------------------------------------------------
-    def _guard(self, func: Any, predict: Callable[..., int] | None = None) -> Any:
+    def _guard(self, func: Any, predict: Callable[..., int] | None = None, name: str = "") -> Any:
         skip = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
 
         @functools.wraps(func)
@@ -275,7 +275,7 @@ class BoundedEnvironment(SandboxedEnvironment):
             for value in (*args[skip:], *kwargs.values()):
                 self.charge_value(value)
             if predict is not None:
-                self._check_size(predict(*args[skip:], **kwargs), f"the {func.__name__} filter")
+                self._check_size(predict(*args[skip:], **kwargs), f"the {name} filter")
             return func(*args, **kwargs)
 
         return guarded
@@ -300,8 +300,8 @@ class BoundedEnvironment(SandboxedEnvironment):
             return len(s) + hits * len(new)
 
         def join(value: Any, d: Any = "", attribute: Any = None) -> int:
-            items = value if isinstance(value, list | tuple | str) else ()
-            return weigh(value, MAX_VALUE + 1) + len(items) * len(text(d))
+            count = len(value) if isinstance(value, list | tuple | str) else 0
+            return weigh(value, MAX_VALUE + 1) + count * len(text(d))
 
         def count(n: Any) -> int:
             if isinstance(n, int) and n > MAX_WIDTH:
@@ -349,10 +349,22 @@ class BoundedEnvironment(SandboxedEnvironment):
             "sum": sum_,
         }
         self.filters = {
-            name: self._guard(func, predict.get(name))
+            name: self._guard(func, predict.get(name), name)
             for name, func in self.filters.items()
             if name not in _REMOVED_FILTERS
         }
+        guarded_join = self.filters["join"]
+
+        @pass_eval_context
+        def join_bounded(ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> Any:
+            # Materialise first, so the size check sees every item of a generator.
+            items = []
+            for item in value:
+                self.charge(1)
+                items.append(item)
+            return guarded_join(ctx, items, d, attribute)
+
+        self.filters["join"] = join_bounded
         self.filters["_skillpm_iter"] = _iterate
         self.filters["_skillpm_charge"] = _charge
         self.filters["_skillpm_concat"] = _concat
