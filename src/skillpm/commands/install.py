@@ -224,7 +224,7 @@ def sync(project: Project, options: InstallOptions) -> None:
     not anything seems to have changed.
     """
     with project_lock(project.root):
-        clean_stale_staging(project.staging_root, project.root)
+        _recover(project)
         _install_from_manifest(project, replace(options, rerender=True))
 
 
