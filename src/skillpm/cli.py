@@ -92,7 +92,9 @@ def _install_options(**kwargs: Any) -> Any:
 @click.option("--registry", metavar="PATH", help="Registry to add to skills.yaml and use.")
 @click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-@click.option("--force", is_flag=True, help="Overwrite unmanaged or locally edited skills.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite unmanaged or edited skills and CLAUDE.md blocks."
+)
 @click.option("--pre", "prerelease", is_flag=True, help="Allow prerelease versions.")
 @click.pass_context
 def install(
@@ -121,7 +123,7 @@ def install(
 @cli.command()
 @click.argument("packages", nargs=-1, required=True, metavar="PKG...")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-@click.option("--force", is_flag=True, help="Remove skills even if edited locally.")
+@click.option("--force", is_flag=True, help="Remove skills and CLAUDE.md blocks even if edited.")
 @click.pass_context
 def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool) -> None:
     """Remove packages, their skills, and dependencies nothing else needs."""
@@ -134,7 +136,12 @@ def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: 
 @click.option("--force", is_flag=True, help="Replace CLAUDE.md blocks that were edited by hand.")
 @click.pass_context
 def sync(ctx: click.Context, force: bool) -> None:
-    """Re-render every CLAUDE.md fragment (after changing vars or a fragment)."""
+    """Re-render CLAUDE.md fragments (after a change of vars).
+
+    Every fragment of the installed packages is rendered again with the vars in
+    skills.yaml and put in place. A block edited by hand is kept when its
+    rendering has not changed, refused otherwise; --force replaces it.
+    """
     from skillpm.commands.install import sync as run
 
     run(_project(ctx), _install_options(force_fragments=force))
@@ -143,7 +150,7 @@ def sync(ctx: click.Context, force: bool) -> None:
 @cli.command()
 @click.pass_context
 def diff(ctx: click.Context) -> None:
-    """Show what 'skillpm sync' would change in CLAUDE.md, without writing."""
+    """Show what sync would change, without writing."""
     from skillpm.commands.install import sync as run
 
     run(_project(ctx), _install_options(show_diff=True))
