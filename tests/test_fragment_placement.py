@@ -234,3 +234,31 @@ def test_no_op_install_and_help_never_import_jinja2(
             check=True,
         )
         assert proc.stdout.strip().splitlines()[-1] == "False False", (args, proc.stdout)
+
+
+def test_a_linked_claude_md_stays_a_link(cli: Cli, project: Path, registry: Path) -> None:
+    _setup(project)
+    (project / "AGENTS.md").write_text("# Agents\n")
+    (project / "CLAUDE.md").symlink_to("AGENTS.md")
+    result = cli("install", "team", "--registry", registry, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "Updated AGENTS.md" in result.stdout
+    assert (project / "CLAUDE.md").is_symlink()
+    assert "Team: platform" in (project / "AGENTS.md").read_text()
+    assert cli("remove", "team", cwd=project).exit_code == 0
+    assert (project / "CLAUDE.md").is_symlink()
+    assert (project / "AGENTS.md").read_text() == "# Agents\n"
+
+
+def test_a_claude_md_linked_outside_the_project_is_refused(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path
+) -> None:
+    _setup(project)
+    (tmp_path / "shared.md").write_text("# Shared\n")
+    (project / "CLAUDE.md").symlink_to(tmp_path / "shared.md")
+    before = snapshot(project)
+    result = cli("install", "team", "--registry", registry, cwd=project)
+    assert result.exit_code == 1
+    assert "error: CLAUDE.md links to" in result.stderr and "outside the project" in result.stderr
+    assert snapshot(project) == before
+    assert (tmp_path / "shared.md").read_text() == "# Shared\n"

@@ -144,14 +144,31 @@ def _decide(
 def _claude_md(
     root: Path, desired: Sequence[Block], owned: Collection[str], force: bool
 ) -> tuple[FileChange | None, list[EditedBlock]]:
-    text = read_text(root / CLAUDE_MD)
+    path = root / CLAUDE_MD
+    rel, outside = CLAUDE_MD, None
+    if path.is_symlink():
+        # Writes replace the path they are given: follow the link (to AGENTS.md, say)
+        # so it stays a link and its target gets the blocks.
+        target = path.resolve()
+        try:
+            rel = target.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            outside = target
+    text = read_text(path)
     wanted = {b.name: b for b in desired}
     names = set(owned) | set(wanted)
     doc = parse(text or "")
-    check_markers(doc, names, CLAUDE_MD)
-    keep, notes = _decide(CLAUDE_MD, doc, wanted, names, force)
-    new = merge(text, desired, owned=names, keep=keep, where=CLAUDE_MD)
-    return (FileChange(CLAUDE_MD, text, new) if new != text else None), notes
+    check_markers(doc, names, rel)
+    keep, notes = _decide(rel, doc, wanted, names, force)
+    new = merge(text, desired, owned=names, keep=keep, where=rel)
+    if new == text:
+        return None, notes
+    if outside is not None:
+        raise FragmentError(
+            f"{CLAUDE_MD} links to {outside}, outside the project, and skillpm writes only "
+            "inside it; replace the link with a file, or set claude-md: {placement: rules}"
+        )
+    return FileChange(rel, text, new), notes
 
 
 def _generated(
