@@ -262,3 +262,38 @@ def test_a_claude_md_linked_outside_the_project_is_refused(
     assert "error: CLAUDE.md links to" in result.stderr and "outside the project" in result.stderr
     assert snapshot(project) == before
     assert (tmp_path / "shared.md").read_text() == "# Shared\n"
+
+
+@pytest.mark.parametrize("placement", ["inline", "import", "rules"])
+def test_remove_needs_no_registry_and_leaves_the_other_blocks(
+    cli: Cli, tmp_path: Path, placement: str
+) -> None:
+    import shutil
+
+    frags = {n: fragment_md(n, f"{n} body\n", section=n, order=o) for n, o in
+             [("first", 1), ("middle", 2), ("last", 3)]}  # fmt: skip
+    registry = make_registry(
+        tmp_path / "reg3",
+        [{"name": n, "skills": {}, "fragments": {n: t}} for n, t in frags.items()],
+    )
+    expected = {}
+    for label, names in (("two", ["first", "middle"]), ("three", ["first", "middle", "last"])):
+        project = tmp_path / label
+        project.mkdir()
+        _setup(project, placement)
+        (project / "CLAUDE.md").write_text("# Mine\n")
+        assert cli("install", *names, "--registry", registry, cwd=project).exit_code == 0
+        expected[label] = snapshot(project)
+    project = tmp_path / "three"
+    claude = project / "CLAUDE.md"
+    if placement == "inline":  # a hand edit in a block that stays is not touched
+        claude.write_text(claude.read_text().replace("middle body", "middle body, edited"))
+    shutil.rmtree(registry)
+    result = cli("remove", "last", cwd=project)
+    assert result.exit_code == 0, result.output
+    after = snapshot(project)
+    if placement == "inline":
+        after["CLAUDE.md"] = after["CLAUDE.md"].replace(b"middle body, edited", b"middle body")
+    assert {k: v for k, v in after.items() if k != "skills.yaml"} == {
+        k: v for k, v in expected["two"].items() if k != "skills.yaml"
+    }

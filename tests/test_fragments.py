@@ -108,6 +108,7 @@ def test_defaults_and_defined_tests_work_with_strict_undefined() -> None:
         (fragment_md("demo", "x", must_not_touch=5), "must-not-touch must be a list"),
         (fragment_md("demo", "x", paths=[""]), "paths must be a list of glob patterns"),
         ("---\nname: demo\n---\nx", "description must be a non-empty string"),
+        (fragment_md("demo", "x" * 300_000), "the body is over 256 KiB"),
     ],
 )
 def test_bad_frontmatter_is_refused_with_the_file(text: str, message: str) -> None:

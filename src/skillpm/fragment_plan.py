@@ -142,8 +142,13 @@ def _decide(
 
 
 def _claude_md(
-    root: Path, desired: Sequence[Block], owned: Collection[str], force: bool
+    root: Path,
+    desired: Sequence[Block],
+    owned: Collection[str],
+    force: bool,
+    leave: Collection[str] = (),
 ) -> tuple[FileChange | None, list[EditedBlock]]:
+    """CLAUDE.md with ``desired`` among ``owned``; blocks named in ``leave`` stay as they are."""
     path = root / CLAUDE_MD
     rel, outside = CLAUDE_MD, None
     if path.is_symlink():
@@ -156,11 +161,11 @@ def _claude_md(
             outside = target
     text = read_text(path)
     wanted = {b.name: b for b in desired}
-    names = set(owned) | set(wanted)
+    names = set(owned) | set(wanted) | set(leave)
     doc = parse(text or "")
     check_markers(doc, names, rel)
-    keep, notes = _decide(rel, doc, wanted, names, force)
-    new = merge(text, desired, owned=names, keep=keep, where=rel)
+    keep, notes = _decide(rel, doc, wanted, names - set(leave), force)
+    new = merge(text, desired, owned=names, keep=keep | set(leave), where=rel)
     if new == text:
         return None, notes
     if outside is not None:
@@ -230,6 +235,37 @@ def plan_outputs(
         ):
             block = r.block() if r is not None and placement == mode else None
             change, found = _generated(root, rel, name, block, prefix, force)
+            changes += [change] if change else []
+            notes += found
+    return changes, notes
+
+
+def plan_removal(
+    root: Path, placement: str, removed: Collection[str], staying: Collection[str], *, force: bool
+) -> tuple[list[FileChange], list[EditedBlock]] | None:
+    """Take fragments away without rendering the ones that stay (``None``: cannot).
+
+    Only valid when every fragment is in place as the lock records it and the
+    vars are unchanged: then the blocks that stay are already right.
+    """
+    desired: list[Block] = []
+    owned = set(removed)
+    if placement == "import":
+        imports = parse(read_text(root / CLAUDE_MD) or "").blocks().get(IMPORTS_BLOCK)
+        if imports is None or imports.edited:
+            return None
+        gone = {f"@{import_path(n)}" for n in removed}
+        lines = [
+            ln for ln in imports.content_lf.splitlines(keepends=True) if ln.strip() not in gone
+        ]
+        owned.add(IMPORTS_BLOCK)
+        if lines:
+            desired.append(Block(IMPORTS_BLOCK, IMPORTS_VERSION, "".join(lines), order=-1))
+    change, notes = _claude_md(root, desired, owned, force, leave=staying)
+    changes = [change] if change else []
+    for name in sorted(removed):
+        for rel in (import_path(name), rules_path(name)):
+            change, found = _generated(root, rel, name, None, "", force)
             changes += [change] if change else []
             notes += found
     return changes, notes

@@ -22,6 +22,7 @@ from skillpm.errors import FragmentError, ManifestError
 IMPORTS_BLOCK = "skillpm-imports"  # the block of @-imports in "import" placement
 RESERVED_NAMES = frozenset({IMPORTS_BLOCK})
 DEFAULT_ORDER = 100
+MAX_TEMPLATE = 256 * 1024  # characters of a fragment's body: a CLAUDE.md section, not a book
 _CLAIM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)+)\}\}\s*$", re.S)
 _SCALAR = str | int | float | bool
@@ -110,6 +111,11 @@ def parse_fragment(text: str, *, package: str, version: str, where: str) -> Frag
         raise ManifestError(
             f"{where}: must-not-touch must be a list of {{path, reason}} entries or one "
             "'{{ expression }}'"
+        )
+    if len(body) > MAX_TEMPLATE:
+        raise ManifestError(
+            f"{where}: the body is over {MAX_TEMPLATE // 1024} KiB; a fragment is one section of "
+            "CLAUDE.md, so split it or move the detail into a skill's references/"
         )
     paths = meta.get("paths") or []
     if isinstance(paths, str):

@@ -131,11 +131,14 @@ def plan(
     manifest: ProjectManifest | None = None,
     rerender: bool = False,
     force_fragments: bool = False,
+    vars_unchanged: bool = False,
 ) -> Plan:
     """What applying ``new`` changes; with ``manifest``, CLAUDE.md fragments too.
 
     ``rerender`` renders every fragment even when nothing seems to have changed
-    (``sync``); ``force_fragments`` overwrites hand-edited blocks.
+    (``sync``); ``force_fragments`` overwrites hand-edited blocks; ``vars_unchanged``
+    says the vars are those the old lock was rendered with (so a removal need not
+    render what stays).
     """
     old_pkgs = old.by_name() if old else {}
     state = installed_skill_state(project, old)
@@ -188,6 +191,7 @@ def plan(
             result,
             rerender=rerender or force or force_fragments,
             force=force or force_fragments,
+            vars_unchanged=vars_unchanged,
         )
     return result
 

@@ -35,6 +35,7 @@ def plan_fragments(
     *,
     rerender: bool,
     force: bool,
+    vars_unchanged: bool = False,
 ) -> None:
     """Fill ``result.fragments`` and the lock's fragment hashes, when there is work."""
     from skillpm.installer import package_source
@@ -55,6 +56,15 @@ def plan_fragments(
     )
     if not (rerender or stale) and fp.outputs_intact(project.root, placement, expected):
         return
+    if vars_unchanged and not (rerender or result.added or result.changed or result.repaired):
+        removed = {f for p in result.removed for f in p.fragments}
+        before = {f: p.fragment_hashes.get(f, "") for p in old_pkgs for f in p.fragments}
+        if all(before.values()) and fp.outputs_intact(project.root, placement, before):
+            staying = set(expected) - removed
+            planned = fp.plan_removal(project.root, placement, removed, staying, force=force)
+            if planned is not None:
+                result.fragments = fp.FragmentPlan({}, *planned)
+                return
     fragments: list[Fragment] = []
     owner: dict[str, str] = {}
     for pkg in new_pkgs:

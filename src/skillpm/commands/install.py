@@ -27,6 +27,7 @@ class InstallOptions:
     force_fragments: bool = False  # CLAUDE.md blocks only (sync --force)
     rerender: bool = False  # render every fragment even if nothing changed (sync)
     show_diff: bool = False  # print what fragments would change, write nothing (diff)
+    vars_unchanged: bool = False  # the lock was fresh before this change (remove)
 
 
 def _resolve_lock(
@@ -92,6 +93,7 @@ def _commit(
             manifest=manifest,
             rerender=options.rerender,
             force_fragments=options.force_fragments,
+            vars_unchanged=options.vars_unchanged,
         )
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
         if options.show_diff:
@@ -255,6 +257,9 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             # Prune the locked graph: no registry needed, nothing else moves.
             keep = _reachable(roots, locked)
             new = Lockfile(new_manifest.hash(), tuple(p for p in old.packages if p.name in keep))
+            # vars are as they were when the lock was written: the fragments that stay
+            # need no rendering (and so no registry) unless their blocks are damaged.
+            options = replace(options, vars_unchanged=old.manifest_hash == manifest.hash())
         else:
             new = _resolve_lock(project, new_manifest, old)
         _commit(project, new_manifest, old, new, options, new_text)
