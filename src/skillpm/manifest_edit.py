@@ -27,6 +27,11 @@ vars:
   # aws:
   #   region: us-east-1
   #   dr_region: us-west-2
+
+# Where CLAUDE.md fragments go: inline (managed blocks in CLAUDE.md, the default),
+# import (.claude/skillpm/<name>.md plus @-imports) or rules (.claude/rules/<name>.md).
+# claude-md:
+#   placement: inline
 """
 
 
