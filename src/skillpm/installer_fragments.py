@@ -8,7 +8,9 @@ with the project untouched.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm import fragment_plan as fp
@@ -38,8 +40,6 @@ def plan_fragments(
     vars_unchanged: bool = False,
 ) -> None:
     """Fill ``result.fragments`` and the lock's fragment hashes, when there is work."""
-    from skillpm.installer import package_source
-
     placement = fp.placement_of(manifest.settings)
     old_pkgs = old.packages if old else ()
     new_pkgs = result.lock.packages
@@ -65,12 +65,37 @@ def plan_fragments(
             if planned is not None:
                 result.fragments = fp.FragmentPlan({}, *planned)
                 return
+    fragments = locked_fragments(sources, result.lock, result.staged)
+    rendered = render_all(fragments, manifest.vars)
+    old_names = {f for p in old_pkgs for f in p.fragments}
+    changes, edited = fp.plan_outputs(project.root, placement, rendered, old_names, force=force)
+    hashes: dict[str, dict[str, str]] = {}
+    for r in rendered:
+        hashes.setdefault(r.fragment.package, {})[r.name] = r.hash
+    result.fragments = fp.FragmentPlan(hashes, changes, edited)
+    result.lock = replace(
+        result.lock,
+        packages=tuple(replace(p, fragment_hashes=hashes.get(p.name, {})) for p in new_pkgs),
+    )
+
+
+def locked_fragments(
+    sources: Sources, lock: Lockfile, staged: Mapping[str, Path] | None = None
+) -> list[Fragment]:
+    """The fragment templates of every locked package, read from verified copies.
+
+    ``staged`` maps package names to copies already staged (and verified) by the
+    installer; other packages are read from their registry (a remote one's cache)
+    after an integrity check against the lock. ``lint`` can render these too.
+    """
+    from skillpm.installer import package_source
+
     fragments: list[Fragment] = []
     owner: dict[str, str] = {}
-    for pkg in new_pkgs:
+    for pkg in lock.packages:
         if not pkg.fragments:
             continue
-        root = result.staged.get(pkg.name) or package_source(sources, pkg)
+        root = (staged or {}).get(pkg.name) or package_source(sources, pkg)
         loaded = load_fragments(root, load_package_manifest(root))
         if sorted(f.name for f in loaded) != sorted(pkg.fragments):
             raise RegistryError(
@@ -86,17 +111,7 @@ def plan_fragments(
                 )
             owner[f.name] = pkg.name
         fragments += loaded
-    rendered = render_all(fragments, manifest.vars)
-    old_names = {f for p in old_pkgs for f in p.fragments}
-    changes, edited = fp.plan_outputs(project.root, placement, rendered, old_names, force=force)
-    hashes: dict[str, dict[str, str]] = {}
-    for r in rendered:
-        hashes.setdefault(r.fragment.package, {})[r.name] = r.hash
-    result.fragments = fp.FragmentPlan(hashes, changes, edited)
-    result.lock = replace(
-        result.lock,
-        packages=tuple(replace(p, fragment_hashes=hashes.get(p.name, {})) for p in new_pkgs),
-    )
+    return fragments
 
 
 def _lines(text: str | None) -> list[str]:
