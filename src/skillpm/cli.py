@@ -36,10 +36,50 @@ class _Group(click.Group):
 
 
 def _project(ctx: click.Context) -> Any:
+    import os
+
     from skillpm.project import Project
+    from skillpm.registry import RemoteOptions
 
     root = ctx.find_root().params.get("project") or Path.cwd()
-    return Project(Path(root).resolve())
+    offline, refresh = bool(ctx.meta.get("offline")), bool(ctx.meta.get("refresh"))
+    if offline and refresh:
+        raise click.UsageError("--offline and --refresh contradict each other; pick one")
+    interval = os.environ.get("SKILLPM_FETCH_INTERVAL", "").strip()
+    try:
+        seconds = float(interval) if interval else RemoteOptions.fetch_interval
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise click.UsageError(
+            f"SKILLPM_FETCH_INTERVAL={interval!r}: expected a number of seconds (0 or more)"
+        )
+    options = RemoteOptions(offline=offline, refresh=refresh, fetch_interval=seconds)
+    return Project(Path(root).resolve(), options)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[param.name or ""] = True
+
+
+def _network_options(command: Any) -> Any:
+    """``--offline`` and ``--refresh`` for every command that may read a remote registry."""
+    command = click.option(
+        "--refresh",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Fetch git registries now, however recently they were fetched.",
+    )(command)
+    return click.option(
+        "--offline",
+        is_flag=True,
+        expose_value=False,
+        envvar="SKILLPM_OFFLINE",
+        callback=_remember,
+        help="Never touch the network: use the cache, or fail. [env: SKILLPM_OFFLINE]",
+    )(command)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -89,11 +129,12 @@ def _install_options(**kwargs: Any) -> Any:
 
 @cli.command()
 @click.argument("packages", nargs=-1, metavar="[PKG[@RANGE]]...")
-@click.option("--registry", metavar="PATH", help="Registry to add to skills.yaml and use.")
+@click.option("--registry", metavar="URL", help="Registry (path or git URL) to add and use.")
 @click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Overwrite unmanaged or locally edited skills.")
 @click.option("--pre", "prerelease", is_flag=True, help="Allow prerelease versions.")
+@_network_options
 @click.pass_context
 def install(
     ctx: click.Context,
@@ -111,6 +152,7 @@ def install(
     skillpm install 'cdk-patterns@~1.0'     add with a range (npm or PEP 440)
     skillpm install                         install from skills.lock
     skillpm install --frozen                CI: fail if skills.lock is stale
+    skillpm install --frozen --offline      from the cache only, never the network
     """
     from skillpm.commands.install import install as run
 
@@ -122,12 +164,87 @@ def install(
 @click.argument("packages", nargs=-1, required=True, metavar="PKG...")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Remove skills even if edited locally.")
+@_network_options
 @click.pass_context
 def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool) -> None:
     """Remove packages, their skills, and dependencies nothing else needs."""
     from skillpm.commands.install import remove as run
 
     run(_project(ctx), packages, _install_options(dry_run=dry_run, force=force))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_network_options
+@click.pass_context
+def outdated(ctx: click.Context, as_json: bool) -> None:
+    """Show packages with newer versions: wanted (within ranges) and latest."""
+    from skillpm.commands.update import outdated as run
+
+    run(_project(ctx), as_json=as_json)
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, metavar="[PKG]...")
+@click.option("--latest", is_flag=True, help="Also widen ranges in skills.yaml to the latest.")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--force", is_flag=True, help="Overwrite locally edited skills.")
+@_network_options
+@click.pass_context
+def update(
+    ctx: click.Context, packages: tuple[str, ...], latest: bool, dry_run: bool, force: bool
+) -> None:
+    """Move packages (all by default) to the newest versions their ranges allow.
+
+    Fetches git registries first (unless --offline) and rewrites skills.lock.
+    """
+    from skillpm.commands.update import update as run
+
+    options = _install_options(dry_run=dry_run, force=force)
+    run(_project(ctx), packages, latest=latest, options=options)
+
+
+@cli.group(cls=_Group)
+def registry() -> None:
+    """Add, remove and list the registries in skills.yaml.
+
+    \b
+    skillpm registry add team git+https://github.com/acme/skills-registry.git
+    skillpm registry add team 'git@github.com:acme/skills-registry.git#v2'
+    skillpm registry add local ../skills-registry
+    """
+
+
+@registry.command(name="add")
+@click.argument("name")
+@click.argument("url")
+@click.pass_context
+def registry_add(ctx: click.Context, name: str, url: str) -> None:
+    """Add a registry: a folder, or git+https://, git+ssh://, git+file://, git@host:org/repo.git
+    (each with an optional #branch, #tag or #commit)."""
+    from skillpm.commands.registries import add
+
+    add(_project(ctx), name, url)
+
+
+@registry.command(name="remove")
+@click.argument("name")
+@click.pass_context
+def registry_remove(ctx: click.Context, name: str) -> None:
+    """Remove a registry from skills.yaml."""
+    from skillpm.commands.registries import remove as run
+
+    run(_project(ctx), name)
+
+
+@registry.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def registry_list(ctx: click.Context, as_json: bool) -> None:
+    """List the registries in lookup order (the built-in one last)."""
+    from skillpm.commands.registries import list_registries
+
+    list_registries(_project(ctx), as_json=as_json)
 
 
 @cli.command(name="list")
@@ -143,6 +260,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("package")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_network_options
 @click.pass_context
 def info(ctx: click.Context, package: str, as_json: bool) -> None:
     """Show a package's versions, skills and dependencies."""
@@ -154,6 +272,7 @@ def info(ctx: click.Context, package: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_network_options
 @click.pass_context
 def search(ctx: click.Context, text: str, as_json: bool) -> None:
     """Search package names and descriptions in every configured registry."""
