@@ -206,7 +206,7 @@ def update(
 
 @cli.group(cls=_Group)
 def registry() -> None:
-    """Add, remove and list the registries in skills.yaml.
+    """Registries: add, remove and list those in skills.yaml; reindex or verify one.
 
     \b
     skillpm registry add team git+https://github.com/acme/skills-registry.git
@@ -365,11 +365,6 @@ def unyank(ctx: click.Context, name: str, version: str, registry: str) -> None:
     from skillpm.commands.registry_admin import yank as run
 
     run(registry, _here(ctx), name, version, reason=None, undo=True)
-
-
-@cli.group(cls=_Group)
-def registry() -> None:
-    """Work with registries."""
 
 
 @registry.command()
