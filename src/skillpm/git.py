@@ -17,6 +17,7 @@ so a token in a URL is not written to disk, and a command run without it (every
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -125,16 +126,23 @@ class Mirror:
         """A fresh bare repository at ``path`` (a temp dir the caller renames into place)."""
         self.path.mkdir(parents=True, exist_ok=True)
         self._run(["init", "--quiet", "--bare", str(self.path)])
-        for key, value in (
-            ("core.repositoryformatversion", "1"),
-            ("extensions.partialClone", REMOTE),
-            (f"remote.{REMOTE}.promisor", "true"),
-            (f"remote.{REMOTE}.partialclonefilter", "blob:none"),
+        # Written directly rather than by six `git config` processes: the file is ours,
+        # fresh from `git init`, and this is its documented format.
+        config = self.path / "config"
+        text = config.read_text(encoding="utf-8")
+        text = re.sub(r"repositoryformatversion = 0", "repositoryformatversion = 1", text)
+        config.write_text(
+            text
+            + "[extensions]\n"
+            + f"\tpartialClone = {REMOTE}\n"
+            + f'[remote "{REMOTE}"]\n'
+            + "\tpromisor = true\n"
+            + "\tpartialclonefilter = blob:none\n"
             # Housekeeping runs in the foreground: no process outlives skillpm.
-            ("gc.autoDetach", "false"),
-            ("maintenance.auto", "false"),
-        ):
-            self._run(["config", key, value])
+            + "[gc]\n\tautoDetach = false\n"
+            + "[maintenance]\n\tauto = false\n",
+            encoding="utf-8",
+        )
 
     def fetch(self, url: str, source: str, dest: str) -> None:
         """Fetch one ref or commit (``source``) shallowly into ``dest``, commits and trees only.

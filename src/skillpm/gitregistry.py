@@ -107,6 +107,8 @@ class GitRegistry(Registry):
         self._commit: str | None = None
         self._fetched = False  # fetched the ref in this process: never twice
         self._indexes: dict[str, RegistryIndex] = {}
+        self._present: set[str] = set()  # commits known to be in the mirror
+        self._unpacked: set[str] = set()  # integrities unpacked and verified by this process
 
     # -- the Registry interface ------------------------------------------------
 
@@ -144,9 +146,12 @@ class GitRegistry(Registry):
         """Unpack every version not yet cached, with one fetch and one read for all of them."""
         todo: dict[str, tuple[VersionEntry, str]] = {}
         for entry, commit in items:
+            if entry.integrity in self._unpacked:
+                continue
             cached = store.package_cache_path(entry.integrity)
             if cached.is_dir():
                 if tree_integrity(cached) == entry.integrity:
+                    self._unpacked.add(entry.integrity)
                     continue
                 shutil.rmtree(cached)  # damaged in the cache: unpack it again
             todo.setdefault(entry.integrity, (entry, commit or self.pinned_commit()))
@@ -192,6 +197,7 @@ class GitRegistry(Registry):
                 raise RegistryError(f"registry {self.display}: {self._what} is not a commit")
             self._keep(cached)
         assert cached is not None
+        self._present.add(cached)
         return cached
 
     def _fetch_ref(self, ref: str, *, force: bool) -> None:
@@ -210,7 +216,8 @@ class GitRegistry(Registry):
 
     def _ensure_commit(self, sha: str) -> None:
         """Make ``sha`` available in the mirror, fetching it by id if needed."""
-        if self.mirror.exists() and self.mirror.has_commit(sha):
+        if sha in self._present or (self.mirror.exists() and self.mirror.has_commit(sha)):
+            self._present.add(sha)
             return
         if self.options.offline:
             what = "is not in the cache" if self.mirror.exists() else "is not in the cache at all"
@@ -221,6 +228,7 @@ class GitRegistry(Registry):
         with store.mirror_lock(self.key, f"the cache of registry {self.display}"):
             if not (self.mirror.exists() and self.mirror.has_commit(sha)):
                 self._fetch(sha, f"refs/skillpm/commits/{sha}")
+        self._present.add(sha)
 
     def _keep(self, commit: str) -> None:
         # A ref per commit ever resolved: a lock naming it installs offline even
@@ -358,10 +366,14 @@ class GitRegistry(Registry):
             )
 
         def build(tmp: Path) -> None:
+            made: set[Path] = set()
             for rel, mode, data in files:
                 target = tmp / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.update(target.parents)
                 target.write_bytes(data)
                 target.chmod(0o755 if mode == "755" else 0o644)
 
         store.create_dir_atomically(store.package_cache_path(entry.integrity), build)
+        self._unpacked.add(entry.integrity)
