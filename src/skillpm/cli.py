@@ -394,6 +394,7 @@ def _log_unexpected(exc: BaseException) -> str:
     import datetime as dt
     import traceback
 
+    from skillpm.registry import redact
     from skillpm.store import cache_dir
 
     logs = cache_dir() / "logs"
@@ -401,7 +402,9 @@ def _log_unexpected(exc: BaseException) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = logs / f"skillpm-{stamp}.log"
     body = "".join(traceback.format_exception(exc))
-    path.write_text(f"skillpm {__version__}\nargv: {sys.argv}\n\n{body}", encoding="utf-8")
+    # A registry URL may carry a token, in argv or in a message: the log never does.
+    text = redact(f"skillpm {__version__}\nargv: {sys.argv}\n\n{body}")
+    path.write_text(text, encoding="utf-8")
     return str(path)
 
 
@@ -420,8 +423,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except SkillpmError as exc:
         from skillpm.output import console
+        from skillpm.registry import redact
 
-        console.error(str(exc))
+        console.error(redact(str(exc)))  # messages redact URLs already; this is a backstop
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
@@ -433,6 +437,8 @@ def main(argv: list[str] | None = None) -> None:
             where = f"; the details are in {_log_unexpected(exc)}"
         except OSError:
             where = ""
-        console.error(f"unexpected failure ({type(exc).__name__}: {exc}){where}")
+        from skillpm.registry import redact
+
+        console.error(redact(f"unexpected failure ({type(exc).__name__}: {exc}){where}"))
         sys.exit(3)
     sys.exit(0)
