@@ -296,3 +296,32 @@ def test_mirror_is_built_in_a_temp_dir_and_renamed(
     assert (mirrors[0] / "HEAD").is_file()
     packages = sorted(p.name for p in (cache() / "packages").iterdir())
     assert len(packages) == 2 and all(p.startswith("sha256-") for p in packages)
+
+
+@pytest.mark.parametrize("form", ["scp", "ssh"])
+def test_ssh_transports(
+    cli: Cli,
+    project: Path,
+    remote: GitRegistry,
+    tmp_path: Path,
+    isolated_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    form: str,
+) -> None:
+    """git@host:path and git+ssh:// run git's real ssh transport (ssh itself stubbed to
+    run the remote command locally, as sshd would)."""
+    fake_ssh = tmp_path / "fake-ssh"
+    fake_ssh.write_text('#!/bin/sh\nfor last; do :; done\nexec sh -c "$last"\n')
+    fake_ssh.chmod(0o755)
+    monkeypatch.setenv("GIT_SSH_COMMAND", str(fake_ssh))
+    with open(isolated_env / ".gitconfig", "a") as f:
+        f.write("[ssh]\n\tvariant = ssh\n")
+    path = remote.bare.as_posix()
+    url = f"git@localhost:{path}" if form == "scp" else f"git+ssh://git@localhost{path}"
+    result = cli("install", "app", "--registry", url, cwd=project)
+    assert result.exit_code == 0, result.output
+    locked = lock_of(project)["app"]
+    assert locked["commit"] == remote.head
+    assert locked["registry"] == (url if form == "scp" else f"git+ssh://***@localhost{path}")
+    shutil.rmtree(project / ".claude")
+    assert cli("install", "--frozen", cwd=project).exit_code == 0
