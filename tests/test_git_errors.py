@@ -177,3 +177,12 @@ def test_commit_ref_is_recognised() -> None:
     assert parse_git_url("git@host:org/reg.git#main").commit is None
     with pytest.raises(RegistryError, match="not a git URL"):
         parse_git_url("just-a-name")
+
+
+def test_offline_from_the_environment(
+    cli: Cli, project: Path, remote: GitRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPM_OFFLINE", "1")
+    message = fails_cleanly(cli, project, "install", "base", "--registry", remote.url)
+    assert "is not in the cache and --offline forbids fetching it" in message
+    assert mirrors() == []

@@ -125,7 +125,8 @@ class Mirror:
     def init(self) -> None:
         """A fresh bare repository at ``path`` (a temp dir the caller renames into place)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        self._run(["init", "--quiet", "--bare", str(self.path)])
+        # No template: a mirror needs no sample hooks, and each file costs a write.
+        self._run(["init", "--quiet", "--bare", "--template=", str(self.path)])
         # Written directly rather than by six `git config` processes: the file is ours,
         # fresh from `git init`, and this is its documented format.
         config = self.path / "config"
