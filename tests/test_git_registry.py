@@ -206,9 +206,7 @@ def test_full_clone_server_without_filters(cli: Cli, project: Path, tmp_path: Pa
     assert (project / ".claude/skills/base/SKILL.md").is_file()
 
 
-def test_info_and_search_read_a_git_registry(
-    cli: Cli, project: Path, remote: GitRegistry
-) -> None:
+def test_info_and_search_read_a_git_registry(cli: Cli, project: Path, remote: GitRegistry) -> None:
     cli("registry", "add", "team", remote.url, cwd=project)
     info = cli("info", "app", cwd=project)
     assert info.exit_code == 0, info.output

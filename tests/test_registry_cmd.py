@@ -80,9 +80,7 @@ def _refused(cli: Cli, project: Path, *args: str) -> str:
 
 def test_add_refuses_a_taken_name_or_url(cli: Cli, project: Path) -> None:
     (project / "skills.yaml").write_text(COMMENTED)
-    assert "already has a registry named local" in _refused(
-        cli, project, "add", "local", "../x"
-    )
+    assert "already has a registry named local" in _refused(cli, project, "add", "local", "../x")
     assert "already lists ../shared-skills as local" in _refused(
         cli, project, "add", "other", "../shared-skills"
     )
@@ -96,9 +94,7 @@ def test_add_refuses_a_malformed_git_url(cli: Cli, project: Path) -> None:
 
 
 def test_remove_refuses_unknown_or_used(cli: Cli, project: Path) -> None:
-    (project / "skills.yaml").write_text(
-        COMMENTED + "  tool: {version: ^1, registry: local}\n"
-    )
+    (project / "skills.yaml").write_text(COMMENTED + "  tool: {version: ^1, registry: local}\n")
     assert "no registry named 'locl' in skills.yaml; did you mean local?" in _refused(
         cli, project, "remove", "locl"
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from skillpm.catalog import Sources, gather
 from skillpm.clientlib import VersionEntry
-from skillpm.commands.install import InstallOptions, _commit, _resolve_lock
+from skillpm.commands.install import InstallOptions, _commit, _recover, _resolve_lock
 from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.manifest_edit import edit_manifest
 from skillpm.output import console
@@ -16,7 +16,6 @@ from skillpm.project import Project
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
 from skillpm.ranges import parse_range, parse_version
 from skillpm.store import project_lock
-from skillpm.transaction import clean_stale_staging
 
 
 def newest(versions: Iterable[VersionEntry], *, prereleases: bool = False) -> str | None:
@@ -126,7 +125,7 @@ def update(
     project: Project, names: Sequence[str], *, latest: bool, options: InstallOptions
 ) -> None:
     with project_lock(project.root):
-        clean_stale_staging(project.staging_root, project.root)
+        _recover(project)  # finish or undo what an interrupted run left
         text = project.manifest_text()
         manifest = project.load_manifest(text)
         old = project.load_lock()
