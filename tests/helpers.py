@@ -148,6 +148,10 @@ def make_registry(root: Path, packages: list[dict[str, Any]]) -> Path:
     for i, spec in enumerate(packages):
         spec = dict(spec)
         source = root.parent / f".src-{root.name}-{i}-{spec['name']}"
+        if source.exists():
+            import shutil
+
+            shutil.rmtree(source)
         make_package(source, spec.pop("name"), **spec)
         publish_to(root, source)
     return root
@@ -167,3 +171,47 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+@dataclass
+class GitRegistry:
+    """A bare repository serving a registry, and the work clone that publishes to it."""
+
+    bare: Path
+    work: Path
+
+    @property
+    def url(self) -> str:
+        return f"git+{self.bare.as_uri()}"
+
+    def push(self, packages: list[dict[str, Any]], message: str = "publish") -> str:
+        """Publish more ``make_package`` specs through the work clone, push; the new commit."""
+        make_registry(self.work, packages)
+        git("add", "-A", cwd=self.work)
+        git("commit", "-q", "-m", message, cwd=self.work)
+        git("push", "-q", "origin", "HEAD", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+    @property
+    def head(self) -> str:
+        return git("rev-parse", "HEAD", cwd=self.bare)
+
+
+def make_git_registry(
+    root: Path, packages: list[dict[str, Any]], *, allow_filter: bool = True
+) -> GitRegistry:
+    """A bare git repository (a real server over file://) holding a registry built from
+    the same specs as ``make_registry``. ``allow_filter`` lets clients fetch without
+    blobs, as GitHub and GitLab do; git's own default for file:// is off.
+    """
+    bare = root / "registry.git"
+    work = root / "registry-work"
+    root.mkdir(parents=True, exist_ok=True)
+    git("init", "-q", "--bare", bare, cwd=root)
+    if allow_filter:
+        git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    git("clone", "-q", bare, work, cwd=root)
+    (work / "index.json").write_text('{"format": 1, "packages": {}}\n')
+    registry = GitRegistry(bare, work)
+    registry.push(packages, "first publish")
+    return registry

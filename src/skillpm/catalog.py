@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from skillpm.clientlib import VersionEntry
 from skillpm.errors import PackageNotFound, RegistryError
 from skillpm.ranges import parse_version
-from skillpm.registry import Registry
+from skillpm.registry import Registry, redact
 from skillpm.resolver import Candidate
 
 
@@ -32,10 +32,16 @@ class Sources:
         raise RegistryError(f"no registry named {name!r} in skills.yaml registries")
 
     def by_url(self, url: str) -> Registry | None:
+        """The registry a lock entry names (the lock keeps URLs without credentials)."""
         for registry in self.registries:
-            if registry.url == url:
+            if redact(registry.url) == redact(url):
                 return registry
         return None
+
+    def refresh(self) -> bool:
+        """Ask every registry to update its cached view; whether any may have changed."""
+        changed = [registry.refresh() for registry in self.registries]
+        return any(changed)
 
     def all_names(self) -> set[str]:
         names: set[str] = set()

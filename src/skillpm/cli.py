@@ -36,10 +36,50 @@ class _Group(click.Group):
 
 
 def _project(ctx: click.Context) -> Any:
+    import os
+
     from skillpm.project import Project
+    from skillpm.registry import RemoteOptions
 
     root = ctx.find_root().params.get("project") or Path.cwd()
-    return Project(Path(root).resolve())
+    offline, refresh = bool(ctx.meta.get("offline")), bool(ctx.meta.get("refresh"))
+    if offline and refresh:
+        raise click.UsageError("--offline and --refresh contradict each other; pick one")
+    interval = os.environ.get("SKILLPM_FETCH_INTERVAL", "").strip()
+    try:
+        seconds = float(interval) if interval else RemoteOptions.fetch_interval
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise click.UsageError(
+            f"SKILLPM_FETCH_INTERVAL={interval!r}: expected a number of seconds (0 or more)"
+        )
+    options = RemoteOptions(offline=offline, refresh=refresh, fetch_interval=seconds)
+    return Project(Path(root).resolve(), options)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[param.name or ""] = True
+
+
+def _network_options(command: Any) -> Any:
+    """``--offline`` and ``--refresh`` for every command that may read a remote registry."""
+    command = click.option(
+        "--refresh",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Fetch git registries now, however recently they were fetched.",
+    )(command)
+    return click.option(
+        "--offline",
+        is_flag=True,
+        expose_value=False,
+        envvar="SKILLPM_OFFLINE",
+        callback=_remember,
+        help="Never touch the network: use the cache, or fail. [env: SKILLPM_OFFLINE]",
+    )(command)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -89,13 +129,14 @@ def _install_options(**kwargs: Any) -> Any:
 
 @cli.command()
 @click.argument("packages", nargs=-1, metavar="[PKG[@RANGE]]...")
-@click.option("--registry", metavar="PATH", help="Registry to add to skills.yaml and use.")
+@click.option("--registry", metavar="URL", help="Registry (path or git URL) to add and use.")
 @click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option(
     "--force", is_flag=True, help="Overwrite unmanaged or edited skills and CLAUDE.md blocks."
 )
 @click.option("--pre", "prerelease", is_flag=True, help="Allow prerelease versions.")
+@_network_options
 @click.pass_context
 def install(
     ctx: click.Context,
@@ -113,6 +154,7 @@ def install(
     skillpm install 'cdk-patterns@~1.0'     add with a range (npm or PEP 440)
     skillpm install                         install from skills.lock
     skillpm install --frozen                CI: fail if skills.lock is stale
+    skillpm install --frozen --offline      from the cache only, never the network
     """
     from skillpm.commands.install import install as run
 
@@ -124,6 +166,7 @@ def install(
 @click.argument("packages", nargs=-1, required=True, metavar="PKG...")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Remove skills and CLAUDE.md blocks even if edited.")
+@_network_options
 @click.pass_context
 def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool) -> None:
     """Remove packages, their skills, and dependencies nothing else needs."""
@@ -134,6 +177,7 @@ def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: 
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Replace CLAUDE.md blocks that were edited by hand.")
+@_network_options
 @click.pass_context
 def sync(ctx: click.Context, force: bool) -> None:
     """Re-render CLAUDE.md fragments (after a change of vars).
@@ -148,12 +192,87 @@ def sync(ctx: click.Context, force: bool) -> None:
 
 
 @cli.command()
+@_network_options
 @click.pass_context
 def diff(ctx: click.Context) -> None:
     """Show what sync would change, without writing."""
     from skillpm.commands.install import sync as run
 
     run(_project(ctx), _install_options(show_diff=True))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_network_options
+@click.pass_context
+def outdated(ctx: click.Context, as_json: bool) -> None:
+    """Show packages with newer versions: wanted (within ranges) and latest."""
+    from skillpm.commands.update import outdated as run
+
+    run(_project(ctx), as_json=as_json)
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, metavar="[PKG]...")
+@click.option("--latest", is_flag=True, help="Also widen ranges in skills.yaml to the latest.")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--force", is_flag=True, help="Overwrite locally edited skills.")
+@_network_options
+@click.pass_context
+def update(
+    ctx: click.Context, packages: tuple[str, ...], latest: bool, dry_run: bool, force: bool
+) -> None:
+    """Move packages (all by default) to the newest versions their ranges allow.
+
+    Fetches git registries first (unless --offline) and rewrites skills.lock.
+    """
+    from skillpm.commands.update import update as run
+
+    options = _install_options(dry_run=dry_run, force=force)
+    run(_project(ctx), packages, latest=latest, options=options)
+
+
+@cli.group(cls=_Group)
+def registry() -> None:
+    """Registries: add, remove and list those in skills.yaml; reindex or verify one.
+
+    \b
+    skillpm registry add team git+https://github.com/acme/skills-registry.git
+    skillpm registry add team 'git@github.com:acme/skills-registry.git#v2'
+    skillpm registry add local ../skills-registry
+    """
+
+
+@registry.command(name="add")
+@click.argument("name")
+@click.argument("url")
+@click.pass_context
+def registry_add(ctx: click.Context, name: str, url: str) -> None:
+    """Add a registry: a folder, or git+https://, git+ssh://, git+file://, git@host:org/repo.git
+    (each with an optional #branch, #tag or #commit)."""
+    from skillpm.commands.registries import add
+
+    add(_project(ctx), name, url)
+
+
+@registry.command(name="remove")
+@click.argument("name")
+@click.pass_context
+def registry_remove(ctx: click.Context, name: str) -> None:
+    """Remove a registry from skills.yaml."""
+    from skillpm.commands.registries import remove as run
+
+    run(_project(ctx), name)
+
+
+@registry.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def registry_list(ctx: click.Context, as_json: bool) -> None:
+    """List the registries in lookup order (the built-in one last)."""
+    from skillpm.commands.registries import list_registries
+
+    list_registries(_project(ctx), as_json=as_json)
 
 
 @cli.command(name="list")
@@ -169,6 +288,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("package")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_network_options
 @click.pass_context
 def info(ctx: click.Context, package: str, as_json: bool) -> None:
     """Show a package's versions, skills and dependencies."""
@@ -180,6 +300,7 @@ def info(ctx: click.Context, package: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_network_options
 @click.pass_context
 def search(ctx: click.Context, text: str, as_json: bool) -> None:
     """Search package names and descriptions in every configured registry."""
@@ -274,11 +395,6 @@ def unyank(ctx: click.Context, name: str, version: str, registry: str) -> None:
     run(registry, _here(ctx), name, version, reason=None, undo=True)
 
 
-@cli.group(cls=_Group)
-def registry() -> None:
-    """Work with registries."""
-
-
 @registry.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
@@ -306,6 +422,7 @@ def _log_unexpected(exc: BaseException) -> str:
     import datetime as dt
     import traceback
 
+    from skillpm.registry import redact
     from skillpm.store import cache_dir
 
     logs = cache_dir() / "logs"
@@ -313,7 +430,9 @@ def _log_unexpected(exc: BaseException) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = logs / f"skillpm-{stamp}.log"
     body = "".join(traceback.format_exception(exc))
-    path.write_text(f"skillpm {__version__}\nargv: {sys.argv}\n\n{body}", encoding="utf-8")
+    # A registry URL may carry a token, in argv or in a message: the log never does.
+    text = redact(f"skillpm {__version__}\nargv: {sys.argv}\n\n{body}")
+    path.write_text(text, encoding="utf-8")
     return str(path)
 
 
@@ -332,8 +451,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except SkillpmError as exc:
         from skillpm.output import console
+        from skillpm.registry import redact
 
-        console.error(str(exc))
+        console.error(redact(str(exc)))  # messages redact URLs already; this is a backstop
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
@@ -345,6 +465,8 @@ def main(argv: list[str] | None = None) -> None:
             where = f"; the details are in {_log_unexpected(exc)}"
         except OSError:
             where = ""
-        console.error(f"unexpected failure ({type(exc).__name__}: {exc}){where}")
+        from skillpm.registry import redact
+
+        console.error(redact(f"unexpected failure ({type(exc).__name__}: {exc}){where}"))
         sys.exit(3)
     sys.exit(0)

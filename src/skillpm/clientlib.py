@@ -289,6 +289,10 @@ def load_index(path: Path, where: str) -> RegistryIndex:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RegistryError(f"{where}: not a registry (no index.json)") from None
+    return index_from_bytes(raw, where)
+
+
+def index_from_bytes(raw: bytes, where: str) -> RegistryIndex:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skillpm.catalog import Sources
-from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
+from skillpm.clientlib import MANIFEST_NAME, VersionEntry, load_package_manifest
 from skillpm.errors import ConflictError, IntegrityError, LockError, RegistryError
 from skillpm.fragment_plan import FragmentPlan
 from skillpm.fsutil import copy_entries
@@ -53,26 +53,56 @@ def is_intact(pkg: LockedPackage, state: Mapping[str, str | None]) -> bool:
     )
 
 
-def _registry_copy(sources: Sources, pkg: LockedPackage) -> tuple[Registry, Path]:
-    """The registry's folder of a locked package (not yet verified)."""
+def _source(sources: Sources, pkg: LockedPackage) -> tuple[Registry, VersionEntry]:
+    """The registry a locked package comes from, and its entry as the lock describes it.
+
+    The lock carries all the installer needs (path, integrity, commit), so a
+    locked install never reads a registry's index.
+    """
     registry = sources.by_url(pkg.registry)
     if registry is None:
         raise LockError(
             f"skills.lock: {pkg.name} comes from registry {redact(pkg.registry)}, which "
             "skills.yaml does not list; run 'skillpm install' without --frozen to re-resolve"
         )
-    versions = registry.lookup([pkg.name]).get(pkg.name, {})
-    entry = versions.get(pkg.version)
-    if entry is None:
-        raise RegistryError(f"registry {registry.display} no longer has {pkg.name} {pkg.version}")
-    if entry.yanked:
-        # cargo semantics: a yank stops new resolutions, never an install from the lock.
+    entry = VersionEntry(
+        name=pkg.name,
+        version=pkg.version,
+        integrity=pkg.integrity,
+        skills=pkg.skills,
+        fragments=pkg.fragments,
+        path=f"packages/{pkg.name}/{pkg.version}",
+    )
+    return registry, entry
+
+
+def _warn_if_yanked(registry: Registry, pkg: LockedPackage) -> None:
+    # cargo semantics: a yank stops new resolutions, never an install from the lock.
+    # Only what the registry knows without fetching is consulted (see known_entry).
+    entry = registry.known_entry(pkg.name, pkg.version)
+    if entry is not None and entry.yanked:
         why = f" ({entry.yank_reason})" if entry.yank_reason else ""
         console.warn(
             f"{pkg.name} {pkg.version} is yanked in registry {registry.display}{why}; "
             "installing it because skills.lock pins it"
         )
+
+
+def _registry_copy(sources: Sources, pkg: LockedPackage) -> tuple[Registry, Path]:
+    """The registry's folder of a locked package (not yet verified)."""
+    registry, entry = _source(sources, pkg)
+    _warn_if_yanked(registry, pkg)
     return registry, registry.package_dir(entry, pkg.commit)
+
+
+def _prefetch(sources: Sources, packages: list[LockedPackage]) -> None:
+    """Let each registry fetch what will be staged in one batch (git: one fetch, one read)."""
+    batches: dict[int, tuple[Registry, list[tuple[VersionEntry, str | None]]]] = {}
+    for pkg in packages:
+        registry, entry = _source(sources, pkg)
+        batches.setdefault(id(registry), (registry, []))[1].append((entry, pkg.commit))
+    for registry, items in batches.values():
+        registry.prefetch(items)
 
 
 def _verify(folder: Path, pkg: LockedPackage, registry: Registry) -> None:
@@ -154,17 +184,20 @@ def plan(
             owners_new[skill] = pkg.name
     owners_old = old.skill_owners() if old else {}
     final: list[LockedPackage] = []
-    for pkg in sorted(new.packages, key=lambda p: p.name):
+    kept: dict[str, LockedPackage] = {}
+    for pkg in new.packages:
         prev = old_pkgs.get(pkg.name)
         same = prev is not None and (prev.version, prev.integrity) == (pkg.version, pkg.integrity)
         if same and prev is not None and is_intact(prev, state):
-            final.append(
-                replace(
-                    pkg,
-                    skill_integrity=prev.skill_integrity,
-                    fragment_hashes=prev.fragment_hashes,
-                )
+            kept[pkg.name] = replace(
+                pkg, skill_integrity=prev.skill_integrity, fragment_hashes=prev.fragment_hashes
             )
+    _prefetch(sources, [p for p in new.packages if p.name not in kept])
+    for pkg in sorted(new.packages, key=lambda p: p.name):
+        prev = old_pkgs.get(pkg.name)
+        same = prev is not None and (prev.version, prev.integrity) == (pkg.version, pkg.integrity)
+        if pkg.name in kept:
+            final.append(kept[pkg.name])
             continue
         staged, pkg = _stage_package(project, txn, sources, pkg)
         result.staged[pkg.name] = staged

@@ -5,6 +5,7 @@ ruamel.yaml is used only here, and imported only when a file is edited.
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
@@ -70,13 +71,45 @@ def _remove_key(doc: Any, section: str, key: str) -> None:
         if not mapping:
             doc[section] = None
         return
+    if trailing.value.startswith("#"):
+        # The removed key's own end-of-line comment goes with it; what follows stays.
+        trailing.value = "\n" + trailing.value.partition("\n")[2]
     if index > 0:
-        mapping.ca.items.setdefault(keys[index - 1], [None, None, None, None])[2] = trailing
+        slot = mapping.ca.items.setdefault(keys[index - 1], [None, None, None, None])
+        if slot[2] is None:
+            slot[2] = trailing
+        else:
+            slot[2].value += trailing.value[1:]
     elif mapping:
         return
     else:
         doc[section] = None
         doc.ca.items.setdefault(section, [None, None, None, None])[2] = trailing
+
+
+def _append_key(mapping: Any, key: str, value: Any) -> None:
+    """Add ``key`` after the last one, keeping the blank lines and comments that
+    followed the section where they were: after the section, not before the new key."""
+    keys = list(mapping.keys())
+    if key in mapping or not keys:
+        mapping[key] = value
+        return
+    token = mapping.ca.items.get(keys[-1], [None, None, None, None])[2]
+    mapping[key] = value
+    if token is None:
+        return
+    if token.value.startswith("#"):
+        # An end-of-line comment stays on its line; only what follows it moves.
+        first, _, rest = token.value.partition("\n")
+        if not rest:
+            return
+        moved = copy.copy(token)
+        token.value = first + "\n"
+        moved.value = "\n" + rest
+    else:
+        moved = token
+        mapping.ca.items[keys[-1]][2] = None
+    mapping.ca.items.setdefault(key, [None, None, None, None])[2] = moved
 
 
 def edit_manifest(
@@ -97,7 +130,7 @@ def edit_manifest(
     if doc is None:
         doc = y.load(TEMPLATE)
     for name, url in add_registries:
-        _block_map(doc, "registries")[name] = url
+        _append_key(_block_map(doc, "registries"), name, url)
     for name in remove_registries:
         if name in (doc.get("registries") or {}):
             _remove_key(doc, "registries", name)

@@ -18,12 +18,13 @@ from skillpm.projectfiles import (
     load_lock,
     parse_manifest,
 )
-from skillpm.registry import Registry, open_registry
+from skillpm.registry import Registry, RemoteOptions, open_registry
 
 
 @dataclass
 class Project:
     root: Path
+    options: RemoteOptions = field(default_factory=RemoteOptions)
     _registries: dict[tuple[str, str], Registry] = field(default_factory=dict)
 
     @property
@@ -66,7 +67,7 @@ class Project:
     def registry(self, name: str, url: str) -> Registry:
         key = (name, url)
         if key not in self._registries:
-            self._registries[key] = open_registry(name, url, self.root)
+            self._registries[key] = open_registry(name, url, self.root, self.options)
         return self._registries[key]
 
     def sources(self, manifest: ProjectManifest) -> Sources:

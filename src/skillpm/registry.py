@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from skillpm.clientlib import RegistryIndex, VersionEntry, load_index
@@ -17,6 +18,15 @@ from skillpm.errors import RegistryError
 from skillpm.projectfiles import BUILTIN
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    """How transports may use the network, decided once on the command line."""
+
+    offline: bool = False  # never touch the network; work from the cache or fail
+    refresh: bool = False  # fetch now, whatever the cache's age
+    fetch_interval: float = 300.0  # seconds a fetched view counts as fresh
 
 
 def redact(url: str) -> str:
@@ -51,6 +61,22 @@ class Registry(abc.ABC):
         """The revision resolved against, for transports that have one (git)."""
         return None
 
+    def known_entry(self, name: str, version: str) -> VersionEntry | None:
+        """The index entry of one version if known without touching the network, else None."""
+        return self.lookup([name]).get(name, {}).get(version)
+
+    def prefetch(self, items: Sequence[tuple[VersionEntry, str | None]]) -> None:
+        """Make ``package_dir`` cheap for each (entry, commit): a batching hint, optional."""
+        return None
+
+    def refresh(self) -> bool:
+        """Update a cached view of the registry if that is possible and allowed.
+
+        Returns whether anything may have changed; called when resolution fails
+        on what is cached, before giving up.
+        """
+        return False
+
 
 class LocalRegistry(Registry):
     """A folder with ``index.json`` and ``packages/<name>/<version>/``."""
@@ -76,11 +102,13 @@ class LocalRegistry(Registry):
         return self.index.packages
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
-        if entry.path is None:
+        path = self.root / (entry.path or f"packages/{entry.name}/{entry.version}")
+        if not path.is_dir():
             raise RegistryError(
-                f"registry {self.display}: {entry.name} {entry.version} has no path"
+                f"registry {self.display} no longer has {entry.name} {entry.version} "
+                f"({path} is missing)"
             )
-        return self.root / entry.path
+        return path
 
 
 def builtin_registry_root() -> Path:
@@ -96,14 +124,20 @@ def is_remote(url: str) -> bool:
     return url.startswith(("git+", "http://", "https://")) or bool(_SCP_LIKE.match(url))
 
 
-def open_registry(name: str, url: str, project_root: Path) -> Registry:
+def is_git_url(url: str) -> bool:
+    return url.startswith("git+") or bool(_SCP_LIKE.match(url))
+
+
+def open_registry(
+    name: str, url: str, project_root: Path, options: RemoteOptions | None = None
+) -> Registry:
     """The one place that maps a registry URL to its transport."""
     if name == BUILTIN:
         return LocalRegistry(BUILTIN, BUILTIN, builtin_registry_root())
-    if url.startswith("git+") or _SCP_LIKE.match(url):
-        raise RegistryError(
-            f"registry {name}: git registries ({redact(url)}) are not supported yet"
-        )
+    if is_git_url(url):
+        from skillpm.gitregistry import GitRegistry
+
+        return GitRegistry(name, url, options or RemoteOptions())
     if url.startswith(("http://", "https://")):
         raise RegistryError(
             f"registry {name}: HTTPS registries ({redact(url)}) are not supported yet"

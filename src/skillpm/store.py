@@ -1,14 +1,28 @@
-"""The user-level cache: where it lives, and the locks that serialise processes."""
+"""The user-level cache: where it lives, and the locks that serialise processes.
+
+Layout under ``cache_dir()``::
+
+    git/<key>/                 one bare mirror per remote (key: hash of the normalised URL)
+    packages/sha256-<hex>/     unpacked package versions, verified, keyed by integrity
+    locks/                     process locks (projects, mirrors, local registries)
+    logs/                      logs of unexpected failures
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from skillpm.output import console
+
+# A temp folder this old was left by a process that died; younger ones may be in use.
+_STALE_TMP_SECONDS = 3600
 
 
 def cache_dir() -> Path:
@@ -42,3 +56,62 @@ def project_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     """One skillpm process per project. The lock file lives in the cache, not the project."""
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
     return exclusive(cache_dir() / "locks" / f"project-{key}.lock", f"project {root}")
+
+
+def url_key(normalised_url: str) -> str:
+    """A short, filesystem-safe key for one remote (credentials are never part of it)."""
+    return hashlib.sha256(normalised_url.encode()).hexdigest()[:24]
+
+
+def mirror_path(key: str) -> Path:
+    return cache_dir() / "git" / key
+
+
+def mirror_lock(key: str, what: str) -> contextlib.AbstractContextManager[None]:
+    """One process fetches into a mirror at a time; the others wait, then re-check."""
+    return exclusive(cache_dir() / "locks" / f"git-{key}.lock", what)
+
+
+def create_dir_atomically(final: Path, build: Callable[[Path], None]) -> None:
+    """Build a folder in a temp dir beside ``final``, then rename it into place.
+
+    A crash leaves only a ``.tmp-*`` folder (swept by the next call), never a
+    half-built ``final``. If another process got there first, its copy wins.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".tmp-{final.name}-*"):
+        if time.time() - stale.stat().st_mtime > _STALE_TMP_SECONDS:
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        build(tmp)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fetch_stamp(mirror: Path, ref: str) -> Path:
+    return mirror / "skillpm-fetched" / hashlib.sha256(ref.encode()).hexdigest()[:16]
+
+
+def seconds_since_fetch(mirror: Path, ref: str) -> float | None:
+    try:
+        return time.time() - fetch_stamp(mirror, ref).stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def mark_fetched(mirror: Path, ref: str) -> None:
+    stamp = fetch_stamp(mirror, ref)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(ref + "\n", encoding="utf-8")
+
+
+def package_cache_path(integrity: str) -> Path:
+    """Where the unpacked, verified files of the package with ``integrity`` are kept."""
+    algo, _, digest = integrity.partition(":")
+    return cache_dir() / "packages" / f"{algo}-{digest}"

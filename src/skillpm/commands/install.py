@@ -8,12 +8,13 @@ from dataclasses import dataclass, replace
 
 from skillpm import installer
 from skillpm.catalog import gather
-from skillpm.errors import LockError, ManifestError, PackageNotFound
+from skillpm.errors import LockError, ManifestError, PackageNotFound, ResolutionError
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.manifest_edit import edit_manifest
 from skillpm.output import console
 from skillpm.project import Project, parse_spec, registry_name_for
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
+from skillpm.registry import redact
 from skillpm.store import project_lock
 from skillpm.transaction import Transaction, recover_interrupted
 
@@ -51,7 +52,14 @@ def _resolve_lock(
         locked={n: v for n, v in locked.items() if n not in unpinned},
         prereleases=frozenset(manifest.dependencies) if prerelease else frozenset(),
     )
-    chosen = resolve(roots, catalog, prefs)
+    try:
+        chosen = resolve(roots, catalog, prefs)
+    except ResolutionError:
+        # A cached registry view may lack the version asked for: update it once, retry.
+        if not sources.refresh():
+            raise
+        catalog = gather(sources, manifest.dependencies, pinned)
+        chosen = resolve(roots, catalog, prefs)
     packages = []
     for name, cand in sorted(chosen.items()):
         registry = sources.named(cand.registry)
@@ -59,7 +67,7 @@ def _resolve_lock(
             LockedPackage(
                 name=name,
                 version=cand.entry.version,
-                registry=registry.url,
+                registry=redact(registry.url),
                 integrity=cand.entry.integrity,
                 commit=registry.pinned_commit(),
                 dependencies=tuple(sorted(cand.entry.dependencies)),

@@ -1,0 +1,109 @@
+"""``registry add / remove / list``: the ``registries:`` of skills.yaml, comments kept."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from skillpm.clientlib import check_name
+from skillpm.errors import ManifestError, RegistryError, SkillpmError
+from skillpm.fsutil import atomic_write
+from skillpm.manifest_edit import edit_manifest
+from skillpm.output import console
+from skillpm.project import Project
+from skillpm.projectfiles import BUILTIN
+from skillpm.registry import is_git_url, redact
+from skillpm.store import project_lock
+
+
+def kind_of(url: str) -> str:
+    if url == BUILTIN:
+        return "builtin"
+    if is_git_url(url):
+        return "git"
+    if url.startswith(("http://", "https://")):
+        return "https"
+    return "local"
+
+
+def _check_url(url: str) -> None:
+    if not url.strip():
+        raise ManifestError("the registry URL is empty")
+    if is_git_url(url):
+        from skillpm.gitregistry import parse_git_url
+
+        parse_git_url(url)
+
+
+def add(project: Project, name: str, url: str) -> None:
+    url = url.strip()
+    try:
+        check_name(name, "registry add", "registry name")
+    except SkillpmError as exc:
+        raise ManifestError(str(exc)) from None
+    if name == BUILTIN:
+        raise ManifestError(f"{BUILTIN!r} is the built-in registry's name; pick another")
+    _check_url(url)
+    with project_lock(project.root):
+        text = project.manifest_text()
+        manifest = project.load_manifest(text)
+        existing = manifest.registry_url(name)
+        if existing is not None:
+            raise ManifestError(
+                f"skills.yaml already has a registry named {name} ({redact(existing)}); "
+                f"remove it first with 'skillpm registry remove {name}'"
+            )
+        for other, other_url in manifest.registries:
+            if other_url == url:
+                raise ManifestError(f"skills.yaml already lists {redact(url)} as {other}")
+        new_text = edit_manifest(text, add_registries=[(name, url)])
+        project.load_manifest(new_text)  # what we write must read back
+        atomic_write(project.manifest_path, new_text.encode())
+    console.info(f"Added registry {name} ({redact(url)}) to skills.yaml")
+
+
+def remove(project: Project, name: str) -> None:
+    with project_lock(project.root):
+        text = project.manifest_text()
+        manifest = project.load_manifest(text)
+        url = manifest.registry_url(name)
+        if url is None:
+            names = [n for n, _ in manifest.registries]
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            if name == BUILTIN:
+                hint = "; the built-in registry is always looked up last and cannot be removed"
+            raise RegistryError(f"no registry named {name!r} in skills.yaml{hint}")
+        users = sorted(d.name for d in manifest.dependencies.values() if d.registry == name)
+        if users:
+            raise ManifestError(
+                f"{', '.join(users)} in skills.yaml dependencies name registry {name}; change "
+                "or remove them first"
+            )
+        new_text = edit_manifest(text, remove_registries=[name])
+        project.load_manifest(new_text)
+        atomic_write(project.manifest_path, new_text.encode())
+        lock = project.load_lock()
+    console.info(f"Removed registry {name} ({redact(url)}) from skills.yaml")
+    locked = [p.name for p in lock.packages if p.registry == redact(url)] if lock else []
+    if locked:
+        noun = "package comes" if len(locked) == 1 else "packages come"
+        console.info(
+            f"{len(locked)} installed {noun} from it ({', '.join(locked)}); run "
+            "'skillpm install' to resolve them from the remaining registries"
+        )
+
+
+def list_registries(project: Project, *, as_json: bool) -> None:
+    manifest = project.load_manifest()
+    rows: list[dict[str, Any]] = [
+        {"name": n, "url": redact(u), "kind": kind_of(u)} for n, u in manifest.registries
+    ]
+    rows.append({"name": BUILTIN, "url": BUILTIN, "kind": "builtin"})
+    if as_json:
+        console.json({"registries": rows})
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        where = "(shipped with skillpm, looked up last)" if r["kind"] == "builtin" else r["url"]
+        console.result(f"{r['name']:<{width}}  {r['kind']:<7}  {where}")

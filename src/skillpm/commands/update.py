@@ -1,0 +1,151 @@
+"""``outdated`` and ``update``: newer versions, within the ranges or beyond them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from skillpm.catalog import Sources, gather
+from skillpm.clientlib import VersionEntry
+from skillpm.commands.install import InstallOptions, _commit, _recover, _resolve_lock
+from skillpm.errors import LockError, ManifestError, PackageNotFound
+from skillpm.manifest_edit import edit_manifest
+from skillpm.output import console
+from skillpm.project import Project
+from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
+from skillpm.ranges import parse_range, parse_version
+from skillpm.store import project_lock
+
+
+def newest(versions: Iterable[VersionEntry], *, prereleases: bool = False) -> str | None:
+    """The highest version that is not yanked (nor a prerelease, unless allowed)."""
+    best: tuple[Any, str] | None = None
+    for entry in versions:
+        version = parse_version(entry.version)
+        if entry.yanked or (version.is_prerelease and not prereleases):
+            continue
+        if best is None or version > best[0]:
+            best = (version, entry.version)
+    return best[1] if best else None
+
+
+def _latest_of(sources: Sources, pkg: LockedPackage) -> str | None:
+    registry = sources.by_url(pkg.registry)
+    if registry is None:
+        return None
+    versions = registry.lookup([pkg.name]).get(pkg.name, {})
+    return newest(versions.values(), prereleases=parse_version(pkg.version).is_prerelease)
+
+
+def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[dict[str, Any]]:
+    everything = frozenset(p.name for p in lock.packages) | frozenset(manifest.dependencies)
+    wanted = _resolve_lock(project, manifest, lock, unpinned=everything).by_name()
+    sources = project.sources(manifest)
+    rows = []
+    for pkg in sorted(lock.packages, key=lambda p: p.name):
+        target = wanted.get(pkg.name)
+        latest = _latest_of(sources, pkg)
+        current = parse_version(pkg.version)
+        behind = (target is not None and parse_version(target.version) > current) or (
+            latest is not None and parse_version(latest) > current
+        )
+        if behind:
+            registry = sources.by_url(pkg.registry)
+            rows.append(
+                {
+                    "name": pkg.name,
+                    "current": pkg.version,
+                    "wanted": target.version if target else None,
+                    "latest": latest,
+                    "direct": pkg.name in manifest.dependencies,
+                    "registry": registry.display if registry else pkg.registry,
+                }
+            )
+    return rows
+
+
+def outdated(project: Project, *, as_json: bool) -> None:
+    manifest = project.load_manifest()
+    lock = project.load_lock()
+    if lock is None:
+        if manifest.dependencies:
+            raise LockError("no skills.lock here yet; run 'skillpm install' first")
+        rows: list[dict[str, Any]] = []
+    else:
+        rows = _rows(project, manifest, lock)
+    if as_json:
+        console.json({"packages": rows})
+        return
+    if not rows:
+        n = len(lock.packages) if lock else 0
+        console.result(f"All {n} package{'s' if n != 1 else ''} are at their latest versions")
+        return
+    table = [("Package", "Current", "Wanted", "Latest", "")]
+    for r in rows:
+        note = "" if r["direct"] else "dependency"
+        table.append((r["name"], r["current"], r["wanted"] or "-", r["latest"] or "-", note))
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        console.result("  ".join([*cells, row[4]]).rstrip())
+    if any(r["wanted"] != r["current"] for r in rows):
+        console.info("Run 'skillpm update' to move to the wanted versions")
+    if any(r["latest"] not in (r["wanted"], None) for r in rows if r["direct"]):
+        console.info("'skillpm update --latest' also widens the ranges in skills.yaml")
+
+
+def _widened_ranges(
+    sources: Sources, manifest: ProjectManifest, names: Sequence[str], locked: Mapping[str, str]
+) -> dict[str, str]:
+    """``^latest`` for each named dependency whose range excludes its latest version."""
+    outside = [n for n in names if n not in manifest.dependencies]
+    if outside:
+        raise ManifestError(
+            f"{outside[0]} is not in skills.yaml dependencies (another package needs it); "
+            "--latest widens only the ranges in skills.yaml"
+        )
+    pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry and n in names}
+    catalog = gather(sources, names, pinned)
+    widened = {}
+    for name in names:
+        current = locked.get(name)
+        allow_pre = current is not None and parse_version(current).is_prerelease
+        latest = newest((c.entry for c in catalog.get(name, ())), prereleases=allow_pre)
+        if latest is None:
+            continue
+        if not parse_range(manifest.dependencies[name].range).contains(
+            parse_version(latest), prereleases=allow_pre
+        ):
+            widened[name] = f"^{latest}"
+    return widened
+
+
+def update(
+    project: Project, names: Sequence[str], *, latest: bool, options: InstallOptions
+) -> None:
+    with project_lock(project.root):
+        _recover(project)  # finish or undo what an interrupted run left
+        text = project.manifest_text()
+        manifest = project.load_manifest(text)
+        old = project.load_lock()
+        locked = {p.name: p.version for p in old.packages} if old else {}
+        known = sorted(set(locked) | set(manifest.dependencies))
+        for name in names:
+            if name not in known:
+                raise PackageNotFound(name, difflib.get_close_matches(name, known, n=3))
+        sources = project.sources(manifest)
+        sources.refresh()  # like cargo update: always look at the newest registry state
+        new_text = None
+        if latest:
+            widened = _widened_ranges(
+                sources, manifest, list(names) or sorted(manifest.dependencies), locked
+            )
+            if widened:
+                new_text = edit_manifest(text, set_dependencies=widened)
+        final = project.load_manifest(new_text) if new_text is not None else manifest
+        targets = frozenset(names) if names else frozenset(known)
+        lock = _resolve_lock(project, final, old, unpinned=targets)
+        plan = _commit(project, final, old, lock, options, new_text)
+        if plan.empty and new_text is None and not options.dry_run:
+            console.info("Nothing to update: every package is at the newest version allowed")

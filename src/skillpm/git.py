@@ -1,0 +1,268 @@
+"""Every git call skillpm makes goes through this module.
+
+GitPython is imported lazily (never on ``--help`` or a no-op install) and used
+to run the git binary: its object model is slow for what a registry needs, so
+each operation here is one git process (``fetch``, ``ls-tree``, one
+``cat-file --batch`` for many blobs).
+
+A mirror is a bare repository holding one registry's history, shallow and
+without blobs (a partial clone): commits and trees arrive on fetch, and only
+the blobs skillpm reads (``index.json``, the packages it installs) are fetched
+afterwards, in one batch. The remote's URL is never stored in the mirror: it is
+passed on each command that talks to the network (``-c remote.skillpm.url=``),
+so a token in a URL is not written to disk, and a command run without it (every
+``--offline`` one) cannot reach the network even through git's lazy fetch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skillpm.errors import RegistryError
+
+REMOTE = "skillpm"  # the promisor remote of every mirror; its URL is passed per command
+_ENV = {
+    # A missing credential fails instead of waiting on a prompt nobody sees.
+    "GIT_TERMINAL_PROMPT": "0",
+    "GCM_INTERACTIVE": "never",
+    # Our commands read the mirror only; never a repository the caller sits in.
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
+}
+
+
+class GitMissing(RegistryError):
+    def __init__(self) -> None:
+        super().__init__("git is not installed or not on PATH; install git to use git registries")
+
+
+class GitFailed(Exception):
+    """A git command exited non-zero; ``stderr`` is git's own message (not yet redacted)."""
+
+    def __init__(self, args: Sequence[str], status: int, stderr: str) -> None:
+        super().__init__(f"git {' '.join(args)} exited {status}")
+        self.status = status
+        self.stderr = stderr
+
+    @property
+    def reason(self) -> str:
+        """The most telling line of git's message."""
+        lines = [ln.strip() for ln in self.stderr.splitlines() if ln.strip()]
+        for line in lines:
+            if line.startswith(("fatal:", "error:")):
+                return line.split(":", 1)[1].strip()
+        return lines[-1] if lines else f"git exited with status {self.status}"
+
+
+def _gitpython() -> Any:
+    # Without git on PATH, GitPython refuses to import unless told to stay quiet;
+    # we report the missing binary ourselves when a command is run.
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import git
+
+    return git
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    mode: str  # git's mode: 100644, 100755, 120000 (link), 160000 (submodule), ...
+    kind: str  # blob, tree, commit
+    oid: str
+    path: str
+
+
+class Mirror:
+    """A bare, shallow, blobless repository under the cache."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return (self.path / "HEAD").is_file()
+
+    def _run(
+        self,
+        args: Sequence[str],
+        *,
+        url: str | None = None,
+        stdin: bytes | None = None,
+        binary: bool = False,
+    ) -> Any:
+        """Run ``git args`` on the mirror; ``url`` enables the network for this one call."""
+        git = _gitpython()
+        config = ["-c", f"remote.{REMOTE}.url={url}"] if url is not None else []
+        env = dict(_ENV, GIT_DIR=str(self.path), GIT_OBJECT_DIRECTORY=str(self.path / "objects"))
+        cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *config, *args]
+        runner = git.Git(str(self.path.parent))
+        with tempfile.TemporaryFile() as feed:
+            if stdin is not None:
+                feed.write(stdin)
+                feed.seek(0)
+            try:
+                status, out, err = runner.execute(
+                    cmd,
+                    env=env,
+                    istream=feed if stdin is not None else None,
+                    with_extended_output=True,
+                    with_exceptions=False,
+                    stdout_as_string=not binary,
+                    strip_newline_in_stdout=False,
+                )
+            except git.exc.GitCommandNotFound:
+                raise GitMissing() from None
+        if status != 0:
+            text = err.decode(errors="replace") if isinstance(err, bytes) else str(err)
+            raise GitFailed(args, status, text)
+        return out
+
+    # -- creating and fetching -------------------------------------------------
+
+    def init(self) -> None:
+        """A fresh bare repository at ``path`` (a temp dir the caller renames into place)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        # No template: a mirror needs no sample hooks, and each file costs a write.
+        self._run(["init", "--quiet", "--bare", "--template=", str(self.path)])
+        # Written directly rather than by six `git config` processes: the file is ours,
+        # fresh from `git init`, and this is its documented format.
+        config = self.path / "config"
+        text = config.read_text(encoding="utf-8")
+        text = re.sub(r"repositoryformatversion = 0", "repositoryformatversion = 1", text)
+        config.write_text(
+            text
+            + "[extensions]\n"
+            + f"\tpartialClone = {REMOTE}\n"
+            + f'[remote "{REMOTE}"]\n'
+            + "\tpromisor = true\n"
+            + "\tpartialclonefilter = blob:none\n"
+            # Housekeeping runs in the foreground: no process outlives skillpm.
+            + "[gc]\n\tautoDetach = false\n"
+            + "[maintenance]\n\tauto = false\n",
+            encoding="utf-8",
+        )
+
+    def fetch(self, url: str, source: str, dest: str) -> None:
+        """Fetch one ref or commit (``source``) shallowly into ``dest``, commits and trees only.
+
+        A server that does not filter (git's own default for file://) sends the
+        blobs too; git warns and carries on, and so do we.
+        """
+        self._run(
+            [
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--depth=1",
+                "--filter=blob:none",
+                REMOTE,
+                f"+{source}:{dest}",
+            ],
+            url=url,
+        )
+
+    def fetch_objects(self, url: str, oids: Iterable[str]) -> None:
+        """Fetch the given blobs in one request (what git's lazy fetch does, batched)."""
+        wanted = sorted(set(oids))
+        if not wanted:
+            return
+        self._run(
+            [
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+                REMOTE,
+            ],
+            url=url,
+            stdin="".join(f"{oid}\n" for oid in wanted).encode(),
+        )
+
+    def keep(self, commit: str, ref: str) -> None:
+        """Point ``ref`` at ``commit`` so git's housekeeping never prunes it."""
+        self._run(["update-ref", ref, commit])
+
+    # -- reading ---------------------------------------------------------------
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit ``rev`` names in the mirror, or ``None``."""
+        try:
+            out = self._run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"])
+        except GitFailed:
+            return None
+        return str(out).strip() or None
+
+    def has_commit(self, sha: str) -> bool:
+        # rev-list never lazily fetches, so this answers from the mirror alone.
+        try:
+            self._run(["rev-list", "--no-walk", "--missing=print", "-n1", sha])
+        except GitFailed:
+            return False
+        return True
+
+    def tree_oid(self, commit: str, path: str) -> str | None:
+        try:
+            out = self._run(["rev-parse", "--verify", "--quiet", f"{commit}:{path}"])
+        except GitFailed:
+            return None
+        return str(out).strip() or None
+
+    def ls_tree(self, commit: str, paths: Sequence[str]) -> list[TreeEntry]:
+        """Every file under ``paths`` at ``commit``, recursively."""
+        out: bytes = self._run(
+            ["ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths], binary=True
+        )
+        entries = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition(b"\t")
+            mode, kind, oid = meta.decode().split(" ")
+            entries.append(TreeEntry(mode, kind, oid, path.decode("utf-8", "surrogateescape")))
+        return entries
+
+    def missing_blobs(self, commit: str, paths: Sequence[str]) -> list[str]:
+        """Blobs under ``paths`` at ``commit`` that the mirror lacks (never fetches)."""
+        out = str(
+            self._run(
+                ["rev-list", "--objects", "--missing=print", "--no-walk", commit, "--", *paths]
+            )
+        )
+        return [line[1:].strip() for line in out.splitlines() if line.startswith("?")]
+
+    def read_blobs(self, oids: Sequence[str]) -> dict[str, bytes | None]:
+        """The bytes of each blob, in one git process.
+
+        Check ``missing_blobs`` first: in a partial clone git dies on a missing blob
+        rather than report it (``None`` is for a plain repository lacking it).
+        """
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out: bytes = self._run(
+            ["cat-file", "--batch"],
+            stdin="".join(f"{oid}\n" for oid in wanted).encode(),
+            binary=True,
+        )
+        blobs: dict[str, bytes | None] = {}
+        pos = 0
+        for oid in wanted:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].decode().split(" ")
+            pos = end + 1
+            if len(header) != 3:  # "<oid> missing"
+                blobs[oid] = None
+                continue
+            size = int(header[2])
+            blobs[oid] = out[pos : pos + size]
+            pos += size + 1
+        return blobs
