@@ -349,6 +349,62 @@ def pack(ctx: click.Context, path: Path, out_dir: Path, version: str | None) -> 
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format (sarif: SARIF 2.1.0 for code scanning).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--strict-spec", is_flag=True, help="Unknown frontmatter keys are errors.")
+@click.option("--all-versions", is_flag=True, help="In a registry, lint every version.")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Skip a rule or family (repeat).")
+@click.option("--no-inline-ignore", is_flag=True, help="Disregard skillpm:ignore comments.")
+@click.option("--list-rules", is_flag=True, help="List the rules and exit.")
+@click.pass_context
+def lint(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    strict: bool,
+    strict_spec: bool,
+    all_versions: bool,
+    ignore: tuple[str, ...],
+    no_inline_ignore: bool,
+    list_rules: bool,
+) -> None:
+    """Check skills and CLAUDE.md fragments for spec, conflict, safety, drift and size problems.
+
+    \b
+    skillpm lint                         the project: .claude/skills, CLAUDE.md, skills.yaml/lock
+    skillpm lint pkg-a pkg-b             package folders (skillpm.yaml) or skill folders
+    skillpm lint registry/               the newest version of each package in a registry
+    skillpm lint --format sarif > x.sarif   for GitHub code scanning
+
+    Exit code 1 when any error is found (--strict: any warning too). Suppress one finding with
+    a '<!-- skillpm:ignore RULE -->' or '# skillpm:ignore RULE' comment on its line or the line
+    before, or a whole rule with 'lint: {ignore: [RULE]}' in skills.yaml.
+    """
+    from skillpm.commands import lint as command
+
+    if list_rules:
+        command.list_rules(fmt)
+        return
+    options = command.LintOptions(
+        format=fmt,
+        strict=strict,
+        strict_spec=strict_spec,
+        all_versions=all_versions,
+        ignore=ignore,
+        inline_ignores=not no_inline_ignore,
+    )
+    ctx.exit(command.lint(_here(ctx).resolve(), [_here(ctx, p) for p in paths], options))
+
+
+@cli.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="PATH", help="Registry to publish to.")
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
@@ -440,7 +496,10 @@ def main(argv: list[str] | None = None) -> None:
     from skillpm.errors import SkillpmError
 
     try:
-        cli.main(args=argv, prog_name="skillpm", standalone_mode=False)
+        # Outside standalone mode click returns a command's ``ctx.exit(code)`` code.
+        code = cli.main(args=argv, prog_name="skillpm", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:

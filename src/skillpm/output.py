@@ -47,9 +47,9 @@ class Console:
         if self.verbosity >= 1:
             self._write(text, sys.stderr, {"dim": True})
 
-    def result(self, text: str) -> None:
+    def result(self, text: str, style: dict[str, Any] | None = None) -> None:
         """Output that was asked for (a listing, a diff): printed even with ``-q``."""
-        self._write(text, sys.stdout)
+        self._write(text, sys.stdout, style)
 
     def change(self, sign: str, name: str, version: str, note: str = "") -> None:
         colors = {"+": "green", "-": "red", "~": "yellow"}

@@ -1,0 +1,424 @@
+"""Spec rules: what the Agent Skills reference validator (``skills-ref``) checks, and more.
+
+Parity with ``skills-ref validate``: frontmatter present and a YAML mapping;
+``name`` 1-64 characters, lowercase, digits and single hyphens, equal to its
+folder; ``description`` 1-1024 characters; ``compatibility`` at most 500;
+``allowed-tools`` a string or a list of strings; unknown keys refused. skillpm
+follows DESIGN 1 in two places: names are ASCII only (``skills-ref`` also takes
+other Unicode letters), and Claude Code's own keys are accepted, with other
+unknown keys a warning (an error under ``--strict-spec``). Beyond parity: the
+description should say when to use the skill, and a long SKILL.md belongs split
+into ``references/`` (progressive disclosure).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from skillpm.lint.model import Finding, Location, Severity, rule
+from skillpm.lint.sources import Fragment, Skill, Workspace
+
+MAX_NAME = 64
+MAX_DESCRIPTION = 1024
+MAX_COMPATIBILITY = 500
+MAX_SKILL_LINES = 500
+
+SPEC_KEYS = frozenset(
+    {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
+)
+# Claude Code's additions (code.claude.com/docs skills frontmatter).
+CLAUDE_CODE_KEYS = frozenset(
+    {
+        "when_to_use",
+        "argument-hint",
+        "arguments",
+        "disable-model-invocation",
+        "user-invocable",
+        "model",
+        "effort",
+        "context",
+        "agent",
+        "hooks",
+        "paths",
+        "shell",
+    }
+)
+KNOWN_KEYS = SPEC_KEYS | CLAUDE_CODE_KEYS
+
+FRONTMATTER = rule(
+    "SPEC001",
+    "frontmatter",
+    Severity.ERROR,
+    "SKILL.md has no valid YAML frontmatter",
+    "A skill's SKILL.md starts with a '---' line, a YAML mapping (name, description, ...) "
+    "and a closing '---' line. Without it Claude Code cannot list the skill.",
+    "spec",
+)
+NAME = rule(
+    "SPEC002",
+    "name-format",
+    Severity.ERROR,
+    "Skill name missing or not 1-64 characters of a-z, 0-9 and single hyphens",
+    "The name is how Claude and users invoke the skill. It must be 1-64 characters of "
+    "lowercase letters, digits and hyphens, without a leading, trailing or double hyphen.",
+    "spec",
+)
+NAME_FOLDER = rule(
+    "SPEC003",
+    "name-folder-mismatch",
+    Severity.ERROR,
+    "Skill name differs from its folder name",
+    "The Agent Skills spec requires the frontmatter name to equal the skill's folder name; "
+    "skillpm installs the folder under that name. Rename one of them.",
+    "spec",
+)
+DESCRIPTION = rule(
+    "SPEC004",
+    "description",
+    Severity.ERROR,
+    "Description missing, empty or longer than 1024 characters",
+    "Claude reads every skill's description to decide when to load it: it must be a "
+    "non-empty string of at most 1024 characters.",
+    "spec",
+)
+COMPATIBILITY = rule(
+    "SPEC005",
+    "compatibility",
+    Severity.ERROR,
+    "compatibility is not a string of at most 500 characters",
+    "The optional compatibility field describes environment requirements in at most 500 "
+    "characters.",
+    "spec",
+)
+METADATA = rule(
+    "SPEC006",
+    "metadata",
+    Severity.ERROR,
+    "metadata is not a map of strings to strings",
+    "The optional metadata field maps string keys to string values. Quote numbers "
+    '(version: "1.0") so YAML does not turn 1.10 into 1.1.',
+    "spec",
+)
+UNKNOWN_KEY = rule(
+    "SPEC007",
+    "unknown-key",
+    Severity.WARNING,
+    "Frontmatter key that neither the Agent Skills spec nor Claude Code knows",
+    "Unknown keys are ignored by Claude Code and refused by the reference validator. "
+    "Remove the key or move it under metadata. --strict-spec makes this an error.",
+    "spec",
+)
+WHEN = rule(
+    "SPEC008",
+    "description-quality",
+    Severity.WARNING,
+    "Description does not say what the skill does and when to use it",
+    "Claude picks skills by their description alone. Say what the skill does and when to "
+    "use it, e.g. '... Use when writing CDK stacks or naming AWS resources.'",
+    "spec",
+    "quality",
+)
+LENGTH = rule(
+    "SPEC009",
+    "skill-length",
+    Severity.WARNING,
+    f"SKILL.md longer than {MAX_SKILL_LINES} lines",
+    "All of SKILL.md enters Claude's context when the skill loads. Keep it short and move "
+    "long material (tables, API details, examples) into references/ files that SKILL.md "
+    "links to, so Claude reads them only when needed (progressive disclosure).",
+    "spec",
+    "context",
+)
+FIELD_TYPE = rule(
+    "SPEC010",
+    "field-type",
+    Severity.ERROR,
+    "Frontmatter field of the wrong type",
+    "allowed-tools, paths and arguments take a string or a list of strings; "
+    "disable-model-invocation and user-invocable take true or false; hooks takes a mapping; "
+    "the other fields take a string.",
+    "spec",
+)
+STRUCTURE = rule(
+    "SPEC011",
+    "package-structure",
+    Severity.ERROR,
+    "A package, project or registry file is unreadable, or a listed skill or fragment is missing",
+    "skillpm.yaml, skills.yaml, skills.lock and index.json must parse, and every skill folder "
+    "and fragment they list must exist. The message says what is wrong where.",
+    "spec",
+)
+FRAGMENT = rule(
+    "SPEC012",
+    "fragment-format",
+    Severity.ERROR,
+    "CLAUDE.md fragment frontmatter is missing or malformed",
+    "A fragment is markdown with frontmatter: name (equal to the file name), description, "
+    "section (its heading), order (an integer), claims (a mapping of facts) and "
+    "must-not-touch (a list of {path, reason}).",
+    "spec",
+    "fragment",
+)
+
+_NAME_CHARS = re.compile(r"^[a-z0-9-]+$")
+# "Use when ...", "Use this for ...", "when ...", "before deploying ...": a trigger.
+_TRIGGER = re.compile(
+    r"\b(when|whenever|while|before|after|if)\b|\buse (it|this|them|for|on|in|to|with|during)\b",
+    re.IGNORECASE,
+)
+_STR_FIELDS = (
+    "license",
+    "argument-hint",
+    "model",
+    "effort",
+    "context",
+    "agent",
+    "shell",
+    "when_to_use",
+)
+_BOOL_FIELDS = ("disable-model-invocation", "user-invocable")
+_STR_OR_LIST = ("allowed-tools", "paths", "arguments")
+
+
+def name_problems(name: str) -> list[str]:
+    """Why ``name`` is not a valid skill name (empty list: it is valid)."""
+    reasons = []
+    if len(name) > MAX_NAME:
+        reasons.append(f"is {len(name)} characters (at most {MAX_NAME})")
+    if name != name.lower():
+        reasons.append("must be lowercase")
+    if not _NAME_CHARS.match(name.lower()):
+        reasons.append("may hold only a-z, 0-9 and hyphens")
+    if name.startswith("-") or name.endswith("-"):
+        reasons.append("must not start or end with a hyphen")
+    if "--" in name:
+        reasons.append("must not contain a double hyphen")
+    return reasons
+
+
+def check(ws: Workspace, *, strict_spec: bool = False) -> Iterator[Finding]:
+    for problem in ws.problems:
+        if problem.kind in ("manifest", "missing", "unreadable"):
+            yield STRUCTURE(problem.where, problem.message, problem.hint)
+    for skill in ws.skills:
+        yield from check_skill(skill, strict_spec=strict_spec)
+    for fragment in ws.fragments:
+        yield from check_fragment(fragment)
+
+
+def check_skill(skill: Skill, *, strict_spec: bool = False) -> Iterator[Finding]:
+    fm = skill.fm
+    if skill.skill_md is None or fm is None:
+        return
+    if fm.meta is None:
+        line, message = fm.error or (1, "invalid frontmatter")
+        yield FRONTMATTER(
+            skill.at(line),
+            message,
+            "start SKILL.md with '---', then name: and description:, then '---'",
+        )
+        return
+    meta = fm.meta
+    yield from _check_name(skill, meta)
+    yield from _check_description(skill, meta)
+    if "compatibility" in meta:
+        value = meta["compatibility"]
+        where = skill.at(fm.key_line("compatibility"))
+        if not isinstance(value, str):
+            yield COMPATIBILITY(where, "compatibility must be a string")
+        elif len(value) > MAX_COMPATIBILITY:
+            yield COMPATIBILITY(
+                where,
+                f"compatibility is {len(value)} characters (at most {MAX_COMPATIBILITY})",
+                "shorten it; put details in the body of SKILL.md",
+            )
+    if "metadata" in meta:
+        yield from _check_metadata(skill, meta["metadata"])
+    yield from _check_types(skill, meta)
+    for key in meta:
+        if str(key) not in KNOWN_KEYS:
+            yield UNKNOWN_KEY(
+                skill.at(fm.key_line(str(key))),
+                f"unknown frontmatter key {str(key)!r}",
+                "remove it or move it under metadata: (Claude Code ignores unknown keys)",
+                severity=Severity.ERROR if strict_spec else None,
+            )
+    assert skill.skill_md is not None
+    count = len(skill.skill_md.lines)
+    if count > MAX_SKILL_LINES:
+        yield LENGTH(
+            skill.at(MAX_SKILL_LINES + 1),
+            f"SKILL.md is {count} lines (more than {MAX_SKILL_LINES})",
+            "move long material into references/*.md and link to it from SKILL.md",
+        )
+
+
+def _check_name(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Finding]:
+    assert skill.fm is not None
+    where = skill.at(skill.fm.key_line("name") or 1)
+    if "name" not in meta:
+        yield NAME(where, "name is missing", f"add 'name: {skill.name}' to the frontmatter")
+        return
+    name = meta["name"]
+    if not isinstance(name, str) or not name.strip():
+        yield NAME(where, "name must be a non-empty string", f"use 'name: {skill.name}'")
+        return
+    reasons = name_problems(name.strip())
+    if reasons:
+        yield NAME(
+            where,
+            f"name {name!r} " + "; ".join(reasons),
+            "use 1-64 characters of a-z, 0-9 and single hyphens, e.g. 'cdk-patterns'",
+        )
+    if name.strip() != skill.name:
+        yield NAME_FOLDER(
+            where,
+            f"name {name!r} differs from its folder name {skill.name!r}",
+            f"rename the folder to {name.strip()!r} or set 'name: {skill.name}'",
+        )
+
+
+def _check_description(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Finding]:
+    assert skill.fm is not None
+    where = skill.at(skill.fm.key_line("description") or 1)
+    if "description" not in meta:
+        yield DESCRIPTION(
+            where,
+            "description is missing",
+            "add 'description: <what it does>. Use when <situation>.'",
+        )
+        return
+    text = meta["description"]
+    if not isinstance(text, str) or not text.strip():
+        yield DESCRIPTION(where, "description must be a non-empty string")
+        return
+    if len(text) > MAX_DESCRIPTION:
+        yield DESCRIPTION(
+            where,
+            f"description is {len(text)} characters (at most {MAX_DESCRIPTION})",
+            "keep what and when in the description; move detail into the body",
+        )
+        return
+    words = len(text.split())
+    if words < 4:
+        yield WHEN(
+            where,
+            f"description is {words} word{'s' if words != 1 else ''}: too short for Claude to "
+            "know what the skill does",
+            "say what the skill does and when to use it",
+        )
+    elif not _TRIGGER.search(text) and not meta.get("when_to_use"):
+        yield WHEN(
+            where,
+            "description says what the skill does but not when to use it",
+            "add a trigger such as 'Use when ...'",
+        )
+
+
+def _check_metadata(skill: Skill, value: Any) -> Iterator[Finding]:
+    assert skill.fm is not None
+    where = skill.at(skill.fm.key_line("metadata"))
+    if not isinstance(value, Mapping):
+        yield METADATA(where, "metadata must be a mapping of string keys to string values")
+        return
+    for key, item in value.items():
+        at = skill.at(skill.fm.key_line("metadata", str(key)) or where.line)
+        if isinstance(item, (Mapping, list)):
+            yield METADATA(at, f"metadata.{key} must be a string, not a nested structure")
+        elif not isinstance(item, str):
+            yield METADATA(
+                at,
+                f"metadata.{key} is {type(item).__name__} {item!r}, not a string",
+                f'quote it: {key}: "{item}"',
+                severity=Severity.WARNING,
+            )
+
+
+def _check_types(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Finding]:
+    assert skill.fm is not None
+
+    def at(key: str) -> Location:
+        assert skill.fm is not None
+        return skill.at(skill.fm.key_line(key))
+
+    for key in _STR_OR_LIST:
+        value = meta.get(key)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                yield FIELD_TYPE(at(key), f"{key} list items must all be strings")
+        elif not isinstance(value, str):
+            yield FIELD_TYPE(at(key), f"{key} must be a string or a list of strings")
+    for key in _BOOL_FIELDS:
+        if key in meta and not isinstance(meta[key], bool):
+            yield FIELD_TYPE(at(key), f"{key} must be true or false, not {meta[key]!r}")
+    for key in _STR_FIELDS:
+        if key in meta and meta[key] is not None and not isinstance(meta[key], str):
+            yield FIELD_TYPE(at(key), f"{key} must be a string")
+    if "hooks" in meta and meta["hooks"] is not None and not isinstance(meta["hooks"], Mapping):
+        yield FIELD_TYPE(at("hooks"), "hooks must be a mapping of hook events")
+
+
+def check_fragment(fragment: Fragment) -> Iterator[Finding]:
+    """Fragment frontmatter (DESIGN 5); moves to the fragments parser once it is on main."""
+    fm = fragment.fm
+    file = fragment.file
+    if fm is None:
+        return  # binary or unreadable: reported by the safety and structure rules
+    if fm.meta is None:
+        line, message = fm.error or (1, "invalid frontmatter")
+        yield FRAGMENT(
+            file.at(line), message, "start the fragment with '---', name:, section:, '---'"
+        )
+        return
+    meta = fm.meta
+
+    def at(*key: str) -> Location:
+        return file.at(fm.key_line(*key) or 1)
+
+    name = meta.get("name")
+    if name is None:
+        yield FRAGMENT(at(), "name is missing", f"add 'name: {fragment.name}'")
+    elif name != fragment.name:
+        yield FRAGMENT(
+            at("name"),
+            f"name {name!r} differs from the file name {fragment.name!r}",
+            f"rename the file to {name}.md or set 'name: {fragment.name}'",
+        )
+    description = meta.get("description")
+    if description is not None and not isinstance(description, str):
+        yield FRAGMENT(at("description"), "description must be a string")
+    elif description is None or not description.strip():
+        yield FRAGMENT(
+            at(),
+            "description is missing",
+            "add a one-line description of what the section tells Claude",
+            severity=Severity.WARNING,
+        )
+    section = meta.get("section")
+    if section is None:
+        yield FRAGMENT(at(), "section is missing", "add 'section: <the heading in CLAUDE.md>'")
+    elif not isinstance(section, str) or not section.strip():
+        yield FRAGMENT(at("section"), "section must be a non-empty string")
+    order = meta.get("order")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
+        yield FRAGMENT(at("order"), f"order must be an integer, not {order!r}")
+    claims = meta.get("claims")
+    if claims is not None and not isinstance(claims, Mapping):
+        yield FRAGMENT(at("claims"), "claims must be a mapping of dotted keys to values")
+    protected = meta.get("must-not-touch")
+    if protected is not None:
+        if not isinstance(protected, list):
+            yield FRAGMENT(at("must-not-touch"), "must-not-touch must be a list of {path, reason}")
+        else:
+            for i, item in enumerate(protected):
+                path = item.get("path") if isinstance(item, Mapping) else item
+                if not isinstance(path, str) or not path.strip():
+                    yield FRAGMENT(
+                        at("must-not-touch", str(i)),
+                        f"must-not-touch item {i + 1} needs a path (a glob)",
+                        "write '- path: infra/vpc-stack.ts' and 'reason: ...'",
+                    )
