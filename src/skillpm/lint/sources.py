@@ -344,6 +344,12 @@ class Loader:
             self.problem("manifest", manifest_file.at(line), message)
             return
         manifest_file.package = manifest.name
+        if group is not None and any(
+            p.name == manifest.name and p.group == group for p in self.ws.packages
+        ):
+            # The same package twice (its source folder and its published copy, say) is
+            # never installed twice: the first one given stands for it in the context.
+            group = None
         self.ws.packages.append(
             Package(root, self.display(root), manifest.name, manifest.version, group, manifest_file)
         )
