@@ -48,6 +48,15 @@ class Cli:
         return Result(code, stdout, stderr)
 
 
+def lint_json(cli: Cli, *args: str | Path, cwd: Path) -> tuple[int, list[dict[str, Any]]]:
+    """``skillpm lint --format json ARGS`` in ``cwd``: the exit code and the findings."""
+    import json
+
+    result = cli("lint", "--format", "json", *args, cwd=cwd)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
 def run_skillpm(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None) -> Result:
     """The CLI in a real subprocess (``python -m skillpm``)."""
     import os

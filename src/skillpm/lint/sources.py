@@ -236,10 +236,13 @@ class Loader:
     # -- files -----------------------------------------------------------------------------
 
     def display(self, path: Path) -> str:
+        # Resolve the folder but not the name: a link is shown where it is, not its target.
+        plain = path.name not in ("", ".", "..")
+        full = path.parent.resolve() / path.name if plain else path.resolve()
         try:
-            return path.resolve().relative_to(self.ws.base).as_posix() or "."
+            return full.relative_to(self.ws.base).as_posix() or "."
         except ValueError:
-            return path.resolve().as_posix()
+            return full.as_posix()
 
     def read(self, path: Path, package: str | None, st: os.stat_result | None = None) -> TextFile:
         key = path.resolve()
