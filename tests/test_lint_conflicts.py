@@ -74,7 +74,9 @@ def test_conflict001_model_policies_disagree_on_a_task_class(cli: Cli, tmp_path:
         ({"aws.region": "{{ vars.aws.region }}"}, {"aws.region": "us-west-2"}),
     ],
 )
-def test_conflict001_not_firing(cli: Cli, tmp_path: Path, a: dict[str, Any], b: dict[str, Any]) -> None:
+def test_conflict001_not_firing(
+    cli: Cli, tmp_path: Path, a: dict[str, Any], b: dict[str, Any]
+) -> None:
     two_packages(tmp_path, a, b)
     assert lint_json(cli, "a", "b", cwd=tmp_path) == (0, [])
 
@@ -159,10 +161,16 @@ def test_conflict003_not_for_a_package_and_its_published_copy(cli: Cli, tmp_path
 
 def test_conflict004_same_section_in_two_packages(cli: Cli, tmp_path: Path) -> None:
     make_package(
-        tmp_path / "a", "pkg-a", skills={}, fragments={"models-a": fragment_md("models-a", "Model selection policy")}
+        tmp_path / "a",
+        "pkg-a",
+        skills={},
+        fragments={"models-a": fragment_md("models-a", "Model selection policy")},
     )
     make_package(
-        tmp_path / "b", "pkg-b", skills={}, fragments={"models-b": fragment_md("models-b", "Model  Selection policy")}
+        tmp_path / "b",
+        "pkg-b",
+        skills={},
+        fragments={"models-b": fragment_md("models-b", "Model  Selection policy")},
     )
     code, found = lint_json(cli, "a", "b", cwd=tmp_path)
     assert (code, rules(found)) == (1, ["CONFLICT004"])
@@ -171,8 +179,12 @@ def test_conflict004_same_section_in_two_packages(cli: Cli, tmp_path: Path) -> N
 
 
 def test_conflict004_same_fragment_name_in_two_packages(cli: Cli, tmp_path: Path) -> None:
-    make_package(tmp_path / "a", "pkg-a", skills={}, fragments={"notes": fragment_md("notes", "Notes A")})
-    make_package(tmp_path / "b", "pkg-b", skills={}, fragments={"notes": fragment_md("notes", "Notes B")})
+    make_package(
+        tmp_path / "a", "pkg-a", skills={}, fragments={"notes": fragment_md("notes", "Notes A")}
+    )
+    make_package(
+        tmp_path / "b", "pkg-b", skills={}, fragments={"notes": fragment_md("notes", "Notes B")}
+    )
     code, found = lint_json(cli, "a", "b", cwd=tmp_path)
     assert (code, rules(found)) == (1, ["CONFLICT004"])
     assert "fragment 'notes' is provided by both pkg-a and pkg-b" in found[0]["message"]
@@ -189,7 +201,8 @@ def test_conflict004_not_firing_for_distinct_sections(cli: Cli, tmp_path: Path) 
 
 def installed_project(cli: Cli, tmp_path: Path, fragments: dict[str, str], vars_yaml: str) -> Path:
     registry = make_registry(
-        tmp_path / "registry", [{"name": "env", "skills": {"env-guide": ""}, "fragments": fragments}]
+        tmp_path / "registry",
+        [{"name": "env", "skills": {"env-guide": ""}, "fragments": fragments}],
     )
     project = tmp_path / "project"
     project.mkdir()
@@ -208,9 +221,10 @@ def test_conflict005_vars_contradict_a_literal_claim(cli: Cli, tmp_path: Path) -
     f = found[0]
     assert "vars.aws.region: us-east-1" in f["message"]
     assert f["related"][0]["file"] == "skills.yaml"
-    assert f["related"][0]["line"] == (project / "skills.yaml").read_text().splitlines().index(
-        "    region: us-east-1"
-    ) + 1
+    assert (
+        f["related"][0]["line"]
+        == (project / "skills.yaml").read_text().splitlines().index("    region: us-east-1") + 1
+    )
 
 
 def test_conflict005_not_firing_when_vars_agree_or_claim_is_templated(
@@ -243,7 +257,9 @@ def test_conflict001_rendered_claims_compare_in_a_project(cli: Cli, tmp_path: Pa
             {
                 "name": "fixed",
                 "skills": {},
-                "fragments": {"fixed": fragment_md("fixed", "Fixed", claims={"aws.region": "us-west-2"})},
+                "fragments": {
+                    "fixed": fragment_md("fixed", "Fixed", claims={"aws.region": "us-west-2"})
+                },
             },
         ],
     )

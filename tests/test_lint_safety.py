@@ -148,7 +148,9 @@ def test_safety004_pipe_to_shell(cli: Cli, tmp_path: Path, text: str) -> None:
 
 def test_safety004_in_a_script(cli: Cli, tmp_path: Path) -> None:
     script = "#!/bin/sh\nset -e\ncurl -fsSL https://get.example.com | sh\n"
-    code, found = lint_body(cli, tmp_path, "Run scripts/setup.sh once.", {"tool/scripts/setup.sh": script})
+    code, found = lint_body(
+        cli, tmp_path, "Run scripts/setup.sh once.", {"tool/scripts/setup.sh": script}
+    )
     assert (code, rules(found)) == (1, ["SAFETY004"])
     assert (found[0]["file"], found[0]["line"]) == ("tool/scripts/setup.sh", 3)
 
@@ -168,7 +170,8 @@ def test_safety004_not_firing(cli: Cli, tmp_path: Path, text: str) -> None:
 SECRETS = {
     "AKIA" + "Z7QWERTYUIOPASDF": "an AWS access key id",
     "ASIA" + "Q2W3E4R5T6Y7U8I9": "an AWS access key id",
-    "aws_secret_access_key = " + "kZ8n3Qp7Vb2Xw9Lr5Tg1Hy6Uj4Mi0Oa3Sd7Fe2Gc": "an AWS secret access key",
+    "aws_secret_access_key = "
+    + "kZ8n3Qp7Vb2Xw9Lr5Tg1Hy6Uj4Mi0Oa3Sd7Fe2Gc": "an AWS secret access key",
     "-----BEGIN RSA " + "PRIVATE KEY-----": "a private key",
     "-----BEGIN OPENSSH " + "PRIVATE KEY-----": "a private key",
     "token: ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8": "a GitHub token",
@@ -225,7 +228,9 @@ def test_safety006_unreferenced_executable_script(cli: Cli, tmp_path: Path) -> N
     assert found[0]["severity"] == "warning"
 
 
-@pytest.mark.parametrize(("mode", "body"), [(0o755, "Run `scripts/sync.sh` to sync."), (0o644, "Steps.")])
+@pytest.mark.parametrize(
+    ("mode", "body"), [(0o755, "Run `scripts/sync.sh` to sync."), (0o644, "Steps.")]
+)
 def test_safety006_not_firing(cli: Cli, tmp_path: Path, mode: int, body: str) -> None:
     write_tree(tmp_path, {"tool/scripts/sync.sh": "#!/bin/sh\necho hi\n"})
     os.chmod(tmp_path / "tool/scripts/sync.sh", mode)
@@ -234,7 +239,9 @@ def test_safety006_not_firing(cli: Cli, tmp_path: Path, mode: int, body: str) ->
 
 def test_safety007_oversized_file(cli: Cli, tmp_path: Path) -> None:
     big = b"x" * (1024 * 1024 + 1)
-    code, found = lint_body(cli, tmp_path, "See references/data.txt.", {"tool/references/data.txt": big})
+    code, found = lint_body(
+        cli, tmp_path, "See references/data.txt.", {"tool/references/data.txt": big}
+    )
     assert (code, rules(found)) == (0, ["SAFETY007"])
     assert found[0]["file"] == "tool/references/data.txt"
     assert found[0]["line"] is None
@@ -242,7 +249,9 @@ def test_safety007_oversized_file(cli: Cli, tmp_path: Path) -> None:
 
 def test_safety007_not_firing_at_the_limit(cli: Cli, tmp_path: Path) -> None:
     data = b"x" * (1024 * 1024)
-    assert lint_body(cli, tmp_path, "See references/data.txt.", {"tool/references/data.txt": data}) == (0, [])
+    assert lint_body(
+        cli, tmp_path, "See references/data.txt.", {"tool/references/data.txt": data}
+    ) == (0, [])
 
 
 def test_safety008_symlink_is_reported_not_followed(cli: Cli, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import Cli, fragment_md, lint_json, make_package, skill_md, write_tree
+from tests.helpers import Cli, fragment_md, lint_json, make_package, write_tree
 
 GOOD_DESCRIPTION = "Writes CDK stacks to the team standard. Use when adding AWS infrastructure."
 
@@ -74,7 +74,9 @@ def test_spec001_frontmatter_missing_or_invalid(
     ],
 )
 def test_spec002_bad_names(cli: Cli, tmp_path: Path, name: Any, words: str) -> None:
-    code, found = lint_skill(cli, tmp_path, frontmatter({"name": name, "description": GOOD_DESCRIPTION}))
+    code, found = lint_skill(
+        cli, tmp_path, frontmatter({"name": name, "description": GOOD_DESCRIPTION})
+    )
     assert code == 1
     spec002 = [f for f in found if f["rule"] == "SPEC002"]
     assert spec002 and words in spec002[0]["message"]
@@ -121,7 +123,10 @@ def test_spec004_bad_descriptions(cli: Cli, tmp_path: Path, description: Any, wo
 
 def test_spec004_1024_characters_is_fine(cli: Cli, tmp_path: Path) -> None:
     description = ("Use when deploying. " + "x" * 1024)[:1024]
-    assert lint_skill(cli, tmp_path, frontmatter({"name": "my-skill", "description": description}))[1] == []
+    assert (
+        lint_skill(cli, tmp_path, frontmatter({"name": "my-skill", "description": description}))[1]
+        == []
+    )
 
 
 @pytest.mark.parametrize(("value", "fires"), [("x" * 500, False), ("x" * 501, True), (12, True)])
@@ -191,8 +196,12 @@ def test_spec007_claude_code_keys_are_known(cli: Cli, tmp_path: Path) -> None:
         ("Writes CDK stacks in TypeScript following the team's naming standard.", "not when"),
     ],
 )
-def test_spec008_description_quality(cli: Cli, tmp_path: Path, description: str, words: str) -> None:
-    code, found = lint_skill(cli, tmp_path, frontmatter({"name": "my-skill", "description": description}))
+def test_spec008_description_quality(
+    cli: Cli, tmp_path: Path, description: str, words: str
+) -> None:
+    code, found = lint_skill(
+        cli, tmp_path, frontmatter({"name": "my-skill", "description": description})
+    )
     assert (code, rules(found)) == (0, ["SPEC008"])
     assert words in found[0]["message"]
 
@@ -212,7 +221,9 @@ def test_spec008_what_and_when_is_fine(cli: Cli, tmp_path: Path, extra: dict[str
 @pytest.mark.parametrize(("body_lines", "fires"), [(495, False), (520, True)])
 def test_spec009_long_skill_md(cli: Cli, tmp_path: Path, body_lines: int, fires: bool) -> None:
     body = "".join(f"Line {i}\n" for i in range(body_lines))
-    code, found = lint_skill(cli, tmp_path, frontmatter({"name": "my-skill", "description": GOOD_DESCRIPTION}, body))
+    code, found = lint_skill(
+        cli, tmp_path, frontmatter({"name": "my-skill", "description": GOOD_DESCRIPTION}, body)
+    )
     assert rules(found) == (["SPEC009"] if fires else [])
     assert code == 0
     if fires:
