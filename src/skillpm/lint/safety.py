@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 
 from skillpm.lint.model import Finding, Severity, rule
 from skillpm.lint.sources import TextFile, Workspace
@@ -202,6 +204,15 @@ _FAST_SHELL = re.compile(r"curl|wget|fetch|iwr|irm|Invoke-|iex", re.IGNORECASE)
 _FAST_INJECTION = re.compile(
     r"ignore|disregard|forget|override|bypass|you are now|the user", re.IGNORECASE
 )
+_FAST_EXFILTRATION = re.compile(r"https?://|webhook|@|\b(curl|wget|nc|ncat|netcat)\b", re.I)
+# A line is checked only when it holds an invisible character or one of these (lower case),
+# which between them start every pattern above.
+_TRIGGER_WORDS = (
+    *("ignore", "disregard", "forget", "override", "bypass", "you are now", "the user"),
+    *("http", "webhook", "@", "curl", "wget", "nc ", "ncat", "netcat", "fetch", "iwr", "irm"),
+    *("invoke-", "iex", "akia", "asia", "secret", "private key", "xox", "sk-ant-"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+)
 
 
 def check(ws: Workspace) -> Iterator[Finding]:
@@ -235,46 +246,72 @@ def check(ws: Workspace) -> Iterator[Finding]:
 
 
 def scan_text(file: TextFile) -> Iterator[Finding]:
-    for number, line in enumerate(file.lines, 1):
-        phrases = visible = line
-        if _HIDDEN_RE.search(line) is not None:
-            finding, spelled = _hidden(file, number, line)
-            if finding is not None:
-                yield finding
-            visible = _HIDDEN_RE.sub("", line)
-            # What tag characters spell is read by Claude too: check it for phrasing.
-            phrases = f"{visible} {spelled}" if spelled else visible
-        if _FAST_INJECTION.search(phrases):
-            for pattern in _INJECTION_RE:
-                m = pattern.search(phrases)
-                if m:
-                    yield INJECTION(
-                        file.at(number),
-                        f"prompt-injection phrasing: {m.group(0)!r}",
-                        "remove it; a skill never needs to override Claude's instructions",
-                    )
-                    break
-        if _SEND.search(visible) or "|" in visible or "curl" in visible or "wget" in visible:
-            reason = _exfiltration(visible)
-            if reason:
-                yield EXFILTRATION(
+    """Check only the lines holding a trigger word; most lines of a skill hold none.
+
+    Finding the triggers with ``str.find`` on the lower-cased text runs at C speed, far
+    faster than case-insensitive regexes over every line (lint of 200 skills stays well
+    under a second). Lower-casing never adds or removes a line break, so line numbers
+    computed on it hold for the original.
+    """
+    text = file.text
+    if not text:
+        return
+    low = text.lower()
+    hits = [m.start() for m in _HIDDEN_RE.finditer(text)]
+    for word in _TRIGGER_WORDS:
+        at = low.find(word)
+        while at != -1:
+            hits.append(at)
+            at = low.find(word, at + 1)
+    if not hits:
+        return
+    starts = [0, *accumulate(len(part) + 1 for part in low.split("\n"))]
+    lines = file.lines
+    for number in sorted({bisect_right(starts, at) for at in hits}):
+        if number <= len(lines):
+            yield from _check_line(file, number, lines[number - 1])
+
+
+def _check_line(file: TextFile, number: int, line: str) -> Iterator[Finding]:
+    phrases = visible = line
+    if _HIDDEN_RE.search(line) is not None:
+        finding, spelled = _hidden(file, number, line)
+        if finding is not None:
+            yield finding
+        visible = _HIDDEN_RE.sub("", line)
+        # What tag characters spell is read by Claude too: check it for phrasing.
+        phrases = f"{visible} {spelled}" if spelled else visible
+    if _FAST_INJECTION.search(phrases):
+        for pattern in _INJECTION_RE:
+            m = pattern.search(phrases)
+            if m:
+                yield INJECTION(
                     file.at(number),
-                    reason,
-                    "remove it; secrets must never leave the machine through a skill",
+                    f"prompt-injection phrasing: {m.group(0)!r}",
+                    "remove it; a skill never needs to override Claude's instructions",
                 )
-        if _FAST_SHELL.search(visible):
-            for pattern in _PIPE_SHELL_RE:
-                m = pattern.search(visible)
-                if m:
-                    yield PIPE_SHELL(
-                        file.at(number),
-                        f"runs a download without review: {_clip(m.group(0))!r}",
-                        "download to a file, verify its checksum, then run it (or use a "
-                        "package manager)",
-                    )
-                    break
-        if _FAST_SECRET.search(visible):
-            yield from _secrets(file, number, visible)
+                break
+    if _FAST_EXFILTRATION.search(visible):
+        reason = _exfiltration(visible)
+        if reason:
+            yield EXFILTRATION(
+                file.at(number),
+                reason,
+                "remove it; secrets must never leave the machine through a skill",
+            )
+    if _FAST_SHELL.search(visible):
+        for pattern in _PIPE_SHELL_RE:
+            m = pattern.search(visible)
+            if m:
+                yield PIPE_SHELL(
+                    file.at(number),
+                    f"runs a download without review: {_clip(m.group(0))!r}",
+                    "download to a file, verify its checksum, then run it (or use a "
+                    "package manager)",
+                )
+                break
+    if _FAST_SECRET.search(visible):
+        yield from _secrets(file, number, visible)
 
 
 def _hidden(file: TextFile, number: int, line: str) -> tuple[Finding | None, str]:

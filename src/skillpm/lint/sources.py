@@ -40,7 +40,13 @@ class TextFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines() if self.text is not None else []
+        """Lines as editors number them: split on LF only (not on U+2028, form feeds...)."""
+        if not self.text:
+            return []
+        lines = self.text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        return [line.removesuffix("\r") for line in lines]
 
     def at(self, line: int | None = None, note: str = "") -> Location:
         return Location(self.rel, line, self.package, note)
