@@ -49,10 +49,10 @@ def lint(project_root: Path, paths: Sequence[Path], options: LintOptions) -> int
     base = project_root
     ignored = _project_ignores(project_root) | engine.check_rule_ids(options.ignore, "--ignore")
     loader = Loader(base, all_versions=options.all_versions)
-    if not paths and not loader.add_path(project_root):
+    if not paths and not loader.add_default(project_root):
         raise ManifestError(
-            f"{project_root}: nothing to lint (no skills.yaml, .claude/skills or CLAUDE.md); "
-            "pass a package, skill or registry folder"
+            f"{project_root}: nothing to lint (no skills.yaml, .claude/skills, CLAUDE.md, "
+            "skillpm.yaml or SKILL.md); pass a package, skill or registry folder"
         )
     for path in paths:
         if not path.exists():

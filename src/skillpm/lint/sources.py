@@ -480,6 +480,13 @@ class Loader:
 
     # -- arguments -------------------------------------------------------------------------
 
+    def add_default(self, root: Path) -> bool:
+        """No arguments: the project at ``root``, else whatever else ``root`` is."""
+        if is_project(root):
+            self.add_project(root)
+            return True
+        return self.add_path(root)
+
     def add_path(self, path: Path) -> bool:
         """Lint what ``path`` is; ``False`` when it is none of the things lint knows."""
         if path.is_file():
@@ -490,11 +497,7 @@ class Loader:
             self.add_package(path, ARGS_GROUP)
         elif (path / "SKILL.md").is_file():
             self.add_skill(path, None, ARGS_GROUP)
-        elif (
-            (path / "skills.yaml").is_file()
-            or (path / ".claude" / "skills").is_dir()
-            or (path / "CLAUDE.md").is_file()
-        ):
+        elif is_project(path):
             self.add_project(path)
         else:
             children = [
@@ -519,6 +522,14 @@ class Loader:
             if (parent / "skillpm.yaml").is_file() or (parent / "SKILL.md").is_file():
                 return self.add_path(parent)
         return False
+
+
+def is_project(path: Path) -> bool:
+    return (
+        (path / "skills.yaml").is_file()
+        or (path / ".claude" / "skills").is_dir()
+        or (path / "CLAUDE.md").is_file()
+    )
 
 
 def iter_markdown(skill: Skill) -> Iterator[TextFile]:
