@@ -293,3 +293,36 @@ def test_conflict007_template_names_an_unset_var(cli: Cli, tmp_path: Path) -> No
     code, found = lint_json(cli, cwd=project)
     assert (code, rules(found)) == (0, ["CONFLICT007"])
     assert "cannot be rendered" in found[0]["message"]
+
+
+def test_conflict002_with_must_not_touch_from_vars(cli: Cli, tmp_path: Path) -> None:
+    registry = make_registry(
+        tmp_path / "registry",
+        [
+            {
+                "name": "guard",
+                "skills": {},
+                "fragments": {
+                    "must-not-touch": fragment_md(
+                        "must-not-touch",
+                        "Must not touch",
+                        must_not_touch="{{ vars.must_not_touch }}",
+                    )
+                },
+            },
+            {"name": "net", "skills": {"net": "Edit infra/vpc-stack.ts to add the subnet."}},
+        ],
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    assert cli("install", "guard", "net", "--registry", str(registry), cwd=project).exit_code == 0
+    code, found = lint_json(cli, cwd=project)  # no vars yet: the list cannot be rendered
+    assert (code, rules(found)) == (0, ["CONFLICT007"])
+    with (project / "skills.yaml").open("a") as f:
+        f.write(
+            "vars:\n  must_not_touch:\n  - {path: infra/*.ts, team: infra, reason: shared VPC}\n"
+        )
+    code, found = lint_json(cli, cwd=project)
+    assert (code, rules(found)) == (1, ["CONFLICT002"])
+    assert found[0]["file"] == ".claude/skills/net/SKILL.md"
+    assert "infra/*.ts, which guard marks must-not-touch (shared VPC)" in found[0]["message"]

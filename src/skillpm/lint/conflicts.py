@@ -124,15 +124,26 @@ def _is_template(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
-def render(template: str, variables: Mapping[str, Any]) -> str:
-    """Render a claim or path template with ``vars`` (sandboxed, undefined names fail).
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)+)\}\}\s*$", re.S)
 
-    Moves to the fragments module's renderer once that is on main.
+
+def render(template: str, variables: Mapping[str, Any]) -> Any:
+    """A claim or path template rendered with ``vars`` (sandboxed; undefined names fail).
+
+    One ``{{ expression }}`` gives its value as data (a list of paths, a mapping);
+    other text renders to a string, as the fragments module does. Moves to that
+    module's renderer once it is on main.
     """
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    single = _SINGLE_EXPRESSION.match(template)
+    if single is not None:
+        value = env.compile_expression(single["expr"], undefined_to_none=False)(vars=variables)
+        if isinstance(value, StrictUndefined):
+            str(value)  # raises UndefinedError naming the missing variable
+        return value
     return env.from_string(template).render(vars=variables).strip()
 
 
@@ -164,14 +175,15 @@ class _Context:
         self.vars: Mapping[str, Any] | None = ws.vars.get(group)
         self.findings: list[Finding] = []
 
-    def _value(self, raw: str, where: Location, what: str) -> str | None:
-        if not _is_template(raw):
+    def _value(self, raw: Any, where: Location, what: str) -> Any:
+        """``raw`` rendered; ``None`` when it is a template that cannot be rendered here."""
+        if not isinstance(raw, str) or not _is_template(raw):
             return raw
         if self.vars is None:
             return None  # a package on its own: nothing to render with, so not compared
         try:
             return render(raw, self.vars)
-        except Exception as exc:  # jinja2 errors of every kind: the claim is not compared
+        except Exception as exc:  # jinja2 errors of every kind: the value is not compared
             self.findings.append(
                 RENDER(
                     where,
@@ -190,28 +202,40 @@ class _Context:
             line = fm.key_line("claims", *path) or fm.key_line("claims", ".".join(path))
             where = fragment.file.at(line)
             key = ".".join(path)
-            raw = _scalar(item)
-            found.append(Claim(key, raw, self._value(raw, where, f"claim {key}"), where))
+            value = self._value(item, where, f"claim {key}")
+            if isinstance(value, Mapping):  # a template that gave a mapping of claims
+                for sub, leaf in _flatten(value, path):
+                    found.append(Claim(".".join(sub), _scalar(item), _scalar(leaf), where))
+            else:
+                rendered = None if value is None else _scalar(value)
+                found.append(Claim(key, _scalar(item), rendered, where))
         return found
 
     def protected(self, fragment: Fragment) -> list[Protected]:
         fm = fragment.fm
-        items = fm.meta.get("must-not-touch") if fm is not None and fm.meta is not None else None
+        if fm is None or fm.meta is None or fm.meta.get("must-not-touch") is None:
+            return []
+        items = fm.meta["must-not-touch"]
+        top = fragment.file.at(fm.key_line("must-not-touch"))
+        if isinstance(items, str):  # one '{{ expression }}' giving the list from vars
+            items = self._value(items, top, "must-not-touch")
+            items = [items] if isinstance(items, (str, Mapping)) else items
         if not isinstance(items, list):
             return []
         found = []
         for i, item in enumerate(items):
             raw = item.get("path") if isinstance(item, Mapping) else item
-            reason = str(item.get("reason") or "") if isinstance(item, Mapping) else ""
+            reason = item.get("reason") if isinstance(item, Mapping) else ""
+            reason = reason.strip() if isinstance(reason, str) else ""
             if not isinstance(raw, str) or not raw.strip():
                 continue
-            assert fm is not None
-            where = fragment.file.at(fm.key_line("must-not-touch", str(i)))
+            line = fm.key_line("must-not-touch", str(i)) or top.line
+            where = fragment.file.at(line)
             glob = self._value(raw.strip(), where, "must-not-touch path")
-            if glob:
+            if isinstance(glob, str) and glob.strip():
                 note = f"must-not-touch {glob}" + (f" ({reason})" if reason else "")
                 where = Location(where.file, where.line, where.package, note)
-                found.append(Protected(glob, reason, where, glob_pattern(glob)))
+                found.append(Protected(glob.strip(), reason, where, glob_pattern(glob)))
         return found
 
 

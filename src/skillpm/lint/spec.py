@@ -156,13 +156,14 @@ FRAGMENT = rule(
     Severity.ERROR,
     "CLAUDE.md fragment frontmatter is missing or malformed",
     "A fragment is markdown with frontmatter: name (equal to the file name), description, "
-    "section (its heading), order (an integer), claims (a mapping of facts) and "
-    "must-not-touch (a list of {path, reason}).",
+    "optional section (its heading), order (an integer), claims (a mapping of facts) and "
+    "must-not-touch (a list of {path, reason}, or one '{{ expression }}' over vars).",
     "spec",
     "fragment",
 )
 
 _NAME_CHARS = re.compile(r"^[a-z0-9-]+$")
+_CLAIM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # "Use when ...", "Use this for ...", "when ...", "before deploying ...": a trigger.
 _TRIGGER = re.compile(
     r"\b(when|whenever|while|before|after|if)\b|\buse (it|this|them|for|on|in|to|with|during)\b",
@@ -371,7 +372,7 @@ def check_fragment(fragment: Fragment) -> Iterator[Finding]:
     if fm.meta is None:
         line, message = fm.error or (1, "invalid frontmatter")
         yield FRAGMENT(
-            file.at(line), message, "start the fragment with '---', name:, section:, '---'"
+            file.at(line), message, "start the fragment with '---', name:, description:, '---'"
         )
         return
     meta = fm.meta
@@ -389,30 +390,40 @@ def check_fragment(fragment: Fragment) -> Iterator[Finding]:
             f"rename the file to {name}.md or set 'name: {fragment.name}'",
         )
     description = meta.get("description")
-    if description is not None and not isinstance(description, str):
-        yield FRAGMENT(at("description"), "description must be a string")
-    elif description is None or not description.strip():
+    if not isinstance(description, str) or not description.strip():
         yield FRAGMENT(
-            at(),
-            "description is missing",
+            at("description") if "description" in meta else at(),
+            "description must be a non-empty string",
             "add a one-line description of what the section tells Claude",
-            severity=Severity.WARNING,
         )
     section = meta.get("section")
-    if section is None:
-        yield FRAGMENT(at(), "section is missing", "add 'section: <the heading in CLAUDE.md>'")
-    elif not isinstance(section, str) or not section.strip():
-        yield FRAGMENT(at("section"), "section must be a non-empty string")
+    if section is not None and (not isinstance(section, str) or not section.strip()):
+        yield FRAGMENT(at("section"), "section must be a non-empty string (its heading)")
+    elif isinstance(section, str) and "\n" in section.strip():
+        yield FRAGMENT(at("section"), "section must be one line (it becomes a '## ' heading)")
     order = meta.get("order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
         yield FRAGMENT(at("order"), f"order must be an integer, not {order!r}")
     claims = meta.get("claims")
     if claims is not None and not isinstance(claims, Mapping):
         yield FRAGMENT(at("claims"), "claims must be a mapping of dotted keys to values")
+    elif claims:
+        for key in claims:
+            if not isinstance(key, str) or not _CLAIM_KEY.match(key):
+                yield FRAGMENT(
+                    at("claims", str(key)),
+                    f"claims: {key!r} is not a valid claim key",
+                    "use letters, digits, '.', '_' and '-', e.g. model.routine-edits",
+                )
     protected = meta.get("must-not-touch")
     if protected is not None:
-        if not isinstance(protected, list):
-            yield FRAGMENT(at("must-not-touch"), "must-not-touch must be a list of {path, reason}")
+        if isinstance(protected, str) and "{{" in protected:
+            pass  # one '{{ expression }}' giving the list from vars, rendered in a project
+        elif not isinstance(protected, list):
+            yield FRAGMENT(
+                at("must-not-touch"),
+                "must-not-touch must be a list of {path, reason} or one '{{ expression }}'",
+            )
         else:
             for i, item in enumerate(protected):
                 path = item.get("path") if isinstance(item, Mapping) else item
