@@ -23,10 +23,11 @@ import yaml
 from skillpm import yamlio
 from skillpm.errors import SkillpmError
 from skillpm.lint.model import Location
+from skillpm.publish import NOT_PUBLISHED  # what never ships is not linted either
 
 MAX_SCAN_BYTES = 2 * 1024 * 1024  # larger files are reported, not read
 ARGS_GROUP = "arguments"  # the context shared by every package, skill and registry argument
-_SKIP_DIRS = {".git"}
+
 
 
 @dataclass(eq=False)
@@ -294,9 +295,9 @@ class Loader:
                         f"{item.name} is a symbolic link",
                     )
                 elif stat.S_ISDIR(st.st_mode):
-                    if item.name not in _SKIP_DIRS:
+                    if item.name not in NOT_PUBLISHED:
                         pending.append(path)
-                elif stat.S_ISREG(st.st_mode):
+                elif stat.S_ISREG(st.st_mode) and item.name not in NOT_PUBLISHED:
                     files.append(self.read(path, package, st))
         files.sort(key=lambda f: f.rel)
         return files
