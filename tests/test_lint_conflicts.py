@@ -19,13 +19,13 @@ def two_packages(tmp_path: Path, claims_a: dict[str, Any], claims_b: dict[str, A
         tmp_path / "a",
         "pkg-a",
         skills={},
-        fragments={"env-a": fragment_md("env-a", "Environment A", claims=claims_a)},
+        fragments={"env-a": fragment_md("env-a", section="Environment A", claims=claims_a)},
     )
     make_package(
         tmp_path / "b",
         "pkg-b",
         skills={},
-        fragments={"env-b": fragment_md("env-b", "Environment B", claims=claims_b)},
+        fragments={"env-b": fragment_md("env-b", section="Environment B", claims=claims_b)},
     )
 
 
@@ -95,8 +95,8 @@ def protected_and_skill(tmp_path: Path, skill_body: str, glob: str = "infra/vpc-
         fragments={
             "must-not-touch": fragment_md(
                 "must-not-touch",
-                "Must not touch",
                 "Never edit these paths.",
+                section="Must not touch",
                 must_not_touch=[{"path": glob, "reason": "shared VPC; infra-team review"}],
             )
         },
@@ -123,7 +123,7 @@ def test_conflict002_skill_edits_a_protected_path(
     f = found[0]
     assert f["file"] == "net/skills/net-tools/SKILL.md"
     assert f["line"] == 7
-    assert "marks must-not-touch (shared VPC; infra-team review)" in f["message"]
+    assert "a must-not-touch path (shared VPC; infra-team review) set by guard" in f["message"]
     assert f["related"][0]["file"] == "guard/fragments/must-not-touch.md"
     assert f["related"][0]["package"] == "guard"
     assert f["related"][0]["line"] == 6  # the "- path:" item
@@ -164,13 +164,13 @@ def test_conflict004_same_section_in_two_packages(cli: Cli, tmp_path: Path) -> N
         tmp_path / "a",
         "pkg-a",
         skills={},
-        fragments={"models-a": fragment_md("models-a", "Model selection policy")},
+        fragments={"models-a": fragment_md("models-a", section="Model selection policy")},
     )
     make_package(
         tmp_path / "b",
         "pkg-b",
         skills={},
-        fragments={"models-b": fragment_md("models-b", "Model  Selection policy")},
+        fragments={"models-b": fragment_md("models-b", section="Model  Selection policy")},
     )
     code, found = lint_json(cli, "a", "b", cwd=tmp_path)
     assert (code, rules(found)) == (1, ["CONFLICT004"])
@@ -180,10 +180,16 @@ def test_conflict004_same_section_in_two_packages(cli: Cli, tmp_path: Path) -> N
 
 def test_conflict004_same_fragment_name_in_two_packages(cli: Cli, tmp_path: Path) -> None:
     make_package(
-        tmp_path / "a", "pkg-a", skills={}, fragments={"notes": fragment_md("notes", "Notes A")}
+        tmp_path / "a",
+        "pkg-a",
+        skills={},
+        fragments={"notes": fragment_md("notes", section="Notes A")},
     )
     make_package(
-        tmp_path / "b", "pkg-b", skills={}, fragments={"notes": fragment_md("notes", "Notes B")}
+        tmp_path / "b",
+        "pkg-b",
+        skills={},
+        fragments={"notes": fragment_md("notes", section="Notes B")},
     )
     code, found = lint_json(cli, "a", "b", cwd=tmp_path)
     assert (code, rules(found)) == (1, ["CONFLICT004"])
@@ -191,8 +197,12 @@ def test_conflict004_same_fragment_name_in_two_packages(cli: Cli, tmp_path: Path
 
 
 def test_conflict004_not_firing_for_distinct_sections(cli: Cli, tmp_path: Path) -> None:
-    make_package(tmp_path / "a", "pkg-a", skills={}, fragments={"one": fragment_md("one", "One")})
-    make_package(tmp_path / "b", "pkg-b", skills={}, fragments={"two": fragment_md("two", "Two")})
+    make_package(
+        tmp_path / "a", "pkg-a", skills={}, fragments={"one": fragment_md("one", section="One")}
+    )
+    make_package(
+        tmp_path / "b", "pkg-b", skills={}, fragments={"two": fragment_md("two", section="Two")}
+    )
     assert lint_json(cli, "a", "b", cwd=tmp_path) == (0, [])
 
 
@@ -206,15 +216,16 @@ def installed_project(cli: Cli, tmp_path: Path, fragments: dict[str, str], vars_
     )
     project = tmp_path / "project"
     project.mkdir()
+    (project / "skills.yaml").write_text(vars_yaml)  # install renders fragments with these
     result = cli("install", "env", "--registry", str(registry), cwd=project)
     assert result.exit_code == 0, result.output
-    with (project / "skills.yaml").open("a") as f:
-        f.write(vars_yaml)
     return project
 
 
 def test_conflict005_vars_contradict_a_literal_claim(cli: Cli, tmp_path: Path) -> None:
-    fragments = {"env": fragment_md("env", "AWS environment", claims={"aws.region": "us-west-2"})}
+    fragments = {
+        "env": fragment_md("env", section="AWS environment", claims={"aws.region": "us-west-2"})
+    }
     project = installed_project(cli, tmp_path, fragments, "vars:\n  aws:\n    region: us-east-1\n")
     code, found = lint_json(cli, cwd=project)
     assert (code, rules(found)) == (1, ["CONFLICT005"])
@@ -233,7 +244,7 @@ def test_conflict005_not_firing_when_vars_agree_or_claim_is_templated(
     fragments = {
         "env": fragment_md(
             "env",
-            "AWS environment",
+            section="AWS environment",
             claims={"aws.region": "{{ vars.aws.region }}", "aws.dr-region": "us-west-2"},
         )
     }
@@ -251,23 +262,26 @@ def test_conflict001_rendered_claims_compare_in_a_project(cli: Cli, tmp_path: Pa
                 "name": "env",
                 "skills": {},
                 "fragments": {
-                    "env": fragment_md("env", "Env", claims={"aws.region": "{{ vars.aws.region }}"})
+                    "env": fragment_md(
+                        "env", section="Env", claims={"aws.region": "{{ vars.aws.region }}"}
+                    )
                 },
             },
             {
                 "name": "fixed",
                 "skills": {},
                 "fragments": {
-                    "fixed": fragment_md("fixed", "Fixed", claims={"aws.region": "us-west-2"})
+                    "fixed": fragment_md(
+                        "fixed", section="Fixed", claims={"aws.region": "us-west-2"}
+                    )
                 },
             },
         ],
     )
     project = tmp_path / "project"
     project.mkdir()
+    (project / "skills.yaml").write_text("vars:\n  aws:\n    region: us-east-1\n")
     assert cli("install", "env", "fixed", "--registry", str(registry), cwd=project).exit_code == 0
-    with (project / "skills.yaml").open("a") as f:
-        f.write("vars:\n  aws:\n    region: us-east-1\n")
     code, found = lint_json(cli, cwd=project)
     assert code == 1
     assert sorted(rules(found)) == ["CONFLICT001", "CONFLICT005"]
@@ -276,7 +290,7 @@ def test_conflict001_rendered_claims_compare_in_a_project(cli: Cli, tmp_path: Pa
 
 
 def test_conflict006_fragments_unavailable_is_info(cli: Cli, tmp_path: Path) -> None:
-    fragments = {"env": fragment_md("env", "Env", claims={"aws.region": "us-east-1"})}
+    fragments = {"env": fragment_md("env", section="Env", claims={"aws.region": "us-east-1"})}
     project = installed_project(cli, tmp_path, fragments, "")
     import shutil
 
@@ -288,11 +302,19 @@ def test_conflict006_fragments_unavailable_is_info(cli: Cli, tmp_path: Path) -> 
 
 
 def test_conflict007_template_names_an_unset_var(cli: Cli, tmp_path: Path) -> None:
-    fragments = {"env": fragment_md("env", "Env", claims={"aws.region": "{{ vars.aws.region }}"})}
-    project = installed_project(cli, tmp_path, fragments, "vars:\n  team: platform\n")
+    fragments = {
+        "env": fragment_md("env", section="Env", claims={"aws.region": "{{ vars.aws.region }}"})
+    }
+    project = installed_project(cli, tmp_path, fragments, "vars:\n  aws: {region: us-east-1}\n")
+    text = (project / "skills.yaml").read_text().replace("aws: {region: us-east-1}", "team: a")
+    (project / "skills.yaml").write_text(text)  # edited after the install
     code, found = lint_json(cli, cwd=project)
     assert (code, rules(found)) == (0, ["CONFLICT007"])
-    assert "cannot be rendered" in found[0]["message"]
+    assert (
+        "claim aws.region cannot be rendered: env: vars.aws.region is not set"
+        in found[0]["message"]
+    )
+    assert found[0]["line"] == 6
 
 
 def test_conflict002_with_must_not_touch_from_vars(cli: Cli, tmp_path: Path) -> None:
@@ -305,7 +327,7 @@ def test_conflict002_with_must_not_touch_from_vars(cli: Cli, tmp_path: Path) -> 
                 "fragments": {
                     "must-not-touch": fragment_md(
                         "must-not-touch",
-                        "Must not touch",
+                        section="Must not touch",
                         must_not_touch="{{ vars.must_not_touch }}",
                     )
                 },
@@ -315,14 +337,27 @@ def test_conflict002_with_must_not_touch_from_vars(cli: Cli, tmp_path: Path) -> 
     )
     project = tmp_path / "project"
     project.mkdir()
+    (project / "skills.yaml").write_text(
+        "vars:\n  must_not_touch:\n  - {path: infra/*.ts, team: infra, reason: shared VPC}\n"
+    )
     assert cli("install", "guard", "net", "--registry", str(registry), cwd=project).exit_code == 0
-    code, found = lint_json(cli, cwd=project)  # no vars yet: the list cannot be rendered
-    assert (code, rules(found)) == (0, ["CONFLICT007"])
-    with (project / "skills.yaml").open("a") as f:
-        f.write(
-            "vars:\n  must_not_touch:\n  - {path: infra/*.ts, team: infra, reason: shared VPC}\n"
-        )
     code, found = lint_json(cli, cwd=project)
     assert (code, rules(found)) == (1, ["CONFLICT002"])
     assert found[0]["file"] == ".claude/skills/net/SKILL.md"
-    assert "infra/*.ts, which guard marks must-not-touch (shared VPC)" in found[0]["message"]
+    assert "infra/*.ts, a must-not-touch path (shared VPC) set by guard" in found[0]["message"]
+    # Packages linted on their own: the list comes from vars, so nothing is compared.
+    assert lint_json(cli, str(registry), cwd=tmp_path) == (0, [])
+
+
+def test_conflict002_builtin_default_without_vars(cli: Cli, tmp_path: Path) -> None:
+    """A template that renders without vars (a default list) counts in package folders too."""
+    default = "{{ vars.paths if vars.paths is defined else [{'path': 'infra/vpc-stack.ts'}] }}"
+    make_package(
+        tmp_path / "guard",
+        "guard",
+        skills={},
+        fragments={"guard": fragment_md("guard", section="Guard", must_not_touch=default)},
+    )
+    make_package(tmp_path / "net", "net-tools", skills={"net-tools": "Edit infra/vpc-stack.ts."})
+    code, found = lint_json(cli, "guard", "net", cwd=tmp_path)
+    assert (code, rules(found)) == (1, ["CONFLICT002"])

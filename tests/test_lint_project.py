@@ -99,9 +99,12 @@ def test_drift003_edited_block(cli: Cli, project: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("<!-- skillpm:begin env 1.0.0 sha256:" + "0" * 64 + " -->\n## Env\n", "no end marker"),
-        ("## Env\n<!-- skillpm:end env -->\n", "without its begin marker"),
-        ("<!-- skillpm:begin env 1.0.0 -->\n## Env\n", "malformed skillpm:begin marker"),
+        (
+            "<!-- skillpm:begin env 1.0.0 sha256:" + "0" * 64 + " -->\n## Env\n",
+            "a begin marker without its end marker for env",
+        ),
+        ("## Env\n<!-- skillpm:end env -->\n", "an end marker without a begin for env"),
+        ("<!-- skillpm:begin env 1.0.0 -->\n## Env\n", "a malformed begin marker for env"),
     ],
 )
 def test_drift004_damaged_markers(cli: Cli, project: Path, text: str, words: str) -> None:

@@ -276,13 +276,13 @@ def test_spec011_not_firing_on_a_good_package(cli: Cli, tmp_path: Path) -> None:
     ("text", "words"),
     [
         ("No frontmatter at all\n", "missing YAML frontmatter"),
-        (fragment_md("other-name"), "differs from the file name"),
+        (fragment_md("other-name"), "must equal the file name 'notes'"),
         ("---\nname: notes\n---\nbody\n", "description must be a non-empty string"),
         (fragment_md("notes", section="Two\n\nlines"), "section must be one line"),
         (fragment_md("notes", claims={"bad key!": "x"}), "not a valid claim key"),
         (fragment_md("notes", must_not_touch="infra/vpc-stack.ts"), "must-not-touch must be"),
-        (fragment_md("notes", order="first"), "order must be an integer"),
-        (fragment_md("notes", claims=["aws.region"]), "claims must be a mapping"),
+        (fragment_md("notes", order="first"), "order must be a whole number"),
+        (fragment_md("notes", claims=["aws.region"]), "claims must map keys"),
         (fragment_md("notes", must_not_touch=[{"reason": "x"}]), "needs a path"),
     ],
 )

@@ -120,31 +120,15 @@ class Protected:
     pattern: re.Pattern[str]
 
 
-def _is_template(text: str) -> bool:
-    return "{{" in text or "{%" in text
-
-
-_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)+)\}\}\s*$", re.S)
-
-
-def render(template: str, variables: Mapping[str, Any]) -> Any:
-    """A claim or path template rendered with ``vars`` (sandboxed; undefined names fail).
-
-    One ``{{ expression }}`` gives its value as data (a list of paths, a mapping);
-    other text renders to a string, as the fragments module does. Moves to that
-    module's renderer once it is on main.
-    """
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-    single = _SINGLE_EXPRESSION.match(template)
-    if single is not None:
-        value = env.compile_expression(single["expr"], undefined_to_none=False)(vars=variables)
-        if isinstance(value, StrictUndefined):
-            str(value)  # raises UndefinedError naming the missing variable
-        return value
-    return env.from_string(template).render(vars=variables).strip()
+def _is_template(value: Any) -> bool:
+    """Whether ``value`` (text, or lists and mappings of it) holds a Jinja2 template."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, Mapping):
+        return any(_is_template(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_is_template(v) for v in value)
+    return False
 
 
 def _scalar(value: Any) -> str:
@@ -167,75 +151,101 @@ def _flatten(
 
 
 class _Context:
-    """One context's fragments, with templates rendered from its vars when it has them."""
+    """One context's fragments, their templates rendered as install renders them.
+
+    In a project, claims and must-not-touch paths are rendered with its ``vars`` by
+    the fragments module's renderer. Packages linted on their own have no vars: a
+    template is rendered with none, and skipped when it needs one.
+    """
 
     def __init__(self, ws: Workspace, group: str) -> None:
         self.ws = ws
         self.group = group
         self.vars: Mapping[str, Any] | None = ws.vars.get(group)
         self.findings: list[Finding] = []
+        self._renderer: Any = None
 
-    def _value(self, raw: Any, where: Location, what: str) -> Any:
-        """``raw`` rendered; ``None`` when it is a template that cannot be rendered here."""
-        if not isinstance(raw, str) or not _is_template(raw):
-            return raw
-        if self.vars is None:
-            return None  # a package on its own: nothing to render with, so not compared
+    def _render(self, fragment: Fragment, what: str, **fields: Any) -> Any:
+        """The fragment rendered with only ``fields`` (claims, must_not_touch) kept."""
+        from dataclasses import replace
+
+        from skillpm.errors import FragmentError
+        from skillpm.fragments import Renderer
+
+        if self._renderer is None:
+            self._renderer = Renderer(self.vars or {})
+        bare = replace(fragment.parsed, body="", claims={}, must_not_touch=())
         try:
-            return render(raw, self.vars)
-        except Exception as exc:  # jinja2 errors of every kind: the value is not compared
-            self.findings.append(
-                RENDER(
-                    where,
-                    f"{what} {raw!r} cannot be rendered: {exc}",
-                    "set the var in skills.yaml under vars:",
+            return self._renderer.render(replace(bare, **fields))
+        except FragmentError as exc:
+            if self.vars is not None:
+                where = fragment.file.at(self._line(fragment, what))
+                self.findings.append(
+                    RENDER(where, f"{what} cannot be rendered: {exc}", "set it under vars:")
                 )
-            )
             return None
 
+    @staticmethod
+    def _line(fragment: Fragment, what: str) -> int | None:
+        if fragment.fm is None:
+            return None
+        if what.startswith("claim "):
+            return fragment.fm.key_line("claims", what.removeprefix("claim "))
+        return fragment.fm.key_line("must-not-touch")
+
     def claims(self, fragment: Fragment) -> list[Claim]:
-        fm = fragment.fm
-        if fm is None or fm.meta is None or not isinstance(fm.meta.get("claims"), Mapping):
+        if fragment.parsed is None:
             return []
+        fm = fragment.fm
         found = []
-        for path, item in _flatten(fm.meta["claims"], ()):
-            line = fm.key_line("claims", *path) or fm.key_line("claims", ".".join(path))
-            where = fragment.file.at(line)
-            key = ".".join(path)
-            value = self._value(item, where, f"claim {key}")
-            if isinstance(value, Mapping):  # a template that gave a mapping of claims
-                for sub, leaf in _flatten(value, path):
-                    found.append(Claim(".".join(sub), _scalar(item), _scalar(leaf), where))
-            else:
-                rendered = None if value is None else _scalar(value)
-                found.append(Claim(key, _scalar(item), rendered, where))
+        for key, raw in fragment.parsed.claims.items():
+            value = raw
+            if _is_template(raw):
+                rendered = self._render(fragment, f"claim {key}", claims={key: raw})
+                if rendered is None:
+                    continue  # not comparable here (reported in a project)
+                value = rendered.claims[key]
+            leaves = _flatten(value, (key,)) if isinstance(value, Mapping) else [((key,), value)]
+            for path, leaf in leaves:
+                line = fm.key_line("claims", *path) if fm else None
+                if line is None and fm is not None:
+                    line = fm.key_line("claims", key)
+                written = raw if not isinstance(raw, Mapping) else leaf
+                found.append(
+                    Claim(".".join(path), _scalar(written), _scalar(leaf), fragment.file.at(line))
+                )
         return found
 
     def protected(self, fragment: Fragment) -> list[Protected]:
+        parsed = fragment.parsed
+        if parsed is None or not parsed.must_not_touch:
+            return []
+        items: list[tuple[str, str, int | None]] = []
         fm = fragment.fm
-        if fm is None or fm.meta is None or fm.meta.get("must-not-touch") is None:
-            return []
-        items = fm.meta["must-not-touch"]
-        top = fragment.file.at(fm.key_line("must-not-touch"))
-        if isinstance(items, str):  # one '{{ expression }}' giving the list from vars
-            items = self._value(items, top, "must-not-touch")
-            items = [items] if isinstance(items, (str, Mapping)) else items
-        if not isinstance(items, list):
-            return []
+        top = fm.key_line("must-not-touch") if fm else None
+        templated = _is_template(parsed.must_not_touch)
+        rendered = None
+        if templated:
+            rendered = self._render(
+                fragment, "must-not-touch", must_not_touch=parsed.must_not_touch
+            )
+        if rendered is not None:
+            for i, entry in enumerate(rendered.must_not_touch):
+                line = fm.key_line("must-not-touch", str(i)) if fm else None
+                items.append((entry.path, entry.reason, line or top))
+        elif (self.vars is None or not templated) and isinstance(parsed.must_not_touch, list):
+            # Literal entries count as written; without vars, templated ones are skipped.
+            for i, entry in enumerate(parsed.must_not_touch):
+                path = entry.get("path") if isinstance(entry, Mapping) else entry
+                reason = entry.get("reason") if isinstance(entry, Mapping) else ""
+                if isinstance(path, str) and path.strip() and not _is_template(path):
+                    line = fm.key_line("must-not-touch", str(i)) if fm else None
+                    items.append((path.strip(), str(reason or "").strip(), line or top))
         found = []
-        for i, item in enumerate(items):
-            raw = item.get("path") if isinstance(item, Mapping) else item
-            reason = item.get("reason") if isinstance(item, Mapping) else ""
-            reason = reason.strip() if isinstance(reason, str) else ""
-            if not isinstance(raw, str) or not raw.strip():
-                continue
-            line = fm.key_line("must-not-touch", str(i)) or top.line
-            where = fragment.file.at(line)
-            glob = self._value(raw.strip(), where, "must-not-touch path")
-            if isinstance(glob, str) and glob.strip():
-                note = f"must-not-touch {glob}" + (f" ({reason})" if reason else "")
-                where = Location(where.file, where.line, where.package, note)
-                found.append(Protected(glob.strip(), reason, where, glob_pattern(glob)))
+        for glob, reason, line in items:
+            note = f"must-not-touch {glob}" + (f" ({reason})" if reason else "")
+            where = fragment.file.at(line, note)
+            found.append(Protected(glob, reason, where, glob_pattern(glob)))
         return found
 
 
@@ -404,8 +414,9 @@ def _protected_edits(
                     continue  # the must-not-touch fragment itself
                 yield PROTECTED(
                     file.at(number),
-                    f"instructions edit {p.glob}, which {p.where.package or p.where.file} "
-                    f"marks must-not-touch" + (f" ({p.reason})" if p.reason else ""),
+                    f"instructions edit {p.glob}, a must-not-touch path"
+                    + (f" ({p.reason})" if p.reason else "")
+                    + f" set by {p.where.package or p.where.file}",
                     "reword the instruction (e.g. 'ask the owning team to change ...') or "
                     "narrow the must-not-touch glob",
                     related=[p.where],

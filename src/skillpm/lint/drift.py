@@ -8,10 +8,7 @@ next ``skillpm install`` will refuse to overwrite it.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from skillpm.errors import SkillpmError
 from skillpm.lint.model import Finding, Location, Severity, rule
@@ -65,63 +62,6 @@ BLOCK_MISSING = rule(
     "drift",
 )
 
-# DESIGN 5 markers. Parsing moves to the fragments module's CLAUDE.md parser once on main.
-_BEGIN = re.compile(
-    r"^<!-- skillpm:begin (?P<name>[a-z0-9][a-z0-9-]*) (?P<version>\S+) "
-    r"(?P<hash>sha256:[0-9a-f]{64}) -->$"
-)
-_END = re.compile(r"^<!-- skillpm:end (?P<name>[a-z0-9][a-z0-9-]*) -->$")
-_LOOSE = re.compile(r"<!--\s*skillpm:(?P<what>begin|end)\b\s*(?P<name>[\w-]*)")
-
-
-@dataclass(frozen=True)
-class Block:
-    name: str
-    version: str
-    recorded: str
-    actual: str
-    line: int
-
-
-def content_hash(text: str) -> str:
-    """``sha256:`` of a block's text between its markers, line endings as LF."""
-    return "sha256:" + hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest()
-
-
-def parse_blocks(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
-    """Managed blocks and damaged markers (line, what is wrong) of a CLAUDE.md."""
-    lines = text.split("\n")
-    blocks: list[Block] = []
-    damage: list[tuple[int, str]] = []
-    open_: tuple[re.Match[str], int] | None = None
-    for i, raw in enumerate(lines):
-        line = raw.removesuffix("\r")
-        begin = _BEGIN.match(line)
-        end = _END.match(line)
-        loose = _LOOSE.search(line)
-        if begin:
-            if open_ is not None:
-                damage.append((open_[1] + 1, f"block {open_[0]['name']} has no end marker"))
-            open_ = (begin, i)
-        elif end:
-            if open_ is None or open_[0]["name"] != end["name"]:
-                damage.append((i + 1, f"end marker for {end['name']} without its begin marker"))
-                if open_ is not None:
-                    damage.append((open_[1] + 1, f"block {open_[0]['name']} has no end marker"))
-                open_ = None
-                continue
-            start = open_[1]
-            body = "\n".join(lines[start + 1 : i])
-            body = body + "\n" if i > start + 1 else ""
-            m = open_[0]
-            blocks.append(Block(m["name"], m["version"], m["hash"], content_hash(body), start + 1))
-            open_ = None
-        elif loose:
-            damage.append((i + 1, f"malformed skillpm:{loose['what']} marker"))
-    if open_ is not None:
-        damage.append((open_[1] + 1, f"block {open_[0]['name']} has no end marker"))
-    return blocks, damage
-
 
 def check(ws: Workspace) -> Iterator[Finding]:
     for project in ws.projects:
@@ -166,24 +106,31 @@ def project_lock_at(project: ProjectFiles, package: str) -> Location:
 
 
 def _blocks(project: ProjectFiles) -> Iterator[Finding]:
+    """Managed blocks wherever fragments are placed, parsed as install parses them."""
+    from skillpm.claudemd import parse
+
     found: set[str] = set()
-    for file in project.claude_mds:
+    for file in project.managed:
         if file.text is None:
             continue
-        blocks, damage = parse_blocks(file.text)
-        for line, what in damage:
+        doc = parse(file.text)
+        for damage in doc.damage:
             yield BLOCK_DAMAGED(
-                file.at(line), what, "restore the marker lines, or delete the whole block"
+                file.at(damage.line),
+                f"{damage.what} for {damage.name}",
+                "restore the marker lines, or delete the whole block",
             )
-        for block in blocks:
-            found.add(block.name)
-            if block.actual != block.recorded:
+        for part in doc.parts:
+            if isinstance(part, str):
+                continue
+            found.add(part.name)
+            if part.edited:
                 yield BLOCK_EDITED(
-                    file.at(block.line),
-                    f"block {block.name} {block.version} was edited by hand (its content no "
+                    file.at(part.line),
+                    f"block {part.name} {part.version} was edited by hand (its content no "
                     "longer matches the hash in its begin marker)",
-                    "move the change into the fragment or outside the markers; 'skillpm "
-                    "install --force' restores the block",
+                    "move the change into the fragment or outside the markers; 'skillpm sync "
+                    "--force' restores the block",
                 )
     if project.lock is None:
         return
@@ -197,7 +144,7 @@ def _blocks(project: ProjectFiles) -> Iterator[Finding]:
                 )
                 yield BLOCK_MISSING(
                     where,
-                    f"{pkg.name} {pkg.version} renders fragment {name!r}, but CLAUDE.md has "
-                    "no block for it",
+                    f"{pkg.name} {pkg.version} renders fragment {name!r}, but no managed block "
+                    "holds it",
                     "run 'skillpm install'",
                 )

@@ -29,7 +29,6 @@ MAX_SCAN_BYTES = 2 * 1024 * 1024  # larger files are reported, not read
 ARGS_GROUP = "arguments"  # the context shared by every package, skill and registry argument
 
 
-
 @dataclass(eq=False)
 class TextFile:
     path: Path
@@ -98,7 +97,9 @@ class Fragment:
     name: str  # the file's stem
     package: str | None
     group: str | None
-    fm: Frontmatter | None
+    fm: Frontmatter | None  # for the line of each key
+    parsed: Any = None  # fragments.Fragment, as install reads it; None when it cannot be
+    error: SkillpmError | None = None  # why the fragments module refused it
 
 
 @dataclass(eq=False)
@@ -120,7 +121,13 @@ class ProjectFiles:
     lock: Any  # projectfiles.Lockfile | None
     lock_rel: str
     skills_rel: str
-    claude_mds: list[TextFile]
+    claude_mds: list[TextFile]  # CLAUDE.md and .claude/CLAUDE.md
+    generated: list[TextFile]  # .claude/skillpm/*.md and .claude/rules/*.md
+
+    @property
+    def managed(self) -> list[TextFile]:
+        """Every file that may hold skillpm's managed blocks."""
+        return [*self.claude_mds, *self.generated]
 
 
 @dataclass(frozen=True)
@@ -222,15 +229,16 @@ def parse_frontmatter(text: str, where: str) -> Frontmatter:
     return Frontmatter(data, None, source, body, close + 2)
 
 
-def read_fragment(file: TextFile) -> Frontmatter | None:
-    """A fragment's frontmatter and body (DESIGN 5).
+def read_fragment(file: TextFile, package: str, version: str) -> tuple[Any, SkillpmError | None]:
+    """A fragment parsed by the fragments module, exactly as install will read it."""
+    from skillpm.fragments import parse_fragment
 
-    The one place lint reads a fragment; it moves to the fragments module's parser
-    once that is on main.
-    """
     if file.text is None:
-        return None
-    return parse_frontmatter(file.text, file.rel)
+        return None, None
+    try:
+        return parse_fragment(file.text, package=package, version=version, where=file.rel), None
+    except SkillpmError as exc:
+        return None, exc
 
 
 class Loader:
@@ -332,7 +340,9 @@ class Loader:
         self.ws.skills.append(skill)
         return skill
 
-    def add_fragment(self, path: Path, package: str | None, group: str | None) -> None:
+    def add_fragment(
+        self, path: Path, package: str | None, version: str, group: str | None
+    ) -> None:
         if not path.is_file():
             self.problem(
                 "missing",
@@ -341,7 +351,9 @@ class Loader:
             )
             return
         file = self.read(path, package)
-        self.ws.fragments.append(Fragment(file, path.stem, package, group, read_fragment(file)))
+        fm = parse_frontmatter(file.text, file.rel) if file.text is not None else None
+        parsed, error = read_fragment(file, package or path.stem, version)
+        self.ws.fragments.append(Fragment(file, path.stem, package, group, fm, parsed, error))
 
     def add_package(self, root: Path, group: str | None, version_hint: str = "") -> None:
         from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
@@ -374,7 +386,7 @@ class Loader:
                     f"skill folder {rel} is listed but missing",
                 )
         for rel in manifest.fragments:
-            self.add_fragment(root / rel, manifest.name, group)
+            self.add_fragment(root / rel, manifest.name, manifest.version, group)
         # Other files of the package (README, templates) are scanned for secrets too.
         self.walk(root, manifest.name)
 
@@ -398,7 +410,7 @@ class Loader:
 
     def add_project(self, root: Path) -> None:
         from skillpm.project import Project
-        from skillpm.projectfiles import LOCK_FILE, MANIFEST_FILE, parse_manifest
+        from skillpm.projectfiles import LOCK_FILE, parse_manifest
 
         group = f"project:{self.display(root)}"
         project = Project(root)
@@ -431,6 +443,15 @@ class Loader:
             for p in (root / "CLAUDE.md", root / ".claude" / "CLAUDE.md")
             if p.is_file()
         ]
+        # Where fragments are placed (fragment_plan): CLAUDE.md, or generated files that
+        # Claude Code reads as well (claude-md: {placement: import | rules}).
+        generated = [
+            self.read(p, None)
+            for folder in (root / ".claude" / "skillpm", root / ".claude" / "rules")
+            if folder.is_dir()
+            for p in sorted(folder.glob("*.md"))
+            if p.is_file()
+        ]
         self.ws.projects.append(
             ProjectFiles(
                 root,
@@ -441,43 +462,45 @@ class Loader:
                 lock_rel,
                 self.display(project.skills_dir),
                 claude_mds,
+                generated,
             )
         )
         if manifest is not None:
             self.ws.vars[group] = manifest.vars
         if lock is not None:
-            self._locked_fragments(project, manifest, lock, group, MANIFEST_FILE)
+            self._locked_fragments(project, manifest, lock, group)
 
-    def _locked_fragments(
-        self, project: Any, manifest: Any, lock: Any, group: str, manifest_name: str
-    ) -> None:
-        """Read the fragments of each locked package from its registry, for their claims."""
+    def _locked_fragments(self, project: Any, manifest: Any, lock: Any, group: str) -> None:
+        """The fragments of each locked package, from a verified copy (as install reads them)."""
         from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
+        from skillpm.installer import package_source
         from skillpm.projectfiles import ProjectManifest
 
         wanted = [p for p in lock.packages if p.fragments]
         if not wanted:
             return
-        sources = project.sources(manifest or ProjectManifest())
+        try:
+            sources = project.sources(manifest or ProjectManifest())
+        except SkillpmError as exc:
+            for pkg in wanted:
+                self._unavailable(project, pkg, exc)
+            return
         for pkg in wanted:
             try:
-                registry = sources.by_url(pkg.registry)
-                if registry is None:
-                    raise SkillpmError(f"its registry {pkg.registry} is not in {manifest_name}")
-                entry = registry.lookup([pkg.name]).get(pkg.name, {}).get(pkg.version)
-                if entry is None:
-                    raise SkillpmError(f"{registry.display} no longer has {pkg.version}")
-                root = registry.package_dir(entry, pkg.commit)
+                root = package_source(sources, pkg)
                 package = load_package_manifest(root) if (root / MANIFEST_NAME).is_file() else None
             except SkillpmError as exc:
-                self.problem(
-                    "unavailable",
-                    Location(self.display(project.lock_path), None, pkg.name),
-                    f"the fragments of {pkg.name} {pkg.version} were not checked: {exc}",
-                )
+                self._unavailable(project, pkg, exc)
                 continue
             for rel in package.fragments if package else ():
-                self.add_fragment(root / rel, pkg.name, group)
+                self.add_fragment(root / rel, pkg.name, pkg.version, group)
+
+    def _unavailable(self, project: Any, pkg: Any, exc: SkillpmError) -> None:
+        self.problem(
+            "unavailable",
+            Location(self.display(project.lock_path), None, pkg.name),
+            f"the fragments of {pkg.name} {pkg.version} were not checked: {exc}",
+        )
 
     # -- arguments -------------------------------------------------------------------------
 

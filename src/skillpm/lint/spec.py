@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from skillpm.lint.model import Finding, Location, Severity, rule
-from skillpm.lint.sources import Fragment, Skill, Workspace
+from skillpm.lint.sources import Fragment, Skill, Workspace, split_error
 
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024
@@ -163,7 +163,6 @@ FRAGMENT = rule(
 )
 
 _NAME_CHARS = re.compile(r"^[a-z0-9-]+$")
-_CLAIM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # "Use when ...", "Use this for ...", "when ...", "before deploying ...": a trigger.
 _TRIGGER = re.compile(
     r"\b(when|whenever|while|before|after|if)\b|\buse (it|this|them|for|on|in|to|with|during)\b",
@@ -363,10 +362,13 @@ def _check_types(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Finding]:
         yield FIELD_TYPE(at("hooks"), "hooks must be a mapping of hook events")
 
 
+_FRAGMENT_KEYS = ("name", "description", "section", "order", "claims", "must-not-touch", "paths")
+
+
 def check_fragment(fragment: Fragment) -> Iterator[Finding]:
-    """Fragment frontmatter (DESIGN 5); moves to the fragments parser once it is on main."""
-    fm = fragment.fm
+    """What the fragments module refuses, placed on the line of the key it names."""
     file = fragment.file
+    fm = fragment.fm
     if fm is None:
         return  # binary or unreadable: reported by the safety and structure rules
     if fm.meta is None:
@@ -375,61 +377,48 @@ def check_fragment(fragment: Fragment) -> Iterator[Finding]:
             file.at(line), message, "start the fragment with '---', name:, description:, '---'"
         )
         return
-    meta = fm.meta
+    if fragment.error is None:
+        yield from _must_not_touch_entries(fragment)
+        return
+    found, message = split_error(fragment.error, file.rel)
+    if found is None:
+        head = message.split(" ", 2)[:2]
+        key = next((k for k in _FRAGMENT_KEYS if k in head or f"{k}:" in head), None)
+        if key is None and "name" in message.split(" must", 1)[0]:
+            key = "name"
+        found = fm.key_line(key) if key else None
+    yield FRAGMENT(file.at(found or 1), message, _fragment_hint(message, fragment.name))
 
-    def at(*key: str) -> Location:
-        return file.at(fm.key_line(*key) or 1)
 
-    name = meta.get("name")
-    if name is None:
-        yield FRAGMENT(at(), "name is missing", f"add 'name: {fragment.name}'")
-    elif name != fragment.name:
+def _must_not_touch_entries(fragment: Fragment) -> Iterator[Finding]:
+    """Literal must-not-touch entries the renderer would refuse at install."""
+    value = fragment.parsed.must_not_touch if fragment.parsed is not None else None
+    fm = fragment.fm
+    assert fm is not None
+    top = fm.key_line("must-not-touch") or 1
+    if isinstance(value, str) and "{{" not in value and "{%" not in value:
         yield FRAGMENT(
-            at("name"),
-            f"name {name!r} differs from the file name {fragment.name!r}",
-            f"rename the file to {name}.md or set 'name: {fragment.name}'",
+            fragment.file.at(top),
+            "must-not-touch must be a list of {path, reason} entries or one '{{ expression }}'",
+            "write '- path: infra/vpc-stack.ts' with 'reason: ...'",
         )
-    description = meta.get("description")
-    if not isinstance(description, str) or not description.strip():
-        yield FRAGMENT(
-            at("description") if "description" in meta else at(),
-            "description must be a non-empty string",
-            "add a one-line description of what the section tells Claude",
-        )
-    section = meta.get("section")
-    if section is not None and (not isinstance(section, str) or not section.strip()):
-        yield FRAGMENT(at("section"), "section must be a non-empty string (its heading)")
-    elif isinstance(section, str) and "\n" in section.strip():
-        yield FRAGMENT(at("section"), "section must be one line (it becomes a '## ' heading)")
-    order = meta.get("order")
-    if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
-        yield FRAGMENT(at("order"), f"order must be an integer, not {order!r}")
-    claims = meta.get("claims")
-    if claims is not None and not isinstance(claims, Mapping):
-        yield FRAGMENT(at("claims"), "claims must be a mapping of dotted keys to values")
-    elif claims:
-        for key in claims:
-            if not isinstance(key, str) or not _CLAIM_KEY.match(key):
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            path = item.get("path") if isinstance(item, Mapping) else item
+            reason = item.get("reason", "") if isinstance(item, Mapping) else ""
+            if not isinstance(path, str) or not path.strip() or not isinstance(reason, str | None):
                 yield FRAGMENT(
-                    at("claims", str(key)),
-                    f"claims: {key!r} is not a valid claim key",
-                    "use letters, digits, '.', '_' and '-', e.g. model.routine-edits",
+                    fragment.file.at(fm.key_line("must-not-touch", str(i)) or top),
+                    f"must-not-touch item {i + 1} needs a path (a glob) and a text reason",
+                    "write '- path: infra/vpc-stack.ts' with 'reason: ...'",
                 )
-    protected = meta.get("must-not-touch")
-    if protected is not None:
-        if isinstance(protected, str) and "{{" in protected:
-            pass  # one '{{ expression }}' giving the list from vars, rendered in a project
-        elif not isinstance(protected, list):
-            yield FRAGMENT(
-                at("must-not-touch"),
-                "must-not-touch must be a list of {path, reason} or one '{{ expression }}'",
-            )
-        else:
-            for i, item in enumerate(protected):
-                path = item.get("path") if isinstance(item, Mapping) else item
-                if not isinstance(path, str) or not path.strip():
-                    yield FRAGMENT(
-                        at("must-not-touch", str(i)),
-                        f"must-not-touch item {i + 1} needs a path (a glob)",
-                        "write '- path: infra/vpc-stack.ts' and 'reason: ...'",
-                    )
+
+
+def _fragment_hint(message: str, stem: str) -> str:
+    if "file name" in message:
+        return f"set 'name: {stem}' or rename the file"
+    if "description" in message:
+        return "add a one-line description of what the section tells Claude"
+    if "must-not-touch" in message:
+        return "write '- path: infra/vpc-stack.ts' with 'reason: ...', or one '{{ expression }}'"
+    return "see DESIGN 5 for the fragment frontmatter"
