@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from skillpm.lint.model import Finding, Severity, rule
-from skillpm.lint.sources import Skill, Workspace
+from skillpm.lint.workspace import Skill, Workspace
 
 MAX_CLAUDE_MD_LINES = 200
 MAX_CLAUDE_MD_CHARS = 40_000

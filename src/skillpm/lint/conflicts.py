@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skillpm.lint.model import Finding, Location, Severity, rule
-from skillpm.lint.sources import Fragment, Skill, TextFile, Workspace, iter_markdown
+from skillpm.lint.workspace import Fragment, Skill, TextFile, Workspace, iter_markdown
 
 CLAIMS = rule(
     "CONFLICT001",
@@ -378,7 +378,7 @@ def _vars_conflicts(ws: Workspace, group: str, claims: list[Claim]) -> Iterator[
     project = next((p for p in ws.projects if p.group == group), None)
     if variables is None or project is None or project.manifest_file is None:
         return
-    from skillpm.lint.sources import yaml_key_lines
+    from skillpm.lint.workspace import yaml_key_lines
 
     manifest: TextFile = project.manifest_file
     lines = yaml_key_lines(manifest.text or "")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from skillpm.errors import SkillpmError
 from skillpm.lint.model import Finding, Location, Severity, rule
-from skillpm.lint.sources import ProjectFiles, Workspace
+from skillpm.lint.workspace import ProjectFiles, Workspace
 
 SKILL_EDITED = rule(
     "DRIFT001",

@@ -18,7 +18,7 @@ from typing import Any
 from skillpm.errors import ManifestError
 from skillpm.lint import budget, conflicts, drift, safety, spec
 from skillpm.lint.model import RULES, Finding, Severity
-from skillpm.lint.sources import Workspace
+from skillpm.lint.workspace import Workspace
 
 _INLINE = re.compile(r"skillpm:ignore\b[ \t]*([A-Za-z0-9, \t]*)")
 _FAMILIES = frozenset(r.id.rstrip("0123456789") for r in RULES.values())

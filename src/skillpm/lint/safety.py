@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from itertools import accumulate
 
 from skillpm.lint.model import Finding, Severity, rule
-from skillpm.lint.sources import TextFile, Workspace
+from skillpm.lint.workspace import TextFile, Workspace
 
 OVERSIZED_BYTES = 1024 * 1024
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from skillpm.lint.model import Finding, Location, Severity, rule
-from skillpm.lint.sources import Fragment, Skill, Workspace, split_error
+from skillpm.lint.workspace import Fragment, Skill, Workspace, split_error
 
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024
