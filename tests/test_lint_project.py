@@ -169,3 +169,26 @@ def test_budget002_skills_hidden_from_the_model_do_not_count(cli: Cli, tmp_path:
 def test_budget002_counts_installed_skills(cli: Cli, project: Path) -> None:
     many_skills(project / ".claude/skills", 9)
     assert rules(lint_json(cli, cwd=project)[1]) == ["BUDGET002"]
+
+
+def test_git_registry_fragments_come_from_the_cache_never_the_network(
+    cli: Cli, tmp_path: Path
+) -> None:
+    from tests.helpers import fragment_md, make_git_registry
+
+    claims = {"aws.region": "us-west-2"}
+    remote = make_git_registry(
+        tmp_path / "server",
+        [{"name": "env", "skills": {}, "fragments": {"env": fragment_md("env", claims=claims)}}],
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "skills.yaml").write_text("vars:\n  aws: {region: us-east-1}\n")
+    assert cli("install", "env", "--registry", remote.url, cwd=project).exit_code == 0
+    code, found = lint_json(cli, cwd=project)
+    assert (code, rules(found)) == (1, ["CONFLICT005"])  # read from the fetched copy
+    import os
+
+    shutil.rmtree(Path(os.environ["SKILLPM_CACHE_DIR"]))
+    code, found = lint_json(cli, cwd=project)  # no cache: lint does not fetch
+    assert (code, rules(found)) == (0, ["CONFLICT006"])

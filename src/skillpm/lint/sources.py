@@ -216,9 +216,11 @@ class Loader:
     def add_project(self, root: Path) -> None:
         from skillpm.project import Project
         from skillpm.projectfiles import LOCK_FILE, parse_manifest
+        from skillpm.registry import RemoteOptions
 
         group = f"project:{self.display(root)}"
-        project = Project(root)
+        # Lint never touches the network: a git registry's packages come from the cache.
+        project = Project(root, RemoteOptions(offline=True))
         manifest = None
         manifest_file = None
         if project.manifest_path.is_file():
