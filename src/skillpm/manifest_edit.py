@@ -33,6 +33,10 @@ vars:
 # import (.claude/skillpm/<name>.md plus @-imports) or rules (.claude/rules/<name>.md).
 # claude-md:
 #   placement: inline
+
+# Rules `skillpm lint` skips in this project (ids or families; see `skillpm lint --list-rules`).
+# lint:
+#   ignore: [BUDGET001]
 """
 
 
