@@ -301,3 +301,20 @@ def test_spec012_optional_section_and_templated_must_not_touch(cli: Cli, tmp_pat
     )
     make_package(tmp_path / "pkg", "pkg", fragments={"notes": text})
     assert lint_json(cli, "pkg", cwd=tmp_path) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [(b"---\nname: x\n\xff\n---\n", "not UTF-8 text (byte 13)"), (b"\0\1", "binary")],
+)
+def test_spec011_unreadable_skill_and_fragment(
+    cli: Cli, tmp_path: Path, data: bytes, words: str
+) -> None:
+    make_package(
+        tmp_path / "pkg", "pkg", files={"skills/pkg/SKILL.md": data, "fragments/f.md": data}
+    )
+    code, found = lint_json(cli, "pkg", cwd=tmp_path)
+    assert (code, rules(found)) == (1, ["SPEC011", "SPEC011"])
+    assert found[0]["file"] == "pkg/fragments/f.md"
+    assert found[0]["message"].startswith("the fragment is ") and words in found[0]["message"]
+    assert found[1]["message"].startswith("SKILL.md is ") and words in found[1]["message"]

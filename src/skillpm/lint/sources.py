@@ -70,19 +70,22 @@ class Loader:
             return self.ws.files[key]
         st = st or path.stat()
         text: str | None = None
+        unread = f"larger than {MAX_SCAN_BYTES // 1024} KiB, so not read"
         if st.st_size <= MAX_SCAN_BYTES:
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                raw = b""
-                self.problem("unreadable", Location(self.display(path), None, package), str(exc))
-            if b"\0" not in raw:
+                raw, unread = b"", f"unreadable ({exc.strerror})"
+                self.problem("unreadable", Location(self.display(path), None, package), unread)
+            if b"\0" in raw:
+                unread = "binary (it holds NUL bytes)"
+            else:
                 try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = None
+                    text, unread = raw.decode("utf-8"), ""
+                except UnicodeDecodeError as exc:
+                    unread = f"not UTF-8 text (byte {exc.start + 1})"
         file = TextFile(
-            path, self.display(path), st.st_size, bool(st.st_mode & 0o111), text, package
+            path, self.display(path), st.st_size, bool(st.st_mode & 0o111), text, package, unread
         )
         self.ws.files[key] = file
         return file
@@ -136,7 +139,7 @@ class Loader:
                 "a skill is a folder with a SKILL.md (frontmatter name and description)",
             )
         elif skill_md.text is None:
-            self.problem("unreadable", skill_md.at(), "SKILL.md is not UTF-8 text")
+            self.problem("unreadable", skill_md.at(), f"SKILL.md is {skill_md.unread}")
         else:
             fm = parse_frontmatter(skill_md.text, skill_md.rel)
         skill = Skill(
@@ -156,6 +159,8 @@ class Loader:
             )
             return
         file = self.read(path, package)
+        if file.text is None:
+            self.problem("unreadable", file.at(), f"the fragment is {file.unread}")
         fm = parse_frontmatter(file.text, file.rel) if file.text is not None else None
         parsed, error = read_fragment(file, package or path.stem, version)
         self.ws.fragments.append(Fragment(file, path.stem, package, group, fm, parsed, error))

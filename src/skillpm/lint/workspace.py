@@ -28,8 +28,9 @@ class TextFile:
     rel: str  # display path
     size: int
     executable: bool
-    text: str | None  # None: binary, not UTF-8, or too large to scan
+    text: str | None  # None: binary, not UTF-8, or too large to scan (see ``unread``)
     package: str | None = None
+    unread: str = ""  # why ``text`` is None
 
     @cached_property
     def lines(self) -> list[str]:
