@@ -88,11 +88,17 @@ def _matches(rule_id: str, ignored: Collection[str]) -> bool:
 
 
 def _inline_ids(ws: Workspace, finding: Finding) -> set[str]:
+    """Rules silenced by comments on the finding's line or the line before.
+
+    A finding about a whole file (an unreferenced script, say) is silenced by a comment
+    in the file's first three lines, after a shebang or frontmatter opener.
+    """
     file = ws.text_of(finding.file)
-    if file is None or finding.line is None:
+    if file is None:
         return set()
+    numbers = (finding.line, finding.line - 1) if finding.line else (1, 2, 3)
     ids: set[str] = set()
-    for number in (finding.line, finding.line - 1):
+    for number in numbers:
         if 1 <= number <= len(file.lines):
             line = file.lines[number - 1]
             if "skillpm:ignore" in line:
