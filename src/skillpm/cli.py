@@ -16,10 +16,86 @@ import click
 from skillpm import __version__
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+PROJECT_KEY = "skillpm.project"
+
+
+class _GlobalOption(click.Option):
+    """An option every command accepts, before or after its name (``skillpm install -q``)."""
+
+
+def _apply_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    from click.core import ParameterSource
+
+    from skillpm.output import console
+
+    if ctx.get_parameter_source(param.name or "") not in (
+        ParameterSource.COMMANDLINE,
+        ParameterSource.ENVIRONMENT,
+    ):
+        return
+    if param.name == "quiet":
+        console.configure(quiet=True)
+    elif param.name == "verbose":
+        console.configure(verbose=console.verbose + value)
+    elif param.name == "color":
+        console.configure(color=value)
+    elif param.name == "project":
+        ctx.meta[PROJECT_KEY] = value
+
+
+def _global_options() -> list[click.Parameter]:
+    """The global options, repeated on each command so their position does not matter."""
+    common: dict[str, Any] = {"expose_value": False, "callback": _apply_global}
+    return [
+        _GlobalOption(
+            ["-q", "--quiet"],
+            is_flag=True,
+            help="Print only errors and requested output.",
+            **common,
+        ),
+        _GlobalOption(
+            ["-v", "--verbose"], count=True, help="Print more detail (repeat for more).", **common
+        ),
+        _GlobalOption(
+            ["--color"],
+            type=click.Choice(["auto", "always", "never"]),
+            help="Colour output: auto (default; NO_COLOR is honoured), always or never.",
+            **common,
+        ),
+        _GlobalOption(
+            ["-C", "--project"],
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Project folder (default: the current folder).",
+            **common,
+        ),
+    ]
+
+
+class _Command(click.Command):
+    """A command that also accepts the global options, listed in their own help section."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_options())
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        own: list[tuple[str, str]] = []
+        shared: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                (shared if isinstance(param, _GlobalOption) else own).append(record)
+        for title, rows in (("Options", own), ("Global options", shared)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
 class _Group(click.Group):
     """Lists commands in definition order and suggests one for a typo."""
+
+    command_class = _Command
+    group_class = type  # subgroups (``skillpm registry ...``) behave the same way
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
@@ -28,10 +104,15 @@ class _Group(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+        if (
+            name
+            and not name.startswith("-")
+            and not ctx.resilient_parsing
+            and self.get_command(ctx, name) is None
+        ):
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise click.UsageError(f"no such command '{name}'.{hint}", ctx)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"no such command '{name}'{hint}", ctx)
         return super().resolve_command(ctx, args)
 
 
@@ -41,7 +122,7 @@ def _project(ctx: click.Context) -> Any:
     from skillpm.project import Project
     from skillpm.registry import RemoteOptions
 
-    root = ctx.find_root().params.get("project") or Path.cwd()
+    root = ctx.meta.get(PROJECT_KEY) or Path.cwd()
     offline, refresh = bool(ctx.meta.get("offline")), bool(ctx.meta.get("refresh"))
     if offline and refresh:
         raise click.UsageError("--offline and --refresh contradict each other; pick one")
@@ -82,6 +163,17 @@ def _network_options(command: Any) -> Any:
     )(command)
 
 
+def _complete(kind: str) -> Any:
+    """A ``shell_complete`` callback naming packages; never touches the network."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from skillpm.completion import complete_packages
+
+        return complete_packages(ctx.meta.get(PROJECT_KEY), kind, incomplete)
+
+    return complete
+
+
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="skillpm")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors and requested output.")
@@ -99,16 +191,24 @@ def _network_options(command: Any) -> Any:
     type=click.Path(file_okay=False, path_type=Path),
     help="Project folder (default: the current folder).",
 )
-def cli(quiet: bool, verbose: int, color: str, project: Path | None) -> None:
-    """Install, lock and share Claude Code skills and CLAUDE.md fragments."""
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: int, color: str, project: Path | None) -> None:
+    """Install, lock and share Claude Code skills and CLAUDE.md fragments.
+
+    Global options work before or after the command: 'skillpm -q install' and
+    'skillpm install -q' are the same.
+    """
     from skillpm.output import console
 
+    console.reset()
     console.configure(quiet=quiet, verbose=verbose, color=color)
+    if project is not None:
+        ctx.meta[PROJECT_KEY] = project
 
 
 def _here(ctx: click.Context, path: Path | None = None) -> Path:
     """``path`` relative to -C (like ``git -C``), else to the current folder."""
-    base = Path(ctx.find_root().params.get("project") or Path.cwd())
+    base = Path(ctx.meta.get(PROJECT_KEY) or Path.cwd())
     return base if path is None else base / path.expanduser()
 
 
@@ -128,7 +228,9 @@ def _install_options(**kwargs: Any) -> Any:
 
 
 @cli.command()
-@click.argument("packages", nargs=-1, metavar="[PKG[@RANGE]]...")
+@click.argument(
+    "packages", nargs=-1, metavar="[PKG[@RANGE]]...", shell_complete=_complete("available")
+)
 @click.option("--registry", metavar="URL", help="Registry (path or git URL) to add and use.")
 @click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
@@ -163,7 +265,9 @@ def install(
 
 
 @cli.command()
-@click.argument("packages", nargs=-1, required=True, metavar="PKG...")
+@click.argument(
+    "packages", nargs=-1, required=True, metavar="PKG...", shell_complete=_complete("direct")
+)
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Remove skills and CLAUDE.md blocks even if edited.")
 @_network_options
@@ -286,7 +390,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("package")
+@click.argument("package", shell_complete=_complete("available"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_network_options
 @click.pass_context
@@ -307,6 +411,27 @@ def search(ctx: click.Context, text: str, as_json: bool) -> None:
     from skillpm.commands.query import search as run
 
     run(_project(ctx), text, as_json=as_json)
+
+
+@cli.command()
+@click.argument("package", shell_complete=_complete("installed"))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def why(ctx: click.Context, package: str, as_json: bool) -> None:
+    """Show which skills.yaml dependencies brought in an installed package."""
+    from skillpm.commands.graph import why as run
+
+    run(_project(ctx), package, as_json=as_json)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def tree(ctx: click.Context, as_json: bool) -> None:
+    """Show the locked dependency tree, from skills.yaml down."""
+    from skillpm.commands.graph import tree as run
+
+    run(_project(ctx), as_json=as_json)
 
 
 @cli.command()
@@ -474,6 +599,39 @@ def verify(ctx: click.Context, path: Path) -> None:
     run(_here(ctx, path))
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """Check the project: lock, installed skills, CLAUDE.md, Bedrock settings, IAM policies.
+
+    Exits 1 when an error-level problem is found. Never uses the network.
+    """
+    from skillpm.commands.doctor import doctor as run
+
+    if run(_project(ctx), as_json=as_json):
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL.
+
+    \b
+    bash:  eval "$(skillpm completion bash)"     in ~/.bashrc
+    zsh:   eval "$(skillpm completion zsh)"      in ~/.zshrc
+    fish:  skillpm completion fish > ~/.config/fish/completions/skillpm.fish
+
+    Package names complete from skills.yaml, skills.lock and the registries' cached
+    indexes; completion never uses the network.
+    """
+    from skillpm.completion import script
+    from skillpm.output import console
+
+    console.result(script(cli, shell))
+
+
 def _log_unexpected(exc: BaseException) -> str:
     import datetime as dt
     import traceback
@@ -492,8 +650,24 @@ def _log_unexpected(exc: BaseException) -> str:
     return str(path)
 
 
+def _usage_line(exc: click.UsageError) -> str:
+    """Click's usage error as one line: what is wrong, and where to read more."""
+    if isinstance(exc, click.NoSuchOption) and exc.possibilities:
+        close = ", ".join(sorted(exc.possibilities))
+        message = f"no such option {exc.option_name}; did you mean {close}?"
+    else:
+        message = exc.format_message().strip().rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    command = exc.ctx.command_path if exc.ctx is not None else "skillpm"
+    return f"{message} (see '{command} --help')"
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The entry point. Exit codes: 0 ok, 1 user error or problems found, 3 unexpected,
+    130 interrupted (DESIGN 7). A mistyped command or option is bad input: 1, one line."""
     from skillpm.errors import SkillpmError
+    from skillpm.output import console
 
     try:
         # Outside standalone mode click returns a command's ``ctx.exit(code)`` code.
@@ -503,23 +677,23 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        sys.stderr.write("Aborted.\n")
+        console.error("aborted")
         sys.exit(130)
+    except click.UsageError as exc:
+        console.error(_usage_line(exc))
+        sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        console.error(exc.format_message())
+        sys.exit(1)
     except SkillpmError as exc:
-        from skillpm.output import console
         from skillpm.registry import redact
 
         console.error(redact(str(exc)))  # messages redact URLs already; this is a backstop
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("Interrupted.\n")
+        console.error("interrupted")
         sys.exit(130)
     except Exception as exc:
-        from skillpm.output import console
-
         try:
             where = f"; the details are in {_log_unexpected(exc)}"
         except OSError:
@@ -528,4 +702,5 @@ def main(argv: list[str] | None = None) -> None:
 
         console.error(redact(f"unexpected failure ({type(exc).__name__}: {exc}){where}"))
         sys.exit(3)
-    sys.exit(0)
+    # With standalone_mode=False click returns ctx.exit()'s code instead of raising.
+    sys.exit(code if isinstance(code, int) else 0)

@@ -22,9 +22,19 @@ class RegistryError(SkillpmError):
 
 
 class PackageNotFound(RegistryError):
-    def __init__(self, name: str, suggestions: list[str]) -> None:
-        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"no package named {name!r} in any configured registry{hint}")
+    def __init__(
+        self,
+        name: str,
+        suggestions: list[str],
+        where: str = "in any configured registry",
+        otherwise: str = "",
+    ) -> None:
+        """``where`` says what was searched; ``otherwise`` what to do with no close match."""
+        if suggestions:
+            hint = f"; did you mean {', '.join(suggestions)}?"
+        else:
+            hint = f"; {otherwise}" if otherwise else ""
+        super().__init__(f"no package named {name!r} {where}{hint}")
         self.name = name
         self.suggestions = suggestions
 

@@ -12,7 +12,7 @@ from skillpm.errors import ConflictError, IntegrityError, LockError, RegistryErr
 from skillpm.fragment_plan import FragmentPlan
 from skillpm.fsutil import copy_entries
 from skillpm.integrity import integrity_of_entries, tree_integrity, walk_tree
-from skillpm.output import console
+from skillpm.output import console, elapsed, plural
 from skillpm.project import Project
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest, dump_lock
 from skillpm.registry import Registry, redact
@@ -92,6 +92,8 @@ def _registry_copy(sources: Sources, pkg: LockedPackage) -> tuple[Registry, Path
     """The registry's folder of a locked package (not yet verified)."""
     registry, entry = _source(sources, pkg)
     _warn_if_yanked(registry, pkg)
+    console.update_status(f"Preparing {pkg.name} {pkg.version}")
+    console.detail(f"preparing {pkg.name} {pkg.version} from {registry.display}")
     return registry, registry.package_dir(entry, pkg.commit)
 
 
@@ -298,23 +300,26 @@ def apply(
 
 
 def report(result: Plan, seconds: float) -> None:
-    count = len(result.added) + len(result.changed) + len(result.repaired)
-    if count:
-        noun = "package" if count == 1 else "packages"
-        console.info(f"Installed {count} {noun} in {seconds:.2f}s")
+    """uv-style summary: counts with the time taken, then one sorted line per package."""
+    installed = len(result.added) + len(result.changed) + len(result.repaired)
+    if installed:
+        console.info(f"Installed {plural(installed, 'package')} in {elapsed(seconds)}")
     if result.removed:
-        noun = "package" if len(result.removed) == 1 else "packages"
-        console.info(f"Removed {len(result.removed)} {noun}")
-    for prev in result.removed:
-        console.change("-", prev.name, prev.version)
-    for prev, pkg in result.changed:
-        console.change("-", prev.name, prev.version)
-        console.change("+", pkg.name, pkg.version)
-    for pkg in result.added:
-        console.change("+", pkg.name, pkg.version)
-    for pkg in result.repaired:
-        console.change("+", pkg.name, pkg.version, "restored")
+        timing = "" if installed else f" in {elapsed(seconds)}"
+        console.info(f"Removed {plural(len(result.removed), 'package')}{timing}")
+    for name, _, sign, version, note in change_lines(result):
+        console.change(sign, name, version, note)
     if result.fragments is not None:
         from skillpm.installer_fragments import report_fragments
 
         report_fragments(result.fragments)
+
+
+def change_lines(result: Plan) -> list[tuple[str, int, str, str, str]]:
+    """``(name, order, sign, version, note)`` sorted by name, the old version first."""
+    lines = [(p.name, 0, "-", p.version, "") for p in result.removed]
+    for prev, pkg in result.changed:
+        lines += [(prev.name, 0, "-", prev.version, ""), (pkg.name, 1, "+", pkg.version, "")]
+    lines += [(p.name, 1, "+", p.version, "") for p in result.added]
+    lines += [(p.name, 1, "+", p.version, "restored") for p in result.repaired]
+    return sorted(lines)

@@ -2,49 +2,152 @@
 
 Results go to stdout, diagnostics (warnings, errors, progress) to stderr, so
 ``--json`` output stays parseable and ``-q`` silences only the chatter.
+
+Colour follows ``--color`` (``always`` beats ``NO_COLOR``, as no-color.org asks),
+then ``NO_COLOR``, then whether the stream is a terminal. The progress line is
+drawn only on a terminal stderr, never with ``-q``, and only once an operation
+has taken longer than a moment, so scripts and CI logs never see it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any, TextIO
+
+_SIGN_COLORS = {"+": "green", "-": "red", "~": "yellow"}
+_LEVEL_STYLES: dict[str, dict[str, Any]] = {
+    "error": {"fg": "red", "bold": True},
+    "warning": {"fg": "yellow"},
+    "info": {"fg": "cyan"},
+}
+STATUS_DELAY = 0.25  # seconds before a progress line appears
+_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def elapsed(seconds: float) -> str:
+    """``0.41s`` / ``12.3s`` / ``2m05s``: short and stable in width for quick runs."""
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+class _Status:
+    """A one-line spinner on stderr, drawn by a daemon thread after a short delay."""
+
+    def __init__(self, console: Console, text: str) -> None:
+        import threading
+
+        self.console = console
+        self.text = text
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.shown = False
+        self.thread = threading.Thread(target=self._run, name="skillpm-status", daemon=True)
+
+    def _run(self) -> None:
+        if self.stop.wait(STATUS_DELAY):
+            return
+        frame = 0
+        while not self.stop.is_set():
+            with self.lock:
+                self.shown = True
+                mark = _FRAMES[frame % len(_FRAMES)]
+                line = f"{mark} {self.text}"
+                width = _terminal_width()
+                sys.stderr.write("\r\x1b[2K" + line[: width - 1])
+                sys.stderr.flush()
+            frame += 1
+            self.stop.wait(0.08)
+
+    def clear(self) -> None:
+        """Erase the line (the caller holds ``lock``) so other output starts clean."""
+        if self.shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return max(20, shutil.get_terminal_size((80, 24)).columns)
 
 
 class Console:
     def __init__(self) -> None:
-        self.verbosity = 0  # -1 quiet, 0 normal, 1+ verbose
-        self.color: bool | None = None  # None: decide per stream
+        self.quiet = False
+        self.verbose = 0
+        self.color_choice = "auto"
+        self._status: _Status | None = None
 
-    def configure(self, *, quiet: bool = False, verbose: int = 0, color: str = "auto") -> None:
-        self.verbosity = -1 if quiet else verbose
-        if color == "always":
-            self.color = True
-        elif color == "never" or os.environ.get("NO_COLOR"):
-            self.color = False
-        else:
-            self.color = None
+    # -- configuration -------------------------------------------------------------
 
-    def _use_color(self, stream: TextIO) -> bool:
-        if self.color is not None:
-            return self.color
-        return stream.isatty() and os.environ.get("TERM") != "dumb"
+    def configure(
+        self, *, quiet: bool | None = None, verbose: int | None = None, color: str | None = None
+    ) -> None:
+        """Apply global options; each may come before or after the command name."""
+        if quiet is not None:
+            self.quiet = quiet
+        if verbose is not None:
+            self.verbose = verbose
+        if color is not None:
+            self.color_choice = color
+
+    def reset(self) -> None:
+        self.configure(quiet=False, verbose=0, color="auto")
+
+    @property
+    def verbosity(self) -> int:
+        """-1 quiet, 0 normal, 1+ verbose (``-q`` wins over ``-v``)."""
+        return -1 if self.quiet else self.verbose
+
+    def use_color(self, stream: TextIO) -> bool:
+        if self.color_choice == "always":
+            return True
+        if self.color_choice == "never" or os.environ.get("NO_COLOR"):
+            return False
+        return _isatty(stream) and os.environ.get("TERM") != "dumb"
+
+    def style(self, text: str, stream: TextIO, **style: Any) -> str:
+        if not style or not self.use_color(stream):
+            return text
+        import click
+
+        return click.style(text, **style)
+
+    # -- writing -------------------------------------------------------------------
 
     def _write(self, text: str, stream: TextIO, style: dict[str, Any] | None = None) -> None:
-        if style and self._use_color(stream):
-            import click
-
-            text = click.style(text, **style)
-        stream.write(text + "\n")
-        stream.flush()
+        text = self.style(text, stream, **(style or {}))
+        status = self._status
+        if status is None:
+            stream.write(text + "\n")
+            stream.flush()
+            return
+        with status.lock:
+            status.clear()
+            stream.write(text + "\n")
+            stream.flush()
 
     def info(self, text: str) -> None:
+        """Progress and summaries a person reads; silenced by ``-q``."""
         if self.verbosity >= 0:
             self._write(text, sys.stdout)
 
-    def detail(self, text: str) -> None:
-        if self.verbosity >= 1:
+    def detail(self, text: str, level: int = 1) -> None:
+        """Extra detail for ``-v`` (``level`` 2 for ``-vv``), on stderr."""
+        if self.verbosity >= level:
             self._write(text, sys.stderr, {"dim": True})
 
     def result(self, text: str, style: dict[str, Any] | None = None) -> None:
@@ -52,10 +155,17 @@ class Console:
         self._write(text, sys.stdout, style)
 
     def change(self, sign: str, name: str, version: str, note: str = "") -> None:
-        colors = {"+": "green", "-": "red", "~": "yellow"}
+        """One ``+ name version`` line of an install summary."""
         suffix = f" ({note})" if note else ""
         if self.verbosity >= 0:
-            self._write(f" {sign} {name} {version}{suffix}", sys.stdout, {"fg": colors.get(sign)})
+            self._write(f" {sign} {name} {version}{suffix}", sys.stdout, {"fg": _SIGN_COLORS[sign]})
+
+    def finding(self, level: str, text: str, fix: str = "") -> None:
+        """A checked problem (``doctor``): the finding, then how to fix it, on stdout."""
+        head = self.style(f"{level}:", sys.stdout, **_LEVEL_STYLES.get(level, {}))
+        self._write(f"{head} {text}", sys.stdout)
+        if fix:
+            self._write(f"  fix: {fix}", sys.stdout)
 
     def warn(self, text: str) -> None:
         if self.verbosity >= 0:
@@ -76,8 +186,56 @@ class Console:
             self._write(line, stream, style if line[:1] in "+-@" else None)
 
     def json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        sys.stdout.flush()
+        """Machine-readable output: one JSON document on stdout, keys sorted."""
+        self._write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False), sys.stdout)
+
+    # -- progress ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def status(self, text: str) -> Iterator[None]:
+        """Show ``text`` with a spinner while the block runs, if it runs long enough.
+
+        Nested calls replace the text and put it back on exit, so deep code (a git
+        fetch) can say what it does without knowing who called it.
+        """
+        outer = self._status
+        if outer is not None:
+            previous = outer.text
+            outer.text = text
+            try:
+                yield
+            finally:
+                outer.text = previous
+            return
+        if self.verbosity < 0 or not self.use_spinner():
+            yield
+            return
+        status = _Status(self, text)
+        self._status = status
+        status.thread.start()
+        try:
+            yield
+        finally:
+            status.stop.set()
+            status.thread.join()
+            with status.lock:
+                status.clear()
+            self._status = None
+
+    def update_status(self, text: str) -> None:
+        """Change the text of the running status line, if any."""
+        if self._status is not None:
+            self._status.text = text
+
+    def use_spinner(self) -> bool:
+        return _isatty(sys.stderr) and os.environ.get("TERM") != "dumb"
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
 
 
 console = Console()

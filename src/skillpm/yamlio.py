@@ -19,6 +19,22 @@ try:
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
+
+class _AnyTagLoader(_Loader):  # type: ignore[valid-type,misc]
+    """Safe loading that reads unknown tags (CloudFormation's ``!Sub``, ``!Ref``) as plain
+    values instead of failing: for scanning project files, never for skillpm's own."""
+
+
+def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_AnyTagLoader.add_multi_constructor("!", _plain)
+
 MAX_YAML_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 64
@@ -42,11 +58,12 @@ def _check_shape(value: Any, where: str) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def loads(text: str, where: str) -> Any:
+def loads(text: str, where: str, *, any_tags: bool = False) -> Any:
+    """Parse one YAML document; ``any_tags`` reads unknown ``!tags`` as plain values."""
     if len(text) > MAX_YAML_BYTES:
         raise ManifestError(f"{where}: larger than {MAX_YAML_BYTES // 1024} KiB")
     try:
-        value = yaml.load(text, Loader=_Loader)
+        value = yaml.load(text, Loader=_AnyTagLoader if any_tags else _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -11,7 +11,7 @@ from skillpm.catalog import gather
 from skillpm.errors import LockError, ManifestError, PackageNotFound, ResolutionError
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.manifest_edit import edit_manifest
-from skillpm.output import console
+from skillpm.output import console, elapsed, plural
 from skillpm.project import Project, parse_spec, registry_name_for
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
 from skillpm.registry import redact
@@ -43,9 +43,11 @@ def _resolve_lock(
     from skillpm.ranges import parse_range
     from skillpm.resolver import Preferences, Requirement, resolve
 
+    started = time.perf_counter()
     sources = project.sources(manifest)
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
-    catalog = gather(sources, manifest.dependencies, pinned)
+    with console.status("Resolving dependencies"):
+        catalog = gather(sources, manifest.dependencies, pinned)
     roots = [Requirement(n, parse_range(d.range)) for n, d in sorted(manifest.dependencies.items())]
     locked = {p.name: p.version for p in old.packages} if old else {}
     prefs = Preferences(
@@ -60,6 +62,8 @@ def _resolve_lock(
             raise
         catalog = gather(sources, manifest.dependencies, pinned)
         chosen = resolve(roots, catalog, prefs)
+    seconds = time.perf_counter() - started
+    console.info(f"Resolved {plural(len(chosen), 'package')} in {elapsed(seconds)}")
     packages = []
     for name, cand in sorted(chosen.items()):
         registry = sources.named(cand.registry)
@@ -91,18 +95,19 @@ def _commit(
 
     started = time.perf_counter()
     with Transaction(project.staging_root, project.root) as txn:
-        plan = installer.plan(
-            project,
-            txn,
-            project.sources(manifest),
-            old,
-            new,
-            force=options.force,
-            manifest=manifest,
-            rerender=options.rerender,
-            force_fragments=options.force_fragments,
-            vars_unchanged=options.vars_unchanged,
-        )
+        with console.status("Preparing packages"):
+            plan = installer.plan(
+                project,
+                txn,
+                project.sources(manifest),
+                old,
+                new,
+                force=options.force,
+                manifest=manifest,
+                rerender=options.rerender,
+                force_fragments=options.force_fragments,
+                vars_unchanged=options.vars_unchanged,
+            )
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
         if options.show_diff:
             txn.rollback()
@@ -132,18 +137,13 @@ def _commit(
 def _report_dry_run(plan: installer.Plan, *, quiet_when_empty: bool = False) -> None:
     if plan.empty:
         if not quiet_when_empty:
-            console.info("Would change nothing")
+            console.info("Would change nothing (dry run)")
         return
     packages = plan.removed or plan.changed or plan.added or plan.repaired
     if packages or not quiet_when_empty:
         console.info("Would change (dry run):")
-    for prev in plan.removed:
-        console.change("-", prev.name, prev.version)
-    for prev, pkg in plan.changed:
-        console.change("-", prev.name, prev.version)
-        console.change("+", pkg.name, pkg.version)
-    for pkg in plan.added + plan.repaired:
-        console.change("+", pkg.name, pkg.version)
+    for name, _, sign, version, note in installer.change_lines(plan):
+        console.change(sign, name, version, note)
     if not quiet_when_empty:
         for change in plan.fragments.changes if plan.fragments else ():
             console.info(f" ~ {change.rel}")
@@ -257,7 +257,9 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             import difflib
 
             close = difflib.get_close_matches(name, sorted(manifest.dependencies), n=3)
-            raise PackageNotFound(name, close) from None
+            raise PackageNotFound(
+                name, close, "in skills.yaml dependencies", "'skillpm list' shows what is installed"
+            ) from None
         new_text = edit_manifest(text, remove_dependencies=names)
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
