@@ -25,7 +25,17 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     )
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("NO_COLOR", "SKILLPM_REGISTRY", "GIT_DIR", "GIT_WORK_TREE"):
+    for var in (
+        "NO_COLOR",
+        "SKILLPM_REGISTRY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        # doctor reads Claude Code's Bedrock settings from the environment too
+        "CLAUDE_CODE_USE_BEDROCK",
+        "AWS_REGION",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "ANTHROPIC_MODEL",
+    ):
         monkeypatch.delenv(var, raising=False)
     os.umask(0o022)
     return home

@@ -24,14 +24,10 @@ class _GlobalOption(click.Option):
 
 
 def _apply_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    from click.core import ParameterSource
-
+    """Apply a global option given after the command (its defaults mean "not given")."""
     from skillpm.output import console
 
-    if ctx.get_parameter_source(param.name or "") not in (
-        ParameterSource.COMMANDLINE,
-        ParameterSource.ENVIRONMENT,
-    ):
+    if not value:
         return
     if param.name == "quiet":
         console.configure(quiet=True)
@@ -652,9 +648,11 @@ def _log_unexpected(exc: BaseException) -> str:
 
 def _usage_line(exc: click.UsageError) -> str:
     """Click's usage error as one line: what is wrong, and where to read more."""
+    close = []
     if isinstance(exc, click.NoSuchOption) and exc.possibilities:
-        close = ", ".join(sorted(exc.possibilities))
-        message = f"no such option {exc.option_name}; did you mean {close}?"
+        close = difflib.get_close_matches(exc.option_name, exc.possibilities, n=1, cutoff=0)
+    if isinstance(exc, click.NoSuchOption) and close:
+        message = f"no such option {exc.option_name}; did you mean {close[0]}?"
     else:
         message = exc.format_message().strip().rstrip(".")
     if message[:1].isupper() and message[1:2].islower():

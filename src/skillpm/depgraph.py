@@ -103,10 +103,7 @@ def render_tree(roots: Sequence[Node], ascii_only: bool = False) -> list[str]:
     def label(n: Node) -> str:
         if n.version is None:
             return f"{n.name} {n.requirement} (not installed: run 'skillpm install')"
-        text = f"{n.name} {n.version}"
-        if n.requirement is not None:
-            text += f" ({n.requirement})"
-        return text
+        return f"{n.name} {n.version}"
 
     def walk(n: Node, prefix: str, is_last: bool, top: bool) -> None:
         nonlocal marked

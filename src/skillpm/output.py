@@ -26,6 +26,7 @@ _LEVEL_STYLES: dict[str, dict[str, Any]] = {
 }
 STATUS_DELAY = 0.25  # seconds before a progress line appears
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+_ASCII_FRAMES = "|/-\\"
 
 
 def elapsed(seconds: float) -> str:
@@ -59,10 +60,11 @@ class _Status:
         if self.stop.wait(STATUS_DELAY):
             return
         frame = 0
+        frames = _FRAMES if can_encode(sys.stderr, _FRAMES) else _ASCII_FRAMES
         while not self.stop.is_set():
             with self.lock:
                 self.shown = True
-                mark = _FRAMES[frame % len(_FRAMES)]
+                mark = frames[frame % len(frames)]
                 line = f"{mark} {self.text}"
                 width = _terminal_width()
                 sys.stderr.write("\r\x1b[2K" + line[: width - 1])
@@ -229,6 +231,15 @@ class Console:
 
     def use_spinner(self) -> bool:
         return _isatty(sys.stderr) and os.environ.get("TERM") != "dumb"
+
+
+def can_encode(stream: TextIO, text: str) -> bool:
+    """Whether ``stream`` can print ``text`` (box drawing, spinners) without mangling."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -87,8 +87,9 @@ def tree(project: Project, *, as_json: bool) -> None:
 
 
 def _ascii() -> bool:
-    """Box-drawing characters only where stdout can encode them."""
+    """Box-drawing characters and arrows only where stdout can encode them."""
     import sys
 
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    return not encoding.startswith("utf")
+    from skillpm.output import can_encode
+
+    return not can_encode(sys.stdout, "├└│→")

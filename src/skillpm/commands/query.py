@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from skillpm.clientlib import sorted_versions
+from skillpm.clientlib import VersionEntry, sorted_versions
 from skillpm.errors import PackageNotFound
 from skillpm.installer import installed_skill_state, is_intact
 from skillpm.output import console
 from skillpm.project import Project
+from skillpm.ranges import parse_version
 from skillpm.registry import redact
+
+
+def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
+    """What a bare ``install NAME`` would pick: the newest release that is not yanked."""
+    ordered = [e for _, e in sorted_versions(versions)]
+    live = [e for e in ordered if not e.yanked]
+    releases = [e for e in live if not parse_version(e.version).is_prerelease]
+    return (releases or live or ordered)[-1]
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
@@ -18,11 +28,13 @@ def list_installed(project: Project, *, as_json: bool) -> None:
     state = installed_skill_state(project, lock)
     rows: list[dict[str, Any]] = []
     for pkg in lock.packages if lock else ():
+        dep = manifest.dependencies.get(pkg.name)
         rows.append(
             {
                 "name": pkg.name,
                 "version": pkg.version,
-                "direct": pkg.name in manifest.dependencies,
+                "direct": dep is not None,
+                "requirement": dep.range if dep else None,
                 "registry": redact(pkg.registry),
                 "skills": list(pkg.skills),
                 "fragments": list(pkg.fragments),
@@ -46,23 +58,34 @@ def list_installed(project: Project, *, as_json: bool) -> None:
 
 
 def info(project: Project, name: str, *, as_json: bool) -> None:
-    sources = project.sources(project.load_manifest())
+    manifest = project.load_manifest()
+    sources = project.sources(manifest)
     for registry in sources.registries:
         versions = registry.lookup([name]).get(name)
         if not versions:
             continue
         ordered = sorted_versions(versions)
-        latest = next((e for _, e in reversed(ordered) if not e.yanked), ordered[-1][1])
+        latest = latest_entry(versions)
+        lock = project.load_lock()
+        installed = lock.by_name().get(name) if lock else None
         data = {
             "name": name,
-            "registry": registry.display,
+            "registry": registry.name,
+            "registry_url": redact(registry.url),
             "latest": latest.version,
+            "installed": installed.version if installed else None,
             "description": latest.description,
             "skills": list(latest.skills),
             "fragments": list(latest.fragments),
             "dependencies": dict(latest.dependencies),
             "versions": [
-                {"version": v, "yanked": e.yanked, "published": e.published} for v, e in ordered
+                {
+                    "version": v,
+                    "yanked": e.yanked,
+                    "yank_reason": e.yank_reason,
+                    "published": e.published,
+                }
+                for v, e in ordered
             ],
         }
         if as_json:
@@ -70,6 +93,8 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
             return
         console.result(f"{name} {latest.version}  ({registry.display})")
         console.result(f"  {latest.description}")
+        if installed:
+            console.result(f"  installed:    {installed.version}")
         console.result(f"  skills:       {', '.join(latest.skills) or '-'}")
         console.result(f"  fragments:    {', '.join(latest.fragments) or '-'}")
         deps = ", ".join(f"{n} {r}" for n, r in sorted(latest.dependencies.items()))
@@ -89,16 +114,16 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
         for name, versions in sorted(registry.all_packages().items()):
             if name in seen or not versions:
                 continue
-            ordered = sorted_versions(versions)
-            latest = next((e for _, e in reversed(ordered) if not e.yanked), ordered[-1][1])
+            seen.add(name)  # a name is served by the first registry that has it
+            latest = latest_entry(versions)
             if needle in name.lower() or needle in latest.description.lower():
-                seen.add(name)
                 hits.append(
                     {
                         "name": name,
                         "version": latest.version,
                         "description": latest.description,
-                        "registry": registry.display,
+                        "registry": registry.name,
+                        "registry_url": redact(registry.url),
                     }
                 )
     if as_json:
