@@ -208,7 +208,8 @@ def _complete(project: Path, words: str) -> list[str]:
 
 def test_completion_offers_package_names_without_network(installed: Path) -> None:
     assert _complete(installed, "skillpm install ba") == ["base"]
-    assert _complete(installed, "skillpm info a") == ["app"]
+    assert _complete(installed, "skillpm info ap") == ["app"]
+    assert "cdk-patterns" in _complete(installed, "skillpm install cdk")  # the built-in
     assert _complete(installed, "skillpm remove ") == ["app"]
     assert _complete(installed, "skillpm why ") == ["app", "base"]
     assert "install" in _complete(installed, "skillpm inst")
@@ -218,5 +219,15 @@ def test_completion_offers_package_names_without_network(installed: Path) -> Non
         "dependencies:\n  app: ^1\n"
     )
     assert _complete(installed, "skillpm install ba") == []
+    assert "cdk-patterns" in _complete(installed, "skillpm install cdk")
     (installed / "skills.yaml").write_text("dependencies: [broken\n")
     assert _complete(installed, "skillpm remove ") == []
+
+
+def test_builtin_cdk_patterns_json_round_trip(cli: Cli, project: Path) -> None:
+    assert cli("install", "cdk-patterns", cwd=project).exit_code == 0
+    for args in (("list",), ("info", "cdk-patterns"), ("search", "cdk"), ("tree",), ("doctor",)):
+        result = cli(*args, "--json", cwd=project)
+        assert result.exit_code == 0, (args, result.output)
+        json.loads(result.stdout)
+    assert json.loads(cli("why", "cdk-patterns", "--json", cwd=project).stdout)["direct"]
