@@ -231,3 +231,10 @@ def test_builtin_cdk_patterns_json_round_trip(cli: Cli, project: Path) -> None:
         assert result.exit_code == 0, (args, result.output)
         json.loads(result.stdout)
     assert json.loads(cli("why", "cdk-patterns", "--json", cwd=project).stdout)["direct"]
+
+
+def test_bare_command_prints_help(cli: Cli) -> None:
+    result = cli()
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: skillpm") and "doctor" in result.stdout
+    assert result.stderr == ""

@@ -678,6 +678,9 @@ def main(argv: list[str] | None = None) -> None:
         console.error("aborted")
         sys.exit(130)
     except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            console.result(exc.ctx.get_help())  # bare 'skillpm' (or a group): the help
+            sys.exit(0)
         console.error(_usage_line(exc))
         sys.exit(1)
     except click.ClickException as exc:

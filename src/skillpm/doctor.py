@@ -150,7 +150,7 @@ def check_lock(project: Project) -> list[Finding]:
                 "warning",
                 "staging-leftover",
                 "an interrupted skillpm run left files in .claude/.skillpm-staging",
-                "run 'skillpm install'; it removes them",
+                "run 'skillpm install'; it recovers the interrupted change and cleans up",
                 ".claude/.skillpm-staging",
             )
         )
