@@ -90,6 +90,8 @@ class PackageManifest:
     dependencies: Mapping[str, str]
     skills: tuple[str, ...]  # relative folders holding a SKILL.md
     fragments: tuple[str, ...]  # relative markdown files
+    settings: str | None = None  # a JSON file merged into .claude/settings.json
+    claudeignore: tuple[str, ...] = ()  # lines for the managed block in .claudeignore
 
     @property
     def skill_names(self) -> tuple[str, ...]:
@@ -111,10 +113,15 @@ class PackageManifest:
             data["dependencies"] = dict(self.dependencies)
         data["skills"] = list(self.skills)
         data["fragments"] = list(self.fragments)
+        if self.settings is not None:
+            data["settings"] = self.settings
+        if self.claudeignore:
+            data["claudeignore"] = list(self.claudeignore)
         return data
 
 
 MANIFEST_NAME = "skillpm.yaml"
+SETTINGS_PIECE = "settings.json"  # the default settings piece of a package
 
 
 def load_package_manifest(root: Path) -> PackageManifest:
@@ -150,6 +157,11 @@ def parse_package_manifest(data: Mapping[str, Any], root: Path, where: str) -> P
         fragments = tuple(
             p.relative_to(root).as_posix() for p in sorted(root.glob("fragments/*.md"))
         )
+    if data.get("settings") is not None:
+        settings: str | None = check_relpath(data["settings"], f"{where}: settings")
+    else:
+        settings = SETTINGS_PIECE if (root / SETTINGS_PIECE).is_file() else None
+    claudeignore = _str_list(data.get("claudeignore"), f"{where}: claudeignore")
     manifest = PackageManifest(
         name=name,
         version=str(version),
@@ -158,6 +170,8 @@ def parse_package_manifest(data: Mapping[str, Any], root: Path, where: str) -> P
         dependencies=_dependencies(data.get("dependencies"), where),
         skills=skills,
         fragments=fragments,
+        settings=settings,
+        claudeignore=tuple(line.rstrip() for line in claudeignore),
     )
     for skill in manifest.skill_names:
         check_name(skill, where, "skill name")

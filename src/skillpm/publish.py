@@ -107,8 +107,14 @@ def check_contents(
         if rel not in present:
             raise ManifestError(f"{where}: fragment {rel} is missing")
         check_fragment(folder / rel, name)
-    if not manifest.skills and not manifest.fragments:
-        raise ManifestError(f"{folder}: the package has no skills and no fragments")
+    if manifest.settings is not None or manifest.claudeignore:
+        from skillpm.pieces import check_pieces
+
+        check_pieces(folder, manifest, where)
+    if not (manifest.skills or manifest.fragments or manifest.settings or manifest.claudeignore):
+        raise ManifestError(
+            f"{folder}: the package has no skills, fragments, settings or claudeignore lines"
+        )
 
 
 def _bare_skill_manifest(source: Path, version: str | None) -> tuple[PackageManifest, bytes]:
