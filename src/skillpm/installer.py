@@ -11,6 +11,7 @@ from skillpm.clientlib import MANIFEST_NAME, VersionEntry, load_package_manifest
 from skillpm.errors import ConflictError, IntegrityError, LockError, RegistryError
 from skillpm.fragment_plan import FragmentPlan
 from skillpm.fsutil import copy_entries
+from skillpm.installer_settings import PiecePlan
 from skillpm.integrity import integrity_of_entries, tree_integrity, walk_tree
 from skillpm.output import console, elapsed, plural
 from skillpm.project import Project
@@ -30,10 +31,12 @@ class Plan:
     repaired: list[LockedPackage] = field(default_factory=list)
     staged: dict[str, Path] = field(default_factory=dict)  # package name -> staged package
     fragments: FragmentPlan | None = None  # None: fragments needed no work
+    pieces: PiecePlan | None = None  # .claude/settings.json and .claudeignore; None: no work
 
     @property
     def empty(self) -> bool:
         files = self.fragments is not None and bool(self.fragments.changes)
+        files = files or (self.pieces is not None and bool(self.pieces.changes))
         return not (self.added or self.removed or self.changed or self.repaired or files)
 
 
@@ -228,6 +231,17 @@ def plan(
             force=force or force_fragments,
             vars_unchanged=vars_unchanged,
         )
+        from skillpm.installer_settings import plan_pieces
+
+        plan_pieces(
+            project,
+            sources,
+            manifest,
+            old,
+            result,
+            force=force,
+            vars_unchanged=vars_unchanged,
+        )
     return result
 
 
@@ -294,6 +308,8 @@ def apply(
     for change in result.fragments.changes if result.fragments else ():
         data = None if change.new is None else change.new.encode("utf-8", "surrogateescape")
         txn.write_file(project.root / change.rel, data)
+    for piece in result.pieces.changes if result.pieces else ():
+        txn.write_file(project.root / piece.rel, None if piece.new is None else piece.new.encode())
     if manifest_bytes is not None:
         txn.write_file(project.manifest_path, manifest_bytes)
     txn.write_file(project.lock_path, dump_lock(result.lock))
@@ -313,6 +329,10 @@ def report(result: Plan, seconds: float) -> None:
         from skillpm.installer_fragments import report_fragments
 
         report_fragments(result.fragments)
+    if result.pieces is not None:
+        from skillpm.installer_settings import report_pieces
+
+        report_pieces(result.pieces)
 
 
 def change_lines(result: Plan) -> list[tuple[str, int, str, str, str]]:

@@ -108,17 +108,20 @@ class _Renderer:
         sandbox = self.sandbox
         at = f"{self.package}: settings {shown(ptr)}"
         try:
-            return str(sandbox.render(self.env, sandbox.compile_template(self.env, source), self.context))
+            template = sandbox.compile_template(self.env, source)
+            return str(sandbox.render(self.env, template, self.context))
         except sandbox.MissingVariable as exc:
             if exc.path.startswith("vars"):
-                raise ManifestError(f"{at}: {exc.path} is not set; add it under vars: in skills.yaml") from None
-            raise ManifestError(f"{at}: the template uses {exc.path!r}; templates can only read vars") from None
+                problem = f"{exc.path} is not set; add it under vars: in skills.yaml"
+            else:
+                problem = f"the template uses {exc.path!r}; templates can only read vars"
         except sandbox.TemplateSyntaxError as exc:
-            raise ManifestError(f"{at}: template syntax error: {exc.message}") from None
+            problem = f"template syntax error: {exc.message}"
         except (sandbox.TemplateLimit, sandbox.SecurityError, RecursionError, MemoryError) as exc:
-            raise ManifestError(f"{at}: the template was stopped ({exc})") from None
+            problem = f"the template was stopped ({exc})"
         except Exception as exc:  # any other template failure is the author's
-            raise ManifestError(f"{at}: the template failed ({type(exc).__name__}: {exc})") from None
+            problem = f"the template failed ({type(exc).__name__}: {exc})"
+        raise ManifestError(f"{at}: {problem}")
 
     def value(self, ptr: str, value: Any) -> Any:
         if isinstance(value, list):
@@ -166,10 +169,6 @@ def render_settings(
     return leaves
 
 
-def command_settings(leaves: Mapping[str, Any]) -> list[str]:
-    """The leaves Claude Code would run as commands, for the install report."""
-    return [
-        shown(ptr)
-        for ptr in leaves
-        if ptr in COMMAND_KEYS or ptr.startswith(COMMAND_PREFIXES)
-    ]
+def is_command(ptr: str) -> bool:
+    """Whether Claude Code runs the value at ``ptr`` as a shell command."""
+    return ptr in COMMAND_KEYS or ptr.startswith(COMMAND_PREFIXES)

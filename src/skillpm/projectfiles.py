@@ -117,12 +117,21 @@ class LockedPackage:
     skill_integrity: Mapping[str, str] = field(default_factory=dict)
     # Hash of each fragment's rendered block, to detect drift in CLAUDE.md.
     fragment_hashes: Mapping[str, str] = field(default_factory=dict)
+    # Leaves of .claude/settings.json this package set (JSON pointer -> value), and the
+    # user's values it replaced under --force: what ``remove`` takes back, exactly.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    settings_replaced: Mapping[str, Any] = field(default_factory=dict)
+    # The lines this package puts in .claudeignore's managed block.
+    claudeignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Lockfile:
     manifest_hash: str
     packages: tuple[LockedPackage, ...] = ()
+    # Project files skillpm created for settings pieces; deleted once nothing of skillpm's
+    # is left in them, so an install then a remove leaves no trace.
+    created_files: tuple[str, ...] = ()
 
     def by_name(self) -> dict[str, LockedPackage]:
         return {p.name: p for p in self.packages}
@@ -145,6 +154,25 @@ def _hash_map(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise LockError(f"{where}: expected a mapping of names to hashes")
     return {check_name(k, where): check_integrity(v, where) for k, v in value.items()}
+
+
+def _json_map(value: Any, where: str) -> dict[str, Any]:
+    """Pointer -> JSON value (written as JSON inside the YAML)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and k.startswith("/") for k in value
+    ):
+        raise LockError(f"{where}: expected a mapping of JSON pointers to values")
+    return dict(value)
+
+
+def _lines(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LockError(f"{where}: expected a list of lines")
+    return tuple(value)
 
 
 def parse_lock(data: Any, where: str) -> Lockfile:
@@ -186,12 +214,18 @@ def parse_lock(data: Any, where: str) -> Lockfile:
                 fragments=_names(item.get("fragments"), at),
                 skill_integrity=_hash_map(item.get("skill-integrity"), at),
                 fragment_hashes=_hash_map(item.get("fragment-hashes"), at),
+                settings=_json_map(item.get("settings"), f"{at}: settings"),
+                settings_replaced=_json_map(
+                    item.get("settings-replaced"), f"{at}: settings-replaced"
+                ),
+                claudeignore=_lines(item.get("claudeignore"), f"{at}: claudeignore"),
             )
         )
     manifest_hash = data.get("manifest-hash")
     if not isinstance(manifest_hash, str):
         raise LockError(f"{where}: manifest-hash is missing")
-    return Lockfile(manifest_hash, tuple(packages))
+    created = _lines(data.get("created-files"), f"{where}: created-files")
+    return Lockfile(manifest_hash, tuple(packages), tuple(sorted(set(created))))
 
 
 def load_lock(path: Path) -> Lockfile | None:
@@ -218,6 +252,18 @@ def _scalar(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# Characters YAML does not allow raw (or reads as line breaks): written as \uXXXX.
+_YAML_UNSAFE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+
+
+def _json(value: Any) -> str:
+    """A JSON value as YAML flow text that reads back as the same value."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def dump_lock(lock: Lockfile) -> bytes:
     """Deterministic YAML: sorted packages, fixed key order, flow lists."""
     out = [
@@ -225,6 +271,8 @@ def dump_lock(lock: Lockfile) -> bytes:
         f"lock-version: {LOCK_VERSION}",
         f"manifest-hash: {_scalar(lock.manifest_hash)}",
     ]
+    if lock.created_files:
+        out.append(f"created-files: [{', '.join(_scalar(f) for f in sorted(lock.created_files))}]")
     packages = sorted(lock.packages, key=lambda p: p.name)
     out.append("packages:" if packages else "packages: []")
     for p in packages:
@@ -247,4 +295,10 @@ def dump_lock(lock: Lockfile) -> bytes:
             if hashes:
                 out.append(f"  {key}:")
                 out.extend(f"    {_scalar(k)}: {_scalar(v)}" for k, v in sorted(hashes.items()))
+        if p.claudeignore:
+            out.append(f"  claudeignore: {_json(list(p.claudeignore))}")
+        for key, leaves in (("settings", p.settings), ("settings-replaced", p.settings_replaced)):
+            if leaves:
+                out.append(f"  {key}:")
+                out.extend(f"    {_json(k)}: {_json(v)}" for k, v in sorted(leaves.items()))
     return ("\n".join(out) + "\n").encode()

@@ -50,6 +50,7 @@ class Result:
     owned: dict[str, dict[str, Owned]]  # package -> pointer -> leaf
     created: bool  # skillpm created the file (and deletes it once nothing of its own is left)
     kept: list[str] = field(default_factory=list)  # user edits left alone, for a warning
+    yielded: set[str] = field(default_factory=set)  # their pointers: the user's from now on
 
 
 def pointer(path: Sequence[str]) -> str:
@@ -211,4 +212,4 @@ def plan(
     final = doc.text
     if final is not None and new_created and doc.value == {}:
         final = None  # skillpm made the file and nothing of its own is left in it
-    return Result(final, owned, new_created and final is not None, kept)
+    return Result(final, owned, new_created and final is not None, kept, yielded)

@@ -147,6 +147,9 @@ def _report_dry_run(plan: installer.Plan, *, quiet_when_empty: bool = False) -> 
     if not quiet_when_empty:
         for change in plan.fragments.changes if plan.fragments else ():
             console.info(f" ~ {change.rel}")
+        from skillpm.installer_settings import report_pieces
+
+        report_pieces(plan.pieces, dry_run=True)
 
 
 def install(
