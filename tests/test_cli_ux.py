@@ -143,6 +143,8 @@ def test_json_outputs_parse_with_stable_shapes(cli: Cli, installed: Path) -> Non
         "registry": listed["packages"][0]["registry"],
         "skills": ["app"],
         "fragments": [],
+        "settings": [],
+        "claudeignore": [],
         "intact": True,
     }
     assert listed["packages"][1]["direct"] is False

@@ -256,3 +256,28 @@ def test_publish_checks_the_pieces(
     result = cli("publish", source, "--registry", tmp_path / "reg")
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_doctor_sees_settings_drift(cli: Cli, team: Path, registry: Path) -> None:
+    cli("install", "bedrock-setup", "--registry", registry, cwd=team)
+    path = team / ".claude/settings.json"
+    text = path.read_text()
+    path.write_text(
+        text.replace('"eu-west-1"', '"eu-north-1"').replace(
+            ',\n  "awsAuthRefresh": "aws login"', ""
+        )
+    )
+    data = json.loads(cli("doctor", "--json", cwd=team).stdout)
+    codes = {(f["code"], f["message"].split(" ")[0]) for f in data["findings"]}
+    assert ("settings-changed", "env.AWS_REGION") in codes
+    assert ("settings-missing", "awsAuthRefresh") in codes
+    listed = json.loads(cli("list", "--json", cwd=team).stdout)["packages"]
+    assert listed[0]["settings"] == [
+        "awsAuthRefresh",
+        "env.AWS_REGION",
+        "env.CLAUDE_CODE_USE_BEDROCK",
+    ]
+    assert listed[1]["claudeignore"][0] == "node_modules/"
+    assert cli("install", "--force", cwd=team).exit_code == 0
+    assert json.loads(path.read_text())["env"]["AWS_REGION"] == "eu-west-1"
+    assert json.loads(path.read_text())["awsAuthRefresh"] == "aws login"

@@ -134,3 +134,14 @@ def test_a_deleted_value_is_put_back() -> None:
     stripped = _run(first.text, {}, first.owned).text  # as if the user deleted them all
     again = _run(stripped, {"p": BEDROCK}, first.owned)
     assert again.text == first.text
+
+
+def test_force_takes_an_edited_value_back_for_the_package() -> None:
+    first = _run(USER, {"p": BEDROCK})
+    assert first.text is not None
+    edited = first.text.replace("us-east-1", "eu-central-1")
+    forced = _run(edited, {"p": BEDROCK}, first.owned, force=True)
+    assert forced.text == first.text
+    assert forced.owned["p"]["/env/AWS_REGION"].previous == "eu-central-1"
+    gone = _run(forced.text, {}, forced.owned)
+    assert gone.text is not None and json.loads(gone.text)["env"]["AWS_REGION"] == "eu-central-1"

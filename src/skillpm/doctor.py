@@ -144,6 +144,7 @@ def check_lock(project: Project) -> list[Finding]:
                     )
                 )
     findings += _fragment_findings(project, lock.packages)
+    findings += _settings_findings(project, lock.packages)
     if project.staging_root.exists():
         findings.append(
             Finding(
@@ -177,6 +178,47 @@ def _fragment_findings(project: Project, packages: tuple[LockedPackage, ...]) ->
         for pkg, name in recorded
         if f"<!-- skillpm:begin {name} " not in text
     ]
+
+
+def _settings_findings(project: Project, packages: tuple[LockedPackage, ...]) -> list[Finding]:
+    """Keys skillpm set in .claude/settings.json that are gone or were changed since."""
+    from skillpm.settings_plan import MISSING, same, shown, split_pointer
+
+    recorded = [(pkg, ptr, value) for pkg in packages for ptr, value in pkg.settings.items()]
+    if not recorded:
+        return []
+    rel = ".claude/settings.json"
+    try:
+        data = json.loads((project.root / rel).read_bytes())
+    except (OSError, ValueError):
+        data = {}
+    findings = []
+    for pkg, ptr, value in recorded:
+        node = data
+        for key in split_pointer(ptr):
+            node = node.get(key, MISSING) if isinstance(node, dict) else MISSING
+        if node is MISSING:
+            findings.append(
+                Finding(
+                    "warning",
+                    "settings-missing",
+                    f"{shown(ptr)} (set by {pkg.name}) is missing from {rel}",
+                    "run 'skillpm install' to put it back, or remove the package",
+                    rel,
+                )
+            )
+        elif not same(node, value):
+            findings.append(
+                Finding(
+                    "info",
+                    "settings-changed",
+                    f"{shown(ptr)} (set by {pkg.name}) was changed by hand; skillpm keeps your "
+                    "value and will not take it back",
+                    "nothing to do, or restore it with 'skillpm install --force'",
+                    rel,
+                )
+            )
+    return findings
 
 
 # -- CLAUDE.md ----------------------------------------------------------------------

@@ -163,11 +163,15 @@ def plan(
         for ptr, leaf in old[package].items():
             current = doc.get(ptr)
             holds_ours = current is not MISSING and same(current, leaf.value)
+            want = wanted.get(ptr)
+            if current is not MISSING and not holds_ours and force and want is not None:
+                doc.set(ptr, want[1])  # --force: the package's value wins, yours is remembered
+                own(want[0], ptr, Owned(want[1], current))
+                continue
             if current is not MISSING and not holds_ours:
                 kept.append(f"{FILE}: {shown(ptr)} was changed by hand; your value is kept")
                 yielded.add(ptr)
                 continue  # the user's now
-            want = wanted.get(ptr)
             if want is not None and same(want[1], leaf.value):
                 own(want[0], ptr, leaf)  # still wanted (maybe now by another package)
                 if current is MISSING:

@@ -12,6 +12,7 @@ from skillpm.output import console
 from skillpm.project import Project
 from skillpm.ranges import parse_version
 from skillpm.registry import redact
+from skillpm.settings_plan import shown
 
 
 def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
@@ -38,6 +39,8 @@ def list_installed(project: Project, *, as_json: bool) -> None:
                 "registry": redact(pkg.registry),
                 "skills": list(pkg.skills),
                 "fragments": list(pkg.fragments),
+                "settings": sorted(shown(p) for p in pkg.settings),
+                "claudeignore": list(pkg.claudeignore),
                 "intact": is_intact(pkg, state),
             }
         )
