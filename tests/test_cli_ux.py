@@ -99,7 +99,7 @@ def test_color_always_never_and_no_color(installed: Path) -> None:
 
 def test_mistyped_command_suggests_the_real_one(cli: Cli, project: Path) -> None:
     result = cli("instal", "cdk-patterns", cwd=project)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "error: no such command 'instal'; did you mean 'install'? (see 'skillpm --help')\n"
     )
@@ -108,7 +108,7 @@ def test_mistyped_command_suggests_the_real_one(cli: Cli, project: Path) -> None
 
 def test_mistyped_option_is_one_line(cli: Cli, project: Path) -> None:
     result = cli("install", "--frozne", cwd=project)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "no such option --frozne; did you mean --frozen?" in result.stderr
     assert "'skillpm install --help'" in result.stderr
@@ -116,7 +116,7 @@ def test_mistyped_option_is_one_line(cli: Cli, project: Path) -> None:
 
 def test_missing_argument_is_one_line(cli: Cli, project: Path) -> None:
     result = cli("remove", cwd=project)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("error: missing argument 'PKG...'")
     assert result.stderr.count("\n") == 1
 
@@ -197,7 +197,7 @@ def test_completion_scripts(cli: Cli) -> None:
         result = cli("completion", shell)
         assert result.exit_code == 0
         assert marker in result.stdout and "_SKILLPM_COMPLETE" in result.stdout
-    assert cli("completion", "tcsh").exit_code == 1
+    assert cli("completion", "tcsh").exit_code == 2
 
 
 def _complete(project: Path, words: str) -> list[str]:
@@ -228,7 +228,8 @@ def test_completion_offers_package_names_without_network(installed: Path) -> Non
 
 def test_builtin_cdk_patterns_json_round_trip(cli: Cli, project: Path) -> None:
     assert cli("install", "cdk-patterns", cwd=project).exit_code == 0
-    for args in (("list",), ("info", "cdk-patterns"), ("search", "cdk"), ("tree",), ("doctor",)):
+    queries = [("list",), ("info", "cdk-patterns"), ("search", "cdk"), ("outdated",)]
+    for args in (*queries, ("tree",), ("doctor",)):
         result = cli(*args, "--json", cwd=project)
         assert result.exit_code == 0, (args, result.output)
         json.loads(result.stdout)

@@ -662,8 +662,9 @@ def _usage_line(exc: click.UsageError) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The entry point. Exit codes: 0 ok, 1 user error or problems found, 3 unexpected,
-    130 interrupted (DESIGN 7). A mistyped command or option is bad input: 1, one line."""
+    """The entry point. Exit codes (DESIGN 7): 0 ok, 1 a user error or problems found,
+    2 a command-line usage error (as click, uv and argparse do), 3 unexpected, 130
+    interrupted. Every error is one line on stderr."""
     from skillpm.errors import SkillpmError
     from skillpm.output import console
 
@@ -682,7 +683,7 @@ def main(argv: list[str] | None = None) -> None:
             console.result(exc.ctx.get_help())  # bare 'skillpm' (or a group): the help
             sys.exit(0)
         console.error(_usage_line(exc))
-        sys.exit(1)
+        sys.exit(2)
     except click.ClickException as exc:
         console.error(exc.format_message())
         sys.exit(1)

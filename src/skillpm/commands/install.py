@@ -38,6 +38,7 @@ def _resolve_lock(
     *,
     unpinned: frozenset[str] = frozenset(),
     prerelease: bool = False,
+    report: bool = False,
 ) -> Lockfile:
     """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
     from skillpm.ranges import parse_range
@@ -62,8 +63,9 @@ def _resolve_lock(
             raise
         catalog = gather(sources, manifest.dependencies, pinned)
         chosen = resolve(roots, catalog, prefs)
-    seconds = time.perf_counter() - started
-    console.info(f"Resolved {plural(len(chosen), 'package')} in {elapsed(seconds)}")
+    if report:  # uv-style, on the install and remove paths
+        seconds = time.perf_counter() - started
+        console.info(f"Resolved {plural(len(chosen), 'package')} in {elapsed(seconds)}")
     packages = []
     for name, cand in sorted(chosen.items()):
         registry = sources.named(cand.registry)
@@ -187,7 +189,12 @@ def _install_new(
     trial_text = edit_manifest(text, set_dependencies=ranges, add_registries=add_registries)
     trial = project.load_manifest(trial_text)
     lock = _resolve_lock(
-        project, trial, old, unpinned=frozenset(ranges), prerelease=options.prerelease
+        project,
+        trial,
+        old,
+        unpinned=frozenset(ranges),
+        prerelease=options.prerelease,
+        report=True,
     )
     # Like npm and uv: a bare name is saved as a caret range of the version chosen.
     chosen = lock.by_name()
@@ -218,7 +225,7 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
     if fresh and old is not None:
         new = old
     else:
-        new = _resolve_lock(project, manifest, old, prerelease=options.prerelease)
+        new = _resolve_lock(project, manifest, old, prerelease=options.prerelease, report=True)
     plan = _commit(project, manifest, old, new, options, None)
     quiet = options.dry_run or options.show_diff
     if plan.empty and not quiet and (old is not None and old == plan.lock):
@@ -274,7 +281,7 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             # need no rendering (and so no registry) unless their blocks are damaged.
             options = replace(options, vars_unchanged=old.manifest_hash == manifest.hash())
         else:
-            new = _resolve_lock(project, new_manifest, old)
+            new = _resolve_lock(project, new_manifest, old, report=True)
         _commit(project, new_manifest, old, new, options, new_text)
 
 
