@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Cli, make_registry, run_skillpm, snapshot
+from tests.helpers import Cli, make_git_registry, make_registry, run_skillpm, snapshot
 
 
 @pytest.fixture
@@ -241,3 +241,14 @@ def test_bare_command_prints_help(cli: Cli) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("Usage: skillpm") and "doctor" in result.stdout
     assert result.stderr == ""
+
+
+def test_completion_reads_git_registries_from_the_cache_only(
+    cli: Cli, project: Path, tmp_path: Path
+) -> None:
+    remote = make_git_registry(tmp_path / "server", [{"name": "gitpkg"}, {"name": "gitother"}])
+    (project / "skills.yaml").write_text(f"registries:\n  team: {remote.url}\n")
+    assert _complete(project, "skillpm install gitp") == []  # never fetched: nothing cached
+    assert cli("install", "gitpkg", cwd=project).exit_code == 0
+    remote.push([{"name": "gitnew"}])  # not fetched yet: completion must not fetch it
+    assert _complete(project, "skillpm install git") == ["gitother", "gitpkg"]

@@ -2,7 +2,8 @@
 
 The shell runs ``skillpm`` on every Tab press, so completing must be quick and
 must never fail or reach the network: it reads ``skills.yaml``, ``skills.lock``
-and the registries' indexes already on disk, and ignores anything it cannot read.
+and the registries' indexes already on disk (git registries opened offline, from
+their cached mirror), and ignores anything it cannot read.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def complete_packages(root: Path | None, kind: str, incomplete: str) -> list[Any
 def _names(root: Path, kind: str) -> set[str]:
     from skillpm.project import Project
     from skillpm.projectfiles import BUILTIN
+    from skillpm.registry import RemoteOptions
 
-    project = Project(root)
+    # Offline: git registries answer from their cached mirror or not at all.
+    project = Project(root, RemoteOptions(offline=True))
     manifest = project.load_manifest()
     if kind == "direct":
         return set(manifest.dependencies)
@@ -55,7 +58,7 @@ def _names(root: Path, kind: str) -> set[str]:
     names: set[str] = set()
     for name, url in [*manifest.registries, (BUILTIN, BUILTIN)]:
         try:
-            names.update(project.registry(name, url).cached_names())
+            names.update(project.registry(name, url).all_packages())
         except Exception:  # e.g. a registry folder that moved: complete from the rest
             continue
     return names

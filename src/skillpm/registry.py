@@ -77,13 +77,6 @@ class Registry(abc.ABC):
         """
         return False
 
-    def cached_names(self) -> Collection[str]:
-        """Package names known without any network access (for shell completion).
-
-        Remote transports return what their local cache holds, or nothing.
-        """
-        return ()
-
 
 class LocalRegistry(Registry):
     """A folder with ``index.json`` and ``packages/<name>/<version>/``."""
@@ -107,9 +100,6 @@ class LocalRegistry(Registry):
 
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
         return self.index.packages
-
-    def cached_names(self) -> Collection[str]:
-        return self.index.packages.keys()
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
         path = self.root / (entry.path or f"packages/{entry.name}/{entry.version}")
