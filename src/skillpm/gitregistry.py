@@ -29,6 +29,7 @@ from skillpm.clientlib import RegistryIndex, VersionEntry, check_relpath, index_
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.git import GitFailed, Mirror, TreeEntry
 from skillpm.integrity import integrity_of_lines, tree_integrity
+from skillpm.output import console
 from skillpm.registry import Registry, RemoteOptions, redact
 
 _SCHEMES = ("https", "ssh", "file")
@@ -240,6 +241,10 @@ class GitRegistry(Registry):
 
     def _fetch(self, source: str, dest: str) -> None:
         """One fetch (the caller holds the mirror lock); creates the mirror on first use."""
+        with console.status(f"Fetching registry {self.display}"):
+            self._fetch_now(source, dest)
+
+    def _fetch_now(self, source: str, dest: str) -> None:
         remote = self.source.remote
         try:
             if self.mirror.exists():
@@ -317,7 +322,8 @@ class GitRegistry(Registry):
             )
         # No mirror lock: this fetch writes objects only, which git does atomically.
         try:
-            self.mirror.fetch_objects(self.source.remote, oids)
+            with console.status(f"Fetching {what} from registry {self.display}"):
+                self.mirror.fetch_objects(self.source.remote, oids)
         except GitFailed as exc:
             raise self._error(exc, "objects") from None
 
