@@ -229,7 +229,7 @@ def test_completion_offers_package_names_without_network(installed: Path) -> Non
 def test_builtin_cdk_patterns_json_round_trip(cli: Cli, project: Path) -> None:
     assert cli("install", "cdk-patterns", cwd=project).exit_code == 0
     queries = [("list",), ("info", "cdk-patterns"), ("search", "cdk"), ("outdated",)]
-    for args in (*queries, ("tree",), ("doctor",)):
+    for args in (*queries, ("tree",), ("doctor",), ("lint",)):
         result = cli(*args, "--json", cwd=project)
         assert result.exit_code == 0, (args, result.output)
         json.loads(result.stdout)

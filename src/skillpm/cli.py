@@ -485,6 +485,7 @@ def pack(ctx: click.Context, path: Path, out_dir: Path, version: str | None) -> 
 @click.option("--ignore", multiple=True, metavar="RULE", help="Skip a rule or family (repeat).")
 @click.option("--no-inline-ignore", is_flag=True, help="Disregard skillpm:ignore comments.")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_context
 def lint(
     ctx: click.Context,
@@ -496,6 +497,7 @@ def lint(
     ignore: tuple[str, ...],
     no_inline_ignore: bool,
     list_rules: bool,
+    as_json: bool,
 ) -> None:
     """Check skills and CLAUDE.md fragments for spec, conflict, safety, drift and size problems.
 
@@ -511,6 +513,7 @@ def lint(
     """
     from skillpm.commands import lint as command
 
+    fmt = "json" if as_json else fmt  # --json, like every other command
     if list_rules:
         command.list_rules(fmt)
         return
