@@ -179,3 +179,23 @@ def test_quiet_keeps_findings_but_drops_the_summary(cli: Cli, project: Path) -> 
     assert result.exit_code == 1
     assert "InvokeModelWithResponseStream" in result.stdout
     assert "Found" not in result.stdout
+
+
+@pytest.mark.parametrize("placement", ["inline", "rules"])
+def test_fragments_in_place(cli: Cli, project: Path, placement: str) -> None:
+    (project / "skills.yaml").write_text(
+        f"claude-md: {{placement: {placement}}}\nvars:\n  aws: {{region: us-east-1}}\n"
+    )
+    assert cli("install", "aws-environment", cwd=project).exit_code == 0
+    code, data, _ = _doctor(cli, project)
+    assert (code, _codes(data)) == (0, [])
+    written = [p for p in project.rglob("*.md") if ".claude/skills" not in p.as_posix()]
+    for path in written:
+        path.write_text(path.read_text().replace("us-east-1", "eu-west-1"))
+    assert cli("install", cwd=project).exit_code == 0  # hand edits are kept, not errors
+    (project / "CLAUDE.md").unlink(missing_ok=True)
+    for path in written:
+        path.unlink(missing_ok=True)
+    code, data, text = _doctor(cli, project)
+    assert (code, _codes(data)) == (1, ["fragments-missing"])
+    assert "skillpm sync" in text

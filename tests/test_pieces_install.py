@@ -74,7 +74,10 @@ def test_install_merges_and_remove_restores_exactly(cli: Cli, team: Path, regist
     block = claudeignore.parse(ignore).block
     assert block == ("dist/", "cdk.out/", "*.log", "*.parquet", "__pycache__/", ".venv/")
     assert " ~ .claude/settings.json (+ awsAuthRefresh, env.AWS_REGION" in result.stdout
-    assert "awsAuthRefresh is a command Claude Code runs: 'aws login'" in result.stderr
+    assert (
+        "warning: bedrock-setup set awsAuthRefresh in .claude/settings.json, a command Claude "
+        "Code runs: 'aws login'"
+    ) in result.stderr
     # A second install changes nothing.
     before = snapshot(team)
     assert "Nothing to do" in cli("install", cwd=team).stdout

@@ -19,7 +19,7 @@ from skillpm.errors import SkillpmError
 from skillpm.iampolicy import STREAM, PolicyProblem
 from skillpm.installer import installed_skill_state
 from skillpm.project import Project
-from skillpm.projectfiles import LockedPackage
+from skillpm.projectfiles import LockedPackage, ProjectManifest
 
 # Claude Code warns when a CLAUDE.md passes 40,000 characters (it is loaded into
 # every session); Anthropic's memory guide suggests about 200 lines per file.
@@ -143,7 +143,7 @@ def check_lock(project: Project) -> list[Finding]:
                         rel,
                     )
                 )
-    findings += _fragment_findings(project, lock.packages)
+    findings += _fragment_findings(project, manifest, lock.packages)
     findings += _settings_findings(project, lock.packages)
     if project.staging_root.exists():
         findings.append(
@@ -158,25 +158,30 @@ def check_lock(project: Project) -> list[Finding]:
     return findings
 
 
-def _fragment_findings(project: Project, packages: tuple[LockedPackage, ...]) -> list[Finding]:
-    """Fragments the lock says were merged (it records their hash) must still have a block."""
-    recorded = [(pkg, name) for pkg in packages for name in sorted(pkg.fragment_hashes)]
-    if not recorded:
+def _fragment_findings(
+    project: Project, manifest: ProjectManifest, packages: tuple[LockedPackage, ...]
+) -> list[Finding]:
+    """Fragments the lock records as merged must still be in place (in their placement)."""
+    from skillpm import fragment_plan
+
+    expected = {f: h for pkg in packages for f, h in pkg.fragment_hashes.items()}
+    if not expected:
         return []
     try:
-        text = (project.root / "CLAUDE.md").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
+        placement = fragment_plan.placement_of(manifest.settings)
+        intact = fragment_plan.outputs_intact(project.root, placement, expected)
+    except SkillpmError as exc:
+        return [Finding("error", "fragments-invalid", str(exc), "fix skills.yaml", "skills.yaml")]
+    if intact:
+        return []
     return [
         Finding(
             "error",
-            "fragment-missing",
-            f"CLAUDE.md has no block for fragment {name} ({pkg.name} {pkg.version})",
-            "run 'skillpm install' to merge it again",
+            "fragments-missing",
+            "CLAUDE.md fragment blocks are missing, damaged or out of date with skills.lock",
+            "run 'skillpm diff' to see what differs, then 'skillpm sync' to put them back",
             "CLAUDE.md",
         )
-        for pkg, name in recorded
-        if f"<!-- skillpm:begin {name} " not in text
     ]
 
 

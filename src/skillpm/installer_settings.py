@@ -198,11 +198,11 @@ def _plan_settings(
                 tuple(shown(p) for p in removed),
             )
         )
-        values = {p: v for leaves in planned.owned.values() for p, v in leaves.items()}
         pieces.notes += [
-            f"{SETTINGS}: {shown(p)} is a command Claude Code runs: {values[p].value!r}"
-            for p in added
-            if is_command(p)
+            f"{package} set {shown(p)} in {SETTINGS}, a command Claude Code runs: {leaf.value!r}"
+            for package, leaves in sorted(planned.owned.items())
+            for p, leaf in leaves.items()
+            if p in added and is_command(p)
         ]
     return planned.owned
 
