@@ -82,19 +82,21 @@ def test_subcommand_help_lists_global_options(cli: Cli) -> None:
     assert "--quiet" in shared and "--color" in shared and "--project" in shared
 
 
-def test_color_always_never_and_no_color(installed: Path) -> None:
-    always = run_skillpm("--color", "always", "remove", "app", "--dry-run", cwd=installed)
-    assert "\x1b[" in always.stdout
-    after = run_skillpm("remove", "app", "--dry-run", "--color=always", cwd=installed)
-    assert "\x1b[" in after.stdout
-    plain = run_skillpm("remove", "app", "--dry-run", cwd=installed)  # not a terminal
-    assert "\x1b[" not in plain.stdout
-    env = {"NO_COLOR": "1"}
-    assert "\x1b[" not in run_skillpm("remove", "app", "--dry-run", cwd=installed, env=env).stdout
-    forced = run_skillpm("remove", "app", "--dry-run", "--color", "always", cwd=installed, env=env)
+def test_color_always_never_and_no_color(
+    cli: Cli, installed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dry = ("remove", "app", "--dry-run")
+    assert "\x1b[" in cli("--color", "always", *dry, cwd=installed).stdout
+    assert "\x1b[" in cli(*dry, "--color=always", cwd=installed).stdout  # after the command
+    assert "\x1b[" not in cli(*dry, cwd=installed).stdout  # not a terminal
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in cli(*dry, cwd=installed).stdout
+    forced = cli(*dry, "--color", "always", cwd=installed)
     assert "\x1b[" in forced.stdout  # an explicit flag beats NO_COLOR (no-color.org)
-    never = run_skillpm("--color", "never", "doctor", cwd=installed)
-    assert "\x1b[" not in never.stdout
+    monkeypatch.delenv("NO_COLOR")
+    assert "\x1b[" not in cli("--color", "never", "doctor", cwd=installed).stdout
+    # A real terminal-less subprocess: no colour by default.
+    assert "\x1b[" not in run_skillpm(*dry, cwd=installed).stdout
 
 
 def test_mistyped_command_suggests_the_real_one(cli: Cli, project: Path) -> None:
@@ -200,16 +202,24 @@ def test_completion_scripts(cli: Cli) -> None:
     assert cli("completion", "tcsh").exit_code == 2
 
 
-def _complete(project: Path, words: str) -> list[str]:
+def _complete(project: Path, words: str, *, subprocess: bool = False) -> list[str]:
+    """What the shell would offer for ``words`` (click's bash protocol)."""
     cword = len(words.split()) - (0 if words.endswith(" ") else 1)
     env = {"_SKILLPM_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
-    result = run_skillpm(cwd=project, env=env)
+    if subprocess:
+        result = run_skillpm(cwd=project, env=env)
+    else:  # the same entry point in-process, for speed
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(project)
+            for key, value in env.items():
+                patch.setenv(key, value)
+            result = Cli()()
     assert result.exit_code == 0, result.stderr
     return [line.split(",", 1)[1] for line in result.stdout.splitlines() if line]
 
 
 def test_completion_offers_package_names_without_network(installed: Path) -> None:
-    assert _complete(installed, "skillpm install ba") == ["base"]
+    assert _complete(installed, "skillpm install ba", subprocess=True) == ["base"]
     assert _complete(installed, "skillpm info ap") == ["app"]
     assert "cdk-patterns" in _complete(installed, "skillpm install cdk")  # the built-in
     assert _complete(installed, "skillpm remove ") == ["app"]

@@ -90,7 +90,7 @@ def test_syntax_errors_say_where(text: str, line: int) -> None:
     assert info.value.line == line
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(documents, st.integers(0, 8), st.lists(keys, min_size=1, max_size=3), values)
 def test_round_trip_restores_bytes(
     doc: dict[str, Any], indent: int, path: list[str], v: Any
