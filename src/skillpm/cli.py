@@ -6,7 +6,6 @@ Only click is imported at start-up; every command imports what it needs, so
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,102 +13,7 @@ from typing import Any
 import click
 
 from skillpm import __version__
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-PROJECT_KEY = "skillpm.project"
-
-
-class _GlobalOption(click.Option):
-    """An option every command accepts, before or after its name (``skillpm install -q``)."""
-
-
-def _apply_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    """Apply a global option given after the command (its defaults mean "not given")."""
-    from skillpm.output import console
-
-    if not value:
-        return
-    if param.name == "quiet":
-        console.configure(quiet=True)
-    elif param.name == "verbose":
-        console.configure(verbose=console.verbose + value)
-    elif param.name == "color":
-        console.configure(color=value)
-    elif param.name == "project":
-        ctx.meta[PROJECT_KEY] = value
-
-
-def _global_options() -> list[click.Parameter]:
-    """The global options, repeated on each command so their position does not matter."""
-    common: dict[str, Any] = {"expose_value": False, "callback": _apply_global}
-    return [
-        _GlobalOption(
-            ["-q", "--quiet"],
-            is_flag=True,
-            help="Print only errors and requested output.",
-            **common,
-        ),
-        _GlobalOption(
-            ["-v", "--verbose"], count=True, help="Print more detail (repeat for more).", **common
-        ),
-        _GlobalOption(
-            ["--color"],
-            type=click.Choice(["auto", "always", "never"]),
-            help="Colour output: auto (default; NO_COLOR is honoured), always or never.",
-            **common,
-        ),
-        _GlobalOption(
-            ["-C", "--project"],
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Project folder (default: the current folder).",
-            **common,
-        ),
-    ]
-
-
-class _Command(click.Command):
-    """A command that also accepts the global options, listed in their own help section."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.params.extend(_global_options())
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        own: list[tuple[str, str]] = []
-        shared: list[tuple[str, str]] = []
-        for param in self.get_params(ctx):
-            record = param.get_help_record(ctx)
-            if record is not None:
-                (shared if isinstance(param, _GlobalOption) else own).append(record)
-        for title, rows in (("Options", own), ("Global options", shared)):
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
-
-
-class _Group(click.Group):
-    """Lists commands in definition order and suggests one for a typo."""
-
-    command_class = _Command
-    group_class = type  # subgroups (``skillpm registry ...``) behave the same way
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = args[0] if args else ""
-        if (
-            name
-            and not name.startswith("-")
-            and not ctx.resilient_parsing
-            and self.get_command(ctx, name) is None
-        ):
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise click.UsageError(f"no such command '{name}'{hint}", ctx)
-        return super().resolve_command(ctx, args)
+from skillpm.clikit import CONTEXT, PROJECT_KEY, Group, usage_line
 
 
 def _project(ctx: click.Context) -> Any:
@@ -170,7 +74,7 @@ def _complete(kind: str) -> Any:
     return complete
 
 
-@click.group(cls=_Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="skillpm")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors and requested output.")
 @click.option("-v", "--verbose", count=True, help="Print more detail (repeat for more).")
@@ -332,7 +236,7 @@ def update(
     run(_project(ctx), packages, latest=latest, options=options)
 
 
-@cli.group(cls=_Group)
+@cli.group(cls=Group)
 def registry() -> None:
     """Registries: add, remove and list those in skills.yaml; reindex or verify one.
 
@@ -649,21 +553,6 @@ def _log_unexpected(exc: BaseException) -> str:
     return str(path)
 
 
-def _usage_line(exc: click.UsageError) -> str:
-    """Click's usage error as one line: what is wrong, and where to read more."""
-    close = []
-    if isinstance(exc, click.NoSuchOption) and exc.possibilities:
-        close = difflib.get_close_matches(exc.option_name, exc.possibilities, n=1, cutoff=0)
-    if isinstance(exc, click.NoSuchOption) and close:
-        message = f"no such option {exc.option_name}; did you mean {close[0]}?"
-    else:
-        message = exc.format_message().strip().rstrip(".")
-    if message[:1].isupper() and message[1:2].islower():
-        message = message[0].lower() + message[1:]
-    command = exc.ctx.command_path if exc.ctx is not None else "skillpm"
-    return f"{message} (see '{command} --help')"
-
-
 def main(argv: list[str] | None = None) -> None:
     """The entry point. Exit codes (DESIGN 7): 0 ok, 1 a user error or problems found,
     2 a command-line usage error (as click, uv and argparse do), 3 unexpected, 130
@@ -685,7 +574,7 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
             console.result(exc.ctx.get_help())  # bare 'skillpm' (or a group): the help
             sys.exit(0)
-        console.error(_usage_line(exc))
+        console.error(usage_line(exc))
         sys.exit(2)
     except click.ClickException as exc:
         console.error(exc.format_message())
