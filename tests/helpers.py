@@ -224,3 +224,62 @@ def make_git_registry(
     registry = GitRegistry(bare, work)
     registry.push(packages, "first publish")
     return registry
+
+
+@dataclass
+class GitRepo:
+    """A bare repository serving any tree (a marketplace, a folder of skills), and the
+    work clone that commits to it."""
+
+    bare: Path
+    work: Path
+
+    @property
+    def url(self) -> str:
+        return f"git+{self.bare.as_uri()}"
+
+    @property
+    def head(self) -> str:
+        return git("rev-parse", "HEAD", cwd=self.bare)
+
+    def commit(
+        self,
+        files: Mapping[str, str | bytes],
+        message: str = "change",
+        remove: tuple[str, ...] = (),
+    ) -> str:
+        """Write ``files`` (and delete ``remove``) in the work clone, commit, push."""
+        import shutil
+
+        for rel in remove:
+            target = self.work / rel
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        write_tree(self.work, files)
+        git("add", "-A", cwd=self.work)
+        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
+        git("push", "-q", "origin", "HEAD", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+
+def make_git_repo(root: Path, files: Mapping[str, str | bytes]) -> GitRepo:
+    """A bare repository (a server over file://, filtering allowed) holding ``files``."""
+    bare, work = root / "repo.git", root / "repo-work"
+    root.mkdir(parents=True, exist_ok=True)
+    git("init", "-q", "--bare", bare, cwd=root)
+    git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    git("clone", "-q", bare, work, cwd=root)
+    repo = GitRepo(bare, work)
+    repo.commit(files, "first commit")
+    return repo
+
+
+def marketplace_json(name: str, plugins: list[dict[str, Any]], **extra: Any) -> str:
+    """A ``.claude-plugin/marketplace.json`` as Claude Code documents it."""
+    import json
+
+    data: dict[str, Any] = {"name": name, "owner": {"name": "Acme Platform Team"}, **extra}
+    data["plugins"] = plugins
+    return json.dumps(data, indent=2) + "\n"

@@ -31,6 +31,7 @@ from skillpm.git import GitFailed, Mirror, TreeEntry
 from skillpm.integrity import integrity_of_lines, tree_integrity
 from skillpm.output import console
 from skillpm.registry import Registry, RemoteOptions, redact
+from skillpm.repoview import RepoPackages, open_view
 
 _SCHEMES = ("https", "ssh", "file")
 _SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
@@ -108,6 +109,7 @@ class GitRegistry(Registry):
         self._commit: str | None = None
         self._fetched = False  # fetched the ref in this process: never twice
         self._indexes: dict[str, RegistryIndex] = {}
+        self._views: dict[str, RepoPackages | None] = {}  # commit -> view (None: index.json)
         self._present: set[str] = set()  # commits known to be in the mirror
         self._unpacked: set[str] = set()  # integrities unpacked and verified by this process
 
@@ -125,7 +127,10 @@ class GitRegistry(Registry):
         return {n: packages[n] for n in names if n in packages}
 
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
-        return self._index().packages
+        packages = self._index().packages
+        if isinstance(packages, RepoPackages):
+            return packages.available()
+        return packages
 
     def refresh(self) -> bool:
         if self.options.offline or self._fetched or self.source.commit:
@@ -287,13 +292,35 @@ class GitRegistry(Registry):
             where = f"registry {self.display}"
             oid = self.mirror.tree_oid(commit, "index.json")
             if oid is None:
-                raise RegistryError(
-                    f"{where}: not a registry (no index.json in {self._what} at commit "
-                    f"{commit[:12]}); check the URL"
-                )
+                view = self._view(commit)
+                if view is None:
+                    raise RegistryError(
+                        f"{where}: not a registry (no index.json, no "
+                        f".claude-plugin/marketplace.json and no SKILL.md folders in "
+                        f"{self._what} at commit {commit[:12]}); check the URL"
+                    )
+                self._indexes[commit] = RegistryIndex(view)
+                return self._indexes[commit]
             raw = self._read(commit, ["index.json"], [oid], "index.json")[oid]
             self._indexes[commit] = index_from_bytes(raw, where)
         return self._indexes[commit]
+
+    def _view(self, commit: str) -> RepoPackages | None:
+        """The marketplace or skill-folder view of a commit without index.json, else None."""
+        if commit not in self._views:
+            view = None
+            if self.mirror.tree_oid(commit, "index.json") is None:
+                try:
+                    rows = self.mirror.ls_tree(commit, [])
+                except GitFailed as exc:
+                    raise self._error(exc, commit) from None
+
+                def read(paths: Sequence[str], oids: Sequence[str], what: str) -> dict[str, bytes]:
+                    return self._read(commit, paths, oids, what)
+
+                view = open_view(rows, read, commit, self.display)
+            self._views[commit] = view
+        return self._views[commit]
 
     def _read(
         self, commit: str, paths: Sequence[str], oids: Sequence[str], what: str
@@ -329,6 +356,12 @@ class GitRegistry(Registry):
 
     def _unpack(self, commit: str, entries: Sequence[VersionEntry]) -> None:
         """Read the entries' trees at ``commit`` into the package cache, verified."""
+        view = self._view(commit)
+        if view is not None:
+            for entry in entries:
+                label = f"{entry.name} {entry.version} in registry {self.display}"
+                self._store_files(entry, commit, label, view.files(entry.name, entry.version))
+            return
         paths = {e.integrity: e.path or f"packages/{e.name}/{e.version}" for e in entries}
         folders = sorted(f"{p}/" for p in paths.values())
         try:
@@ -363,6 +396,12 @@ class GitRegistry(Registry):
                     "files only"
                 )
             files.append((rel, "755" if row.mode == "100755" else "644", blobs[row.oid]))
+        self._store_files(entry, commit, label, files)
+
+    def _store_files(
+        self, entry: VersionEntry, commit: str, label: str, files: Sequence[tuple[str, str, bytes]]
+    ) -> None:
+        """Verify ``files`` against the entry's integrity, then cache them by it."""
         actual = integrity_of_lines([(r, m, hashlib.sha256(d).hexdigest()) for r, m, d in files])
         if actual != entry.integrity:
             raise IntegrityError(

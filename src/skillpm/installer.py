@@ -141,18 +141,30 @@ def _stage_package(
     _verify(staged, pkg, registry)
     manifest = load_package_manifest(staged) if (staged / MANIFEST_NAME).exists() else None
     skill_dirs = dict(zip(manifest.skill_names, manifest.skills, strict=True)) if manifest else {}
-    if set(skill_dirs) != set(pkg.skills):
+    # The lock may select some of a package's skills (PACKAGE/SKILL), never others.
+    if not set(pkg.skills) <= set(skill_dirs):
         raise RegistryError(
             f"{pkg.name} {pkg.version}: the package's skills ({', '.join(sorted(skill_dirs))}) "
             f"differ from what its index lists ({', '.join(pkg.skills)})"
         )
     skill_integrity = {}
     for skill, rel in skill_dirs.items():
+        if skill not in pkg.skills:
+            continue
         folder = staged / rel
         if not (folder / "SKILL.md").is_file():
             raise RegistryError(f"{pkg.name} {pkg.version}: {rel}/SKILL.md is missing")
         skill_integrity[skill] = tree_integrity(folder)
     return staged, replace(pkg, skill_integrity=skill_integrity)
+
+
+def _same(prev: LockedPackage, pkg: LockedPackage) -> bool:
+    """The same bytes, and the same skills of them installed."""
+    return (prev.version, prev.integrity, set(prev.skills)) == (
+        pkg.version,
+        pkg.integrity,
+        set(pkg.skills),
+    )
 
 
 def plan(
@@ -192,7 +204,7 @@ def plan(
     kept: dict[str, LockedPackage] = {}
     for pkg in new.packages:
         prev = old_pkgs.get(pkg.name)
-        same = prev is not None and (prev.version, prev.integrity) == (pkg.version, pkg.integrity)
+        same = prev is not None and _same(prev, pkg)
         if same and prev is not None and is_intact(prev, state):
             kept[pkg.name] = replace(
                 pkg, skill_integrity=prev.skill_integrity, fragment_hashes=prev.fragment_hashes
@@ -200,7 +212,7 @@ def plan(
     _prefetch(sources, [p for p in new.packages if p.name not in kept])
     for pkg in sorted(new.packages, key=lambda p: p.name):
         prev = old_pkgs.get(pkg.name)
-        same = prev is not None and (prev.version, prev.integrity) == (pkg.version, pkg.integrity)
+        same = prev is not None and _same(prev, pkg)
         if pkg.name in kept:
             final.append(kept[pkg.name])
             continue
@@ -301,10 +313,11 @@ def apply(
         for skill in prev.skills:
             if skill not in by_name[prev.name].skills:
                 txn.replace_dir(project.skills_dir / skill, None)
-    for staged in result.staged.values():
+    for name, staged in result.staged.items():
         manifest = load_package_manifest(staged)
         for skill, rel in zip(manifest.skill_names, manifest.skills, strict=True):
-            txn.replace_dir(project.skills_dir / skill, staged / rel)
+            if skill in by_name[name].skills:
+                txn.replace_dir(project.skills_dir / skill, staged / rel)
     for change in result.fragments.changes if result.fragments else ():
         data = None if change.new is None else change.new.encode("utf-8", "surrogateescape")
         txn.write_file(project.root / change.rel, data)
@@ -339,6 +352,10 @@ def change_lines(result: Plan) -> list[tuple[str, int, str, str, str]]:
     """``(name, order, sign, version, note)`` sorted by name, the old version first."""
     lines = [(p.name, 0, "-", p.version, "") for p in result.removed]
     for prev, pkg in result.changed:
+        if prev.version == pkg.version and set(prev.skills) != set(pkg.skills):
+            # The same version, other skills of it selected (PACKAGE/SKILL).
+            lines.append((pkg.name, 1, "~", pkg.version, f"skills: {', '.join(pkg.skills)}"))
+            continue
         lines += [(prev.name, 0, "-", prev.version, ""), (pkg.name, 1, "+", pkg.version, "")]
     lines += [(p.name, 1, "+", p.version, "") for p in result.added]
     lines += [(p.name, 1, "+", p.version, "restored") for p in result.repaired]

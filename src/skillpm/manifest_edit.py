@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import io
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from skillpm.errors import ManifestError
@@ -116,11 +116,20 @@ def _append_key(mapping: Any, key: str, value: Any) -> None:
     mapping.ca.items.setdefault(key, [None, None, None, None])[2] = moved
 
 
+def _flow_list(items: Sequence[str]) -> Any:
+    from ruamel.yaml.comments import CommentedSeq
+
+    seq = CommentedSeq(sorted(items))
+    seq.fa.set_flow_style()
+    return seq
+
+
 def edit_manifest(
     text: str | None,
     *,
     set_dependencies: Mapping[str, str] | None = None,
     dependency_registries: Mapping[str, str] | None = None,
+    dependency_skills: Mapping[str, Sequence[str] | None] | None = None,
     remove_dependencies: Iterable[str] = (),
     add_registries: Iterable[tuple[str, str]] = (),
     remove_registries: Iterable[str] = (),
@@ -143,14 +152,26 @@ def edit_manifest(
         for name, rng in set_dependencies.items():
             current = deps.get(name)
             registry = (dependency_registries or {}).get(name)
+            selecting = dependency_skills is not None and name in dependency_skills
+            skills = (dependency_skills or {}).get(name)
             if isinstance(current, MutableMapping):
                 current["version"] = rng
                 if registry:
                     current["registry"] = registry
-            elif registry:
+                if selecting and skills is None:
+                    current.pop("skills", None)
+                elif skills is not None:
+                    current["skills"] = _flow_list(skills)
+                if set(current) == {"version"}:
+                    deps[name] = rng
+            elif registry or skills is not None:
                 from ruamel.yaml.comments import CommentedMap
 
-                entry = CommentedMap(version=rng, registry=registry)
+                entry = CommentedMap(version=rng)
+                if registry:
+                    entry["registry"] = registry
+                if skills is not None:
+                    entry["skills"] = _flow_list(skills)
                 entry.fa.set_flow_style()
                 deps[name] = entry
             else:

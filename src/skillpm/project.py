@@ -93,19 +93,34 @@ def registry_name_for(url: str, manifest: ProjectManifest) -> str:
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """``name`` or ``name@range`` from the command line."""
-    from skillpm.clientlib import check_name
-    from skillpm.ranges import parse_range
+    name, skill, rng = parse_install_spec(spec)
+    if skill is not None:
+        raise ManifestError(f"{spec!r}: expected a package name, not PACKAGE/SKILL")
+    return name, rng
 
-    name, _, rng = spec.partition("@")
-    name = name.strip()
+
+def parse_install_spec(spec: str) -> tuple[str, str | None, str | None]:
+    """``name``, ``name/skill`` or either with ``@range``: (name, skill, range)."""
+    from skillpm.clientlib import check_name
+
+    target, _, rng = spec.partition("@")
+    name, slash, skill = target.strip().partition("/")
     try:
         check_name(name, f"{spec!r}", "package name")
+        if slash:
+            check_name(skill, f"{spec!r}", "skill name")
     except Exception as exc:
         raise ManifestError(str(exc)) from None
+    return name, (skill if slash else None), _range(spec, rng)
+
+
+def _range(spec: str, rng: str) -> str | None:
+    from skillpm.ranges import parse_range
+
     if not rng.strip():
-        return name, None
+        return None
     try:
         parse_range(rng.strip())
     except ValueError as exc:
         raise ManifestError(f"{spec!r}: {exc}") from None
-    return name, rng.strip()
+    return rng.strip()

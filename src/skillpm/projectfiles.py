@@ -26,6 +26,7 @@ class DependencySpec:
     name: str
     range: str
     registry: str | None = None  # a name from ``registries:``
+    skills: tuple[str, ...] | None = None  # only these skills of the package (None: all)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class ProjectManifest:
             "registries": [list(r) for r in self.registries],
             "dependencies": {
                 n: {"range": d.range, "registry": d.registry}
+                # A skill selection counts only when there is one: older hashes stay valid.
+                | ({"skills": sorted(d.skills)} if d.skills is not None else {})
                 for n, d in sorted(self.dependencies.items())
             },
             "vars": self.vars,
@@ -76,8 +79,18 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
     for name, value in raw_deps.items():
         check_name(name, f"{where}: dependencies", "package name")
         registry = None
+        skills = None
         if isinstance(value, Mapping):
             registry = value.get("registry")
+            if "skills" in value:
+                raw = value["skills"]
+                if not isinstance(raw, list) or not raw:
+                    raise ManifestError(
+                        f"{where}: dependencies: {name}: skills must be a list of skill names"
+                    )
+                skills = tuple(
+                    sorted({check_name(s, f"{where}: dependencies: {name}", "skill") for s in raw})
+                )
             value = value.get("version", "*")
             if registry is not None and registry not in known:
                 raise ManifestError(
@@ -89,7 +102,7 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
             parse_range(rng)
         except ValueError as exc:
             raise ManifestError(f"{where}: dependencies: {name}: {exc}") from None
-        deps[name] = DependencySpec(name, rng, registry)
+        deps[name] = DependencySpec(name, rng, registry, skills)
     vars_ = data.get("vars") or {}
     if not isinstance(vars_, Mapping):
         raise ManifestError(f"{where}: vars must be a mapping")

@@ -12,7 +12,7 @@ from skillpm.errors import LockError, ManifestError, PackageNotFound, Resolution
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.manifest_edit import edit_manifest
 from skillpm.output import console, elapsed, plural
-from skillpm.project import Project, parse_spec, registry_name_for
+from skillpm.project import Project, parse_install_spec, registry_name_for
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
 from skillpm.registry import redact
 from skillpm.store import project_lock
@@ -69,6 +69,16 @@ def _resolve_lock(
     packages = []
     for name, cand in sorted(chosen.items()):
         registry = sources.named(cand.registry)
+        skills = tuple(cand.entry.skills)
+        dep = manifest.dependencies.get(name)
+        if dep is not None and dep.skills is not None:
+            missing = [s for s in dep.skills if s not in skills]
+            if missing:
+                raise ManifestError(
+                    f"{name} {cand.entry.version} has no skill {missing[0]!r} (its skills: "
+                    f"{', '.join(skills) or 'none'}); fix skills.yaml or the PACKAGE/SKILL asked for"
+                )
+            skills = tuple(s for s in skills if s in dep.skills)
         packages.append(
             LockedPackage(
                 name=name,
@@ -77,7 +87,7 @@ def _resolve_lock(
                 integrity=cand.entry.integrity,
                 commit=registry.pinned_commit(),
                 dependencies=tuple(sorted(cand.entry.dependencies)),
-                skills=tuple(cand.entry.skills),
+                skills=skills,
                 fragments=tuple(cand.entry.fragments),
             )
         )
@@ -180,13 +190,20 @@ def _install_new(
     text = project.manifest_text()
     manifest = project.load_manifest(text)
     old = project.load_lock()
-    parsed = [parse_spec(s) for s in specs]
+    wanted = [parse_install_spec(s) for s in specs]
+    parsed = list({name: (name, rng) for name, _, rng in wanted}.values())
+    selections = _selections(manifest, wanted)
     add_registries = []
     if registry_url and registry_url not in {u for _, u in manifest.registries}:
         add_registries.append((registry_name_for(registry_url, manifest), registry_url))
     # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
     ranges = {name: rng or "*" for name, rng in parsed}
-    trial_text = edit_manifest(text, set_dependencies=ranges, add_registries=add_registries)
+    trial_text = edit_manifest(
+        text,
+        set_dependencies=ranges,
+        add_registries=add_registries,
+        dependency_skills=selections,
+    )
     trial = project.load_manifest(trial_text)
     lock = _resolve_lock(
         project,
@@ -198,11 +215,39 @@ def _install_new(
     )
     # Like npm and uv: a bare name is saved as a caret range of the version chosen.
     chosen = lock.by_name()
-    saved = {name: rng or f"^{chosen[name].version}" for name, rng in parsed}
-    final_text = edit_manifest(text, set_dependencies=saved, add_registries=add_registries)
+    # A version derived from a commit (``0.0.0+g<sha>``, a plugin or skill folder that
+    # declares none) says nothing about the next commit's: save "*" for it.
+    saved = {
+        name: rng or ("*" if "+g" in chosen[name].version else f"^{chosen[name].version}")
+        for name, rng in parsed
+    }
+    final_text = edit_manifest(
+        text, set_dependencies=saved, add_registries=add_registries, dependency_skills=selections
+    )
     final = project.load_manifest(final_text)
     lock = Lockfile(final.hash(), lock.packages)
     _commit(project, final, old, lock, options, final_text)
+
+
+def _selections(
+    manifest: ProjectManifest, wanted: Sequence[tuple[str, str | None, str | None]]
+) -> dict[str, tuple[str, ...] | None]:
+    """The skills each named package installs: ``PKG`` all of them, ``PKG/SKILL`` adds
+    one to what skills.yaml already selects (a package already installed whole stays so)."""
+    chosen: dict[str, set[str] | None] = {}
+    for name, skill, _ in wanted:
+        current = manifest.dependencies.get(name)
+        if name not in chosen:
+            if current is not None and current.skills is None:
+                chosen[name] = None
+            else:
+                chosen[name] = set(current.skills or ()) if current else set()
+        picked = chosen[name]
+        if skill is None:
+            chosen[name] = None
+        elif picked is not None:
+            picked.add(skill)
+    return {n: tuple(sorted(v)) if v is not None else None for n, v in chosen.items()}
 
 
 def _install_from_manifest(project: Project, options: InstallOptions) -> None:
