@@ -76,7 +76,8 @@ def _resolve_lock(
             if missing:
                 raise ManifestError(
                     f"{name} {cand.entry.version} has no skill {missing[0]!r} (its skills: "
-                    f"{', '.join(skills) or 'none'}); fix skills.yaml or the PACKAGE/SKILL asked for"
+                    f"{', '.join(skills) or 'none'}); fix skills.yaml or the PACKAGE/SKILL "
+                    "asked for"
                 )
             skills = tuple(s for s in skills if s in dep.skills)
         packages.append(
