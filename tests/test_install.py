@@ -242,7 +242,10 @@ def test_two_packages_providing_one_skill_are_refused(
     before = snapshot(project)
     result = cli("install", "two", cwd=project)
     assert result.exit_code == 1
-    assert "skill 'shared-skill' is provided by both one and two" in result.stderr
+    assert (
+        f"skill 'shared-skill' is provided by both one 1.0.0 (registry {registry}) and two "
+        f"1.0.0 (registry {registry})"
+    ) in result.stderr
     assert snapshot(project) == before
 
 

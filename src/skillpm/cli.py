@@ -16,12 +16,14 @@ from skillpm import __version__
 from skillpm.clikit import CONTEXT, PROJECT_KEY, Group, usage_line
 
 
-def _project(ctx: click.Context) -> Any:
+def _project(ctx: click.Context, user: bool = False) -> Any:
     import os
 
     from skillpm.project import Project
     from skillpm.registry import RemoteOptions
 
+    if user and ctx.meta.get(PROJECT_KEY):
+        raise click.UsageError("-g (user scope) and -C (a project folder) exclude each other")
     root = ctx.meta.get(PROJECT_KEY) or Path.cwd()
     offline, refresh = bool(ctx.meta.get("offline")), bool(ctx.meta.get("refresh"))
     if offline and refresh:
@@ -36,7 +38,21 @@ def _project(ctx: click.Context) -> Any:
             f"SKILLPM_FETCH_INTERVAL={interval!r}: expected a number of seconds (0 or more)"
         )
     options = RemoteOptions(offline=offline, refresh=refresh, fetch_interval=seconds)
+    if user:
+        return Project.user(options)
     return Project(Path(root).resolve(), options)
+
+
+def _user_scope(command: Any) -> Any:
+    """``-g``: the user's own skills (~/.claude/skills), manifest and lock in the config dir."""
+    return click.option(
+        "-g",
+        "--global",
+        "user",
+        is_flag=True,
+        help="User scope: ~/.claude/skills, with skills.yaml and skills.lock in the config "
+        "dir (SKILLPM_CONFIG_DIR); never writes in the current folder.",
+    )(command)
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -138,6 +154,7 @@ def _install_options(**kwargs: Any) -> Any:
     "--force", is_flag=True, help="Overwrite unmanaged or edited skills and CLAUDE.md blocks."
 )
 @click.option("--pre", "prerelease", is_flag=True, help="Allow prerelease versions.")
+@_user_scope
 @_network_options
 @click.pass_context
 def install(
@@ -148,12 +165,15 @@ def install(
     dry_run: bool,
     force: bool,
     prerelease: bool,
+    user: bool,
 ) -> None:
     """Add packages, or install what skills.yaml and skills.lock say.
 
     \b
     skillpm install cdk-patterns            add the latest, saved as ^X.Y.Z
     skillpm install 'cdk-patterns@~1.0'     add with a range (npm or PEP 440)
+    skillpm install aws-tools/cdk           one skill of a package (a plugin, say)
+    skillpm install -g cdk-patterns         into ~/.claude/skills, for every project
     skillpm install                         install from skills.lock
     skillpm install --frozen                CI: fail if skills.lock is stale
     skillpm install --frozen --offline      from the cache only, never the network
@@ -161,7 +181,7 @@ def install(
     from skillpm.commands.install import install as run
 
     options = _install_options(frozen=frozen, dry_run=dry_run, force=force, prerelease=prerelease)
-    run(_project(ctx), packages, registry_url=registry, options=options)
+    run(_project(ctx, user), packages, registry_url=registry, options=options)
 
 
 @cli.command()
@@ -170,13 +190,16 @@ def install(
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Remove skills and CLAUDE.md blocks even if edited.")
+@_user_scope
 @_network_options
 @click.pass_context
-def remove(ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool) -> None:
+def remove(
+    ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool, user: bool
+) -> None:
     """Remove packages, their skills, and dependencies nothing else needs."""
     from skillpm.commands.install import remove as run
 
-    run(_project(ctx), packages, _install_options(dry_run=dry_run, force=force))
+    run(_project(ctx, user), packages, _install_options(dry_run=dry_run, force=force))
 
 
 @cli.command()
@@ -281,12 +304,13 @@ def registry_list(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_user_scope
 @click.pass_context
-def list_(ctx: click.Context, as_json: bool) -> None:
-    """List installed packages."""
+def list_(ctx: click.Context, as_json: bool, user: bool) -> None:
+    """List installed packages (and warn of user-scope skills shadowing the project's)."""
     from skillpm.commands.query import list_installed
 
-    list_installed(_project(ctx), as_json=as_json)
+    list_installed(_project(ctx, user), as_json=as_json)
 
 
 @cli.command()

@@ -158,6 +158,10 @@ def _stage_package(
     return staged, replace(pkg, skill_integrity=skill_integrity)
 
 
+def _origin(pkg: LockedPackage) -> str:
+    return f"{pkg.name} {pkg.version} (registry {redact(pkg.registry)})"
+
+
 def _same(prev: LockedPackage, pkg: LockedPackage) -> bool:
     """The same bytes, and the same skills of them installed."""
     return (prev.version, prev.integrity, set(prev.skills)) == (
@@ -190,15 +194,16 @@ def plan(
     old_pkgs = old.by_name() if old else {}
     state = installed_skill_state(project, old)
     result = Plan(new)
-    owners_new: dict[str, str] = {}
+    owners_new: dict[str, LockedPackage] = {}
     for pkg in new.packages:
         for skill in pkg.skills:
-            if skill in owners_new:
+            other = owners_new.get(skill)
+            if other is not None:
                 raise ConflictError(
-                    f"skill {skill!r} is provided by both {owners_new[skill]} and {pkg.name}; "
-                    "install only one of them"
+                    f"skill {skill!r} is provided by both {_origin(other)} and {_origin(pkg)}; "
+                    f"install only one of them (or one skill of a package: PACKAGE/SKILL)"
                 )
-            owners_new[skill] = pkg.name
+            owners_new[skill] = pkg
     owners_old = old.skill_owners() if old else {}
     final: list[LockedPackage] = []
     kept: dict[str, LockedPackage] = {}

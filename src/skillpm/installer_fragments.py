@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from skillpm import fragment_plan as fp
 from skillpm.catalog import Sources
 from skillpm.clientlib import load_package_manifest
-from skillpm.errors import ConflictError, RegistryError
+from skillpm.errors import ConflictError, ManifestError, RegistryError
 from skillpm.fragments import Fragment, load_fragments, render_all
 from skillpm.output import console
 from skillpm.project import Project
@@ -41,6 +41,11 @@ def plan_fragments(
 ) -> None:
     """Fill ``result.fragments`` and the lock's fragment hashes, when there is work."""
     placement = fp.placement_of(manifest.settings)
+    if project.is_user and placement != "inline":
+        raise ManifestError(
+            f"{project.manifest_path}: claude-md placement {placement} is for projects; the user "
+            "scope merges fragments inline into ~/.claude/CLAUDE.md"
+        )
     old_pkgs = old.packages if old else ()
     new_pkgs = result.lock.packages
     if not rerender and not any(p.fragments for p in (*old_pkgs, *new_pkgs)):

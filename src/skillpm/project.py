@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,24 +21,67 @@ from skillpm.projectfiles import (
 )
 from skillpm.registry import Registry, RemoteOptions, open_registry
 
+USER = "user"
+CONFIG_DIR_ENV = "SKILLPM_CONFIG_DIR"
+
+
+def user_config_dir() -> Path:
+    """Where the user scope keeps its skills.yaml and skills.lock (XDG_CONFIG_HOME on Linux)."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("skillpm", appauthor=False))
+
+
+def user_claude_dir() -> Path:
+    """Claude Code's own folder: ``~/.claude``, or ``CLAUDE_CONFIG_DIR`` as Claude Code reads it."""
+    override = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(override).expanduser() if override else Path.home() / ".claude"
+
 
 @dataclass
 class Project:
+    """A project folder, or (``scope="user"``) the user's own Claude Code setup.
+
+    In user scope ``root`` is ``~/.claude`` (skills in ``~/.claude/skills``,
+    fragments in ``~/.claude/CLAUDE.md``) and the manifest and lock live in the
+    config dir: nothing is written in the current folder.
+    """
+
     root: Path
     options: RemoteOptions = field(default_factory=RemoteOptions)
     _registries: dict[tuple[str, str], Registry] = field(default_factory=dict)
+    scope: str = "project"
+    config_dir: Path | None = None  # user scope: where skills.yaml and skills.lock live
+
+    @classmethod
+    def user(cls, options: RemoteOptions | None = None) -> Project:
+        return cls(
+            user_claude_dir(), options or RemoteOptions(), scope=USER, config_dir=user_config_dir()
+        )
+
+    @property
+    def is_user(self) -> bool:
+        return self.scope == USER
+
+    @property
+    def files_dir(self) -> Path:
+        """The folder of skills.yaml and skills.lock."""
+        return self.config_dir if self.config_dir is not None else self.root
 
     @property
     def manifest_path(self) -> Path:
-        return self.root / MANIFEST_FILE
+        return self.files_dir / MANIFEST_FILE
 
     @property
     def lock_path(self) -> Path:
-        return self.root / LOCK_FILE
+        return self.files_dir / LOCK_FILE
 
     @property
     def claude_dir(self) -> Path:
-        return self.root / ".claude"
+        return self.root if self.is_user else self.root / ".claude"
 
     @property
     def skills_dir(self) -> Path:
@@ -67,7 +111,7 @@ class Project:
     def registry(self, name: str, url: str) -> Registry:
         key = (name, url)
         if key not in self._registries:
-            self._registries[key] = open_registry(name, url, self.root, self.options)
+            self._registries[key] = open_registry(name, url, self.files_dir, self.options)
         return self._registries[key]
 
     def sources(self, manifest: ProjectManifest) -> Sources:

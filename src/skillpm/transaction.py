@@ -17,7 +17,7 @@ import os
 import secrets
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -82,6 +82,10 @@ class Transaction:
         return path
 
     def _relative_target(self, target: Path) -> str:
+        # Outside the root (the user scope's lock in the config dir): an absolute path,
+        # which ``root / target`` keeps as it is when the journal is replayed.
+        if not target.is_relative_to(self.project_root):
+            return target.as_posix()
         return target.relative_to(self.project_root).as_posix()
 
     def replace_dir(self, target: Path, new: Path | None) -> None:
@@ -187,16 +191,18 @@ def _undo(swap: _Swap, root: Path, txn_dir: Path) -> None:
             os.replace(backup, target)
 
 
-def _read_journal(path: Path) -> list[_Swap]:
+def _read_journal(path: Path, outside: Collection[str] = ()) -> list[_Swap]:
     """The journal is in the project folder, so a hostile checkout could plant one:
-    accept only paths that stay inside the project and the transaction folder."""
+    accept only paths that stay inside the project and the transaction folder (or
+    are among the absolute ``outside`` targets the caller expects)."""
     from skillpm.clientlib import check_relpath
     from skillpm.errors import SkillpmError
 
     try:
         swaps = [_Swap(**item) for item in json.loads(path.read_bytes())]
         for swap in swaps:
-            check_relpath(swap.target, str(path))
+            if swap.target not in outside:
+                check_relpath(swap.target, str(path))
             check_relpath(swap.backup, str(path))
             if swap.staged is not None:
                 check_relpath(swap.staged, str(path))
@@ -205,7 +211,9 @@ def _read_journal(path: Path) -> list[_Swap]:
     return swaps
 
 
-def recover_interrupted(staging_root: Path, project_root: Path) -> int:
+def recover_interrupted(
+    staging_root: Path, project_root: Path, outside: Collection[Path] = ()
+) -> int:
     """Finish or drop what a killed run left (call under the project lock).
 
     Returns how many interrupted transactions were rolled forward.
@@ -216,7 +224,7 @@ def recover_interrupted(staging_root: Path, project_root: Path) -> int:
     for txn_dir in sorted(staging_root.iterdir()):
         journal = txn_dir / JOURNAL
         if journal.is_file():
-            swaps = _read_journal(journal)
+            swaps = _read_journal(journal, {p.as_posix() for p in outside})
             for swap in swaps:
                 _apply(swap, project_root, txn_dir)
             rolled += 1

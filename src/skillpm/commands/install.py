@@ -332,7 +332,8 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
 
 
 def _recover(project: Project) -> None:
-    if recover_interrupted(project.staging_root, project.root):
+    outside = [project.manifest_path, project.lock_path] if project.is_user else []
+    if recover_interrupted(project.staging_root, project.root, outside):
         console.warn("finished a change that an interrupted skillpm run had started")
 
 

@@ -9,7 +9,8 @@ from skillpm.clientlib import VersionEntry, sorted_versions
 from skillpm.errors import PackageNotFound
 from skillpm.installer import installed_skill_state, is_intact
 from skillpm.output import console
-from skillpm.project import Project
+from skillpm.project import Project, user_claude_dir
+from skillpm.projectfiles import Lockfile
 from skillpm.ranges import parse_version
 from skillpm.registry import redact
 from skillpm.settings_plan import shown
@@ -44,11 +45,22 @@ def list_installed(project: Project, *, as_json: bool) -> None:
                 "intact": is_intact(pkg, state),
             }
         )
+    shadowed = [] if project.is_user else shadowed_skills(project, lock)
     if as_json:
-        console.json({"packages": rows})
+        console.json({"packages": rows, "shadowed": shadowed})
         return
+    for skill in shadowed:
+        console.warn(
+            f"skill {skill} is also in your user scope ({user_claude_dir() / 'skills' / skill}); "
+            "Claude Code uses the personal one, not this project's"
+        )
     if not rows:
-        console.result("No packages installed (add one with 'skillpm install NAME')")
+        what = "in your user scope" if project.is_user else ""
+        flag = " -g" if project.is_user else ""
+        console.result(
+            f"No packages installed{' ' + what if what else ''} (add one with "
+            f"'skillpm install{flag} NAME')"
+        )
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
@@ -58,6 +70,14 @@ def list_installed(project: Project, *, as_json: bool) -> None:
         skills = ", ".join(r["skills"]) or "-"
         note = f"  ({'; '.join(notes)})" if notes else ""
         console.result(f"{r['name']:<{width}}  {r['version']:<10} skills: {skills}{note}")
+
+
+def shadowed_skills(project: Project, lock: Lockfile | None) -> list[str]:
+    """Project skills that a personal skill of the same name hides (personal ones win)."""
+    personal = user_claude_dir() / "skills"
+    if not lock or not personal.is_dir() or personal.resolve() == project.skills_dir.resolve():
+        return []
+    return sorted(skill for p in lock.packages for skill in p.skills if (personal / skill).is_dir())
 
 
 def info(project: Project, name: str, *, as_json: bool) -> None:
