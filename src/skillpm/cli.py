@@ -526,6 +526,31 @@ def verify(ctx: click.Context, path: Path) -> None:
     run(_here(ctx, path))
 
 
+@cli.command(name="export-marketplace")
+@click.argument("registry", default=".", metavar="[REGISTRY]")
+@click.option("--name", metavar="NAME", help="Marketplace name (default: the folder's name).")
+@click.option("--owner", metavar="NAME", help="Owner shown in Claude Code (default: the name).")
+@click.option("--email", metavar="EMAIL", help="Owner's email.")
+@click.option("--dry-run", is_flag=True, help="Show the plugins, write nothing.")
+@click.pass_context
+def export_marketplace(
+    ctx: click.Context,
+    registry: str,
+    name: str | None,
+    owner: str | None,
+    email: str | None,
+    dry_run: bool,
+) -> None:
+    """Write .claude-plugin/marketplace.json for a registry folder (default: here).
+
+    Claude Code can then use the same repository: '/plugin marketplace add' it and
+    '/plugin install PACKAGE@NAME'. Run it again after each publish.
+    """
+    from skillpm.commands.export import export_marketplace as run
+
+    run(registry, _here(ctx), name=name, owner=owner, email=email, dry_run=dry_run)
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context

@@ -1,0 +1,322 @@
+"""Claude Code plugin marketplaces and plain skill repositories as git registries.
+
+The fixtures follow the documented marketplace format and the layouts of real
+public marketplaces (a ``./`` source with ``strict: false`` and a ``skills`` list
+like anthropics/skills; ``./plugins/<name>`` folders with ``plugin.json`` like
+anthropics/claude-code), served from bare repositories over file://.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import Cli, GitRepo, make_git_repo, marketplace_json, skill_md, snapshot
+
+PLUGINS = [
+    {
+        "name": "aws-tools",
+        "source": "./plugins/aws-tools",
+        "version": "1.2.0",
+        "description": "CDK and Lambda skills",
+    },
+    # anthropics/skills style: the repository root is the plugin, skills listed.
+    {
+        "name": "document-skills",
+        "description": "PDF and spreadsheet skills",
+        "source": "./",
+        "strict": False,
+        "skills": ["./skills/pdf", "./skills/xlsx"],
+    },
+    # A bare name is joined to metadata.pluginRoot; the version comes from plugin.json.
+    {"name": "reviewer", "source": "reviewer"},
+    {"name": "remote", "source": {"source": "github", "repo": "acme/remote-plugin"}},
+    {"name": "hooks-only", "source": "./plugins/hooks-only"},
+    {"name": "Explanatory Output Style", "source": "./plugins/hooks-only"},
+]
+
+FILES: dict[str, str | bytes] = {
+    ".claude-plugin/marketplace.json": marketplace_json(
+        "acme-tools", PLUGINS, metadata={"pluginRoot": "./plugins"}
+    ),
+    "plugins/aws-tools/skills/cdk/SKILL.md": skill_md("cdk"),
+    "plugins/aws-tools/skills/lambda/SKILL.md": skill_md("lambda"),
+    "plugins/aws-tools/skills/lambda/references/limits.md": "Timeouts: 15 minutes.\n",
+    "plugins/aws-tools/commands/deploy.md": "Deploy.\n",
+    "plugins/reviewer/.claude-plugin/plugin.json": json.dumps(
+        {"name": "reviewer", "version": "0.3.1", "description": "Reviews diffs"}
+    ),
+    "plugins/reviewer/skills/review/SKILL.md": skill_md("review"),
+    "plugins/hooks-only/hooks/hooks.json": "{}\n",
+    "skills/pdf/SKILL.md": skill_md("pdf"),
+    "skills/xlsx/SKILL.md": skill_md("xlsx"),
+    "skills/unlisted/SKILL.md": skill_md("unlisted"),
+    "README.md": "A marketplace.\n",
+}
+
+
+@pytest.fixture
+def market(tmp_path: Path) -> GitRepo:
+    return make_git_repo(tmp_path / "server", FILES)
+
+
+def lock_of(project: Path) -> dict[str, dict[str, object]]:
+    data = yaml.safe_load((project / "skills.lock").read_text())
+    return {p["name"]: p for p in data["packages"]}
+
+
+def installed(project: Path) -> list[str]:
+    skills = project / ".claude/skills"
+    return sorted(p.name for p in skills.iterdir()) if skills.is_dir() else []
+
+
+def add(cli: Cli, project: Path, market: GitRepo) -> None:
+    result = cli("registry", "add", "acme", market.url, cwd=project)
+    assert result.exit_code == 0, result.output
+
+
+def test_plugin_with_two_skills_installs_both_and_locks_its_version(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    result = cli("install", "aws-tools", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "+ aws-tools 1.2.0" in result.stdout
+    assert installed(project) == ["cdk", "lambda"]
+    assert (project / ".claude/skills/lambda/references/limits.md").read_text() == (
+        "Timeouts: 15 minutes.\n"
+    )
+    locked = lock_of(project)["aws-tools"]
+    assert locked["version"] == "1.2.0"
+    assert locked["commit"] == market.head
+    assert locked["skills"] == ["cdk", "lambda"]
+    assert str(locked["integrity"]).startswith("sha256:")
+    assert "aws-tools: ^1.2.0" in (project / "skills.yaml").read_text()
+    # The plugin's commands are not skills: nothing else lands in the project.
+    assert not (project / ".claude/commands").exists()
+
+
+def test_plugin_slash_skill_installs_one_skill_only(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    result = cli("install", "aws-tools/lambda", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert installed(project) == ["lambda"]
+    assert lock_of(project)["aws-tools"]["skills"] == ["lambda"]
+    manifest = yaml.safe_load((project / "skills.yaml").read_text())
+    assert manifest["dependencies"]["aws-tools"] == {"version": "^1.2.0", "skills": ["lambda"]}
+
+    more = cli("install", "aws-tools/cdk", cwd=project)
+    assert more.exit_code == 0, more.output
+    assert "~ aws-tools 1.2.0 (skills: cdk, lambda)" in more.stdout
+    assert installed(project) == ["cdk", "lambda"]
+
+    whole = cli("install", "aws-tools", cwd=project)
+    assert whole.exit_code == 0, whole.output
+    assert yaml.safe_load((project / "skills.yaml").read_text())["dependencies"] == {
+        "aws-tools": "^1.2.0"
+    }
+
+
+def test_unknown_skill_of_a_plugin_is_refused(cli: Cli, project: Path, market: GitRepo) -> None:
+    add(cli, project, market)
+    before = snapshot(project)
+    result = cli("install", "aws-tools/nope", cwd=project)
+    assert result.exit_code == 1
+    assert "aws-tools 1.2.0 has no skill 'nope' (its skills: cdk, lambda)" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_root_source_with_strict_false_and_no_version(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    result = cli("install", "document-skills", cwd=project)
+    assert result.exit_code == 0, result.output
+    # Only the listed skills, not every skills/ folder of the repository root.
+    assert installed(project) == ["pdf", "xlsx"]
+    version = f"0.0.0+g{market.head[:12]}"
+    assert lock_of(project)["document-skills"]["version"] == version
+    # A commit version says nothing about the next commit's: saved as "*".
+    assert "document-skills: '*'" in (project / "skills.yaml").read_text()
+
+
+def test_version_from_plugin_json_and_plugin_root(cli: Cli, project: Path, market: GitRepo) -> None:
+    add(cli, project, market)
+    result = cli("install", "reviewer", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert lock_of(project)["reviewer"]["version"] == "0.3.1"
+    assert installed(project) == ["review"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("remote", "plugin remote has a 'github' source (acme/remote-plugin): skillpm installs"),
+        ("hooks-only", "plugin hooks-only has no skills; skillpm installs skills"),
+    ],
+)
+def test_plugins_skillpm_cannot_install_say_why(
+    cli: Cli, project: Path, market: GitRepo, name: str, message: str
+) -> None:
+    add(cli, project, market)
+    before = snapshot(project)
+    result = cli("install", name, cwd=project)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(project) == before
+
+
+def test_search_lists_installable_plugins(cli: Cli, project: Path, market: GitRepo) -> None:
+    add(cli, project, market)
+    result = cli("search", "skills", "--json", cwd=project)
+    assert result.exit_code == 0, result.output
+    names = {hit["name"] for hit in json.loads(result.stdout)["results"]}
+    assert "document-skills" in names
+    shown = cli("search", "", "--json", cwd=project)
+    names = {hit["name"] for hit in json.loads(shown.stdout)["results"]}
+    assert {"aws-tools", "document-skills", "reviewer"} <= names
+    assert not names & {"remote", "hooks-only"}
+
+
+def test_frozen_reproduces_the_lock_after_the_marketplace_moves(
+    cli: Cli, project: Path, market: GitRepo, tmp_path: Path
+) -> None:
+    add(cli, project, market)
+    assert cli("install", "aws-tools", "document-skills", cwd=project).exit_code == 0
+    first = snapshot(project / ".claude")
+    lock = (project / "skills.lock").read_text()
+    market.commit({"plugins/aws-tools/skills/cdk/SKILL.md": skill_md("cdk", body="Changed.")})
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("skills.yaml", "skills.lock"):
+        shutil.copy(project / name, clone / name)
+    result = cli("install", "--frozen", cwd=clone)
+    assert result.exit_code == 0, result.output
+    assert snapshot(clone / ".claude") == first
+    assert (clone / "skills.lock").read_text() == lock
+
+
+def test_integrity_mismatch_at_the_pinned_commit_is_refused(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    assert cli("install", "aws-tools", cwd=project).exit_code == 0
+    text = (project / "skills.lock").read_text()
+    locked = str(lock_of(project)["aws-tools"]["integrity"])
+    (project / "skills.lock").write_text(text.replace(locked, "sha256:" + "0" * 64))
+    shutil.rmtree(project / ".claude")
+    shutil.rmtree(Path(__import__("os").environ["SKILLPM_CACHE_DIR"]) / "packages")
+    before = snapshot(project)
+    result = cli("install", "--frozen", cwd=project)
+    assert result.exit_code == 1
+    assert "integrity check failed for aws-tools 1.2.0" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_symlink_in_a_plugin_is_refused(cli: Cli, project: Path, tmp_path: Path) -> None:
+    repo = make_git_repo(
+        tmp_path / "server",
+        {
+            ".claude-plugin/marketplace.json": marketplace_json(
+                "links", [{"name": "linky", "source": "./linky"}]
+            ),
+            "linky/skills/one/SKILL.md": skill_md("one"),
+        },
+    )
+    (repo.work / "linky/skills/one/secret").symlink_to("/etc/passwd")
+    repo.commit({}, "add a link")
+    add(cli, project, repo)
+    before = snapshot(project)
+    result = cli("install", "linky", cwd=project)
+    assert result.exit_code == 1
+    assert "skills/one/secret is a symbolic link" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_not_json_marketplace_is_one_clear_line(cli: Cli, project: Path, tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path / "server", {".claude-plugin/marketplace.json": "{oops"})
+    add(cli, project, repo)
+    result = cli("install", "anything", cwd=project)
+    assert result.exit_code == 1
+    assert ".claude-plugin/marketplace.json is not valid JSON" in result.stderr
+
+
+# -- plain repositories of skill folders -----------------------------------------
+
+
+def test_plain_skill_repository(cli: Cli, project: Path, tmp_path: Path) -> None:
+    repo = make_git_repo(
+        tmp_path / "server",
+        {
+            "skills/terraform-review/SKILL.md": skill_md(
+                "terraform-review", metadata={"version": "2.1.0"}
+            ),
+            "skills/terraform-review/scripts/check.sh": "#!/bin/sh\necho ok\n",
+            "skills/incident-notes/SKILL.md": skill_md("incident-notes"),
+            "docs/other/SKILL.md": skill_md("other"),  # skills/ exists: only it counts
+        },
+    )
+    add(cli, project, repo)
+    result = cli("install", "terraform-review", "incident-notes", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert installed(project) == ["incident-notes", "terraform-review"]
+    locked = lock_of(project)
+    assert locked["terraform-review"]["version"] == "2.1.0"
+    assert locked["incident-notes"]["version"] == f"0.0.0+g{repo.head[:12]}"
+    missing = cli("install", "other", cwd=project)
+    assert missing.exit_code == 1
+    assert "no package named 'other'" in missing.stderr
+
+
+def test_shallow_skill_folders_and_duplicate_names(cli: Cli, project: Path, tmp_path: Path) -> None:
+    repo = make_git_repo(
+        tmp_path / "server",
+        {
+            "aws/cost-review/SKILL.md": skill_md("cost-review"),
+            "gcp/cost-review/SKILL.md": skill_md("cost-review"),
+            "writing/style/SKILL.md": skill_md("style"),
+            "a/b/c/d/too-deep/SKILL.md": skill_md("too-deep"),
+        },
+    )
+    add(cli, project, repo)
+    assert cli("install", "style", cwd=project).exit_code == 0
+    before = snapshot(project)
+    result = cli("install", "cost-review", cwd=project)
+    assert result.exit_code == 1
+    assert (
+        "two skill folders are named cost-review (aws/cost-review and gcp/cost-review)"
+        in result.stderr
+    )
+    assert snapshot(project) == before
+    assert cli("install", "too-deep", cwd=project).exit_code == 1
+
+
+def test_same_skill_from_two_sources_is_refused_naming_both(
+    cli: Cli, project: Path, market: GitRepo, tmp_path: Path
+) -> None:
+    other = make_git_repo(tmp_path / "other", {"skills/cdk/SKILL.md": skill_md("cdk")})
+    add(cli, project, market)
+    assert cli("registry", "add", "other", other.url, cwd=project).exit_code == 0
+    assert cli("install", "aws-tools", cwd=project).exit_code == 0
+    before = snapshot(project)
+    result = cli("install", "cdk", cwd=project)
+    assert result.exit_code == 1
+    assert "skill 'cdk' is provided by both aws-tools 1.2.0 (registry " in result.stderr
+    assert f"cdk 0.0.0+g{other.head[:12]} (registry {other.url})" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_repository_with_nothing_to_offer(cli: Cli, project: Path, tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path / "server", {"README.md": "nothing\n"})
+    add(cli, project, repo)
+    result = cli("install", "x", cwd=project)
+    assert result.exit_code == 1
+    assert "not a registry (no index.json, no .claude-plugin/marketplace.json" in result.stderr
