@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from skillpm import marketplace as mp
-from skillpm.clientlib import load_index, load_package_manifest, sorted_versions
+from skillpm.clientlib import NAME_RE, load_index, load_package_manifest, sorted_versions
 from skillpm.commands.publish import local_root, plural
 from skillpm.errors import ManifestError, RegistryError
 from skillpm.fsutil import atomic_write
@@ -39,7 +39,7 @@ def export_marketplace(
     if not root.is_dir():
         raise RegistryError(f"registry {root}: folder not found")
     name = name or _default_name(root)
-    if not mp.NAME_RE.match(name):
+    if not NAME_RE.match(name):
         raise ManifestError(f"--name {name!r}: a marketplace name is kebab-case (a-z, 0-9, -)")
     with registry_lock(root):
         index = load_index(root / "index.json", f"registry {root}")
