@@ -154,6 +154,12 @@ def _install_options(**kwargs: Any) -> Any:
     "--force", is_flag=True, help="Overwrite unmanaged or edited skills and CLAUDE.md blocks."
 )
 @click.option("--pre", "prerelease", is_flag=True, help="Allow prerelease versions.")
+@click.option(
+    "--agent",
+    is_flag=True,
+    help="Also install for other agents: skills into .agents/skills, fragments into AGENTS.md "
+    "(saved as targets: [claude, agents] in skills.yaml).",
+)
 @_user_scope
 @_network_options
 @click.pass_context
@@ -165,6 +171,7 @@ def install(
     dry_run: bool,
     force: bool,
     prerelease: bool,
+    agent: bool,
     user: bool,
 ) -> None:
     """Add packages, or install what skills.yaml and skills.lock say.
@@ -180,7 +187,11 @@ def install(
     """
     from skillpm.commands.install import install as run
 
-    options = _install_options(frozen=frozen, dry_run=dry_run, force=force, prerelease=prerelease)
+    if agent and user:
+        raise click.UsageError("--agent is for projects; the user scope is ~/.claude only")
+    options = _install_options(
+        frozen=frozen, dry_run=dry_run, force=force, prerelease=prerelease, agent=agent
+    )
     run(_project(ctx, user), packages, registry_url=registry, options=options)
 
 

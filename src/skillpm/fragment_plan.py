@@ -16,6 +16,7 @@ the installer writes through its transaction.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from skillpm.fragments import IMPORTS_BLOCK, Rendered
 
 PLACEMENTS = ("inline", "import", "rules")
 CLAUDE_MD = "CLAUDE.md"
+AGENTS_MD = "AGENTS.md"
 IMPORT_DIR = ".claude/skillpm"
 RULES_DIR = ".claude/rules"
 IMPORTS_VERSION = "1"  # format of the @-imports block, not a package version
@@ -141,16 +143,44 @@ def _decide(
     return keep, notes
 
 
+def _memory_plan(
+    root: Path, memory: Collection[str], claude: Sequence[Block], inline: Sequence[Block]
+) -> list[tuple[str, Sequence[Block]]]:
+    """(file, blocks it should hold) for CLAUDE.md and AGENTS.md, once per real file.
+
+    ``memory`` names the files the targets use; the others lose skillpm's blocks.
+    AGENTS.md is always inline: the agents reading it do not follow @-imports.
+    """
+    wanted = {
+        CLAUDE_MD: claude if CLAUDE_MD in memory else [],
+        AGENTS_MD: inline if AGENTS_MD in memory else [],
+    }
+    claude_path, agents_path = root / CLAUDE_MD, root / AGENTS_MD
+    if (
+        claude_path.exists()
+        and agents_path.exists()
+        and (claude_path.resolve() == agents_path.resolve())
+    ):
+        # One file under two names (CLAUDE.md linked to AGENTS.md): one set of blocks.
+        return [(CLAUDE_MD, wanted[AGENTS_MD] if AGENTS_MD in memory else wanted[CLAUDE_MD])]
+    files: list[tuple[str, Sequence[Block]]] = [(CLAUDE_MD, wanted[CLAUDE_MD])]
+    if AGENTS_MD in memory or os.path.lexists(agents_path):
+        files.append((AGENTS_MD, wanted[AGENTS_MD]))
+    return files
+
+
 def _claude_md(
     root: Path,
     desired: Sequence[Block],
     owned: Collection[str],
     force: bool,
     leave: Collection[str] = (),
+    name: str = "CLAUDE.md",
 ) -> tuple[FileChange | None, list[EditedBlock]]:
-    """CLAUDE.md with ``desired`` among ``owned``; blocks named in ``leave`` stay as they are."""
-    path = root / CLAUDE_MD
-    rel, outside = CLAUDE_MD, None
+    """CLAUDE.md (or AGENTS.md) with ``desired`` among ``owned``; blocks named in
+    ``leave`` stay as they are."""
+    path = root / name
+    rel, outside = name, None
     if path.is_symlink():
         # Writes replace the path they are given: follow the link (to AGENTS.md, say)
         # so it stays a link and its target gets the blocks.
@@ -170,7 +200,7 @@ def _claude_md(
         return None, notes
     if outside is not None:
         raise FragmentError(
-            f"{CLAUDE_MD} links to {outside}, outside the project, and skillpm writes only "
+            f"{name} links to {outside}, outside the project, and skillpm writes only "
             "inside it; replace the link with a file, or set claude-md: {placement: rules}"
         )
     return FileChange(rel, text, new), notes
@@ -212,6 +242,7 @@ def plan_outputs(
     old_names: Collection[str],
     *,
     force: bool,
+    memory: Collection[str] = (CLAUDE_MD,),
 ) -> tuple[list[FileChange], list[EditedBlock]]:
     """The file changes that put ``rendered`` in place and take old fragments away."""
     by_name = {r.name: r for r in rendered}
@@ -224,16 +255,19 @@ def plan_outputs(
         desired = []
     changes: list[FileChange] = []
     notes: list[EditedBlock] = []
-    change, found = _claude_md(root, desired, [*every, IMPORTS_BLOCK], force)
-    changes += [change] if change else []
-    notes += found
+    inline = [r.block() for r in rendered]
+    for file, blocks in _memory_plan(root, memory, desired, inline):
+        change, found = _claude_md(root, blocks, [*every, IMPORTS_BLOCK], force, name=file)
+        changes += [change] if change else []
+        notes += found
     for name in every:
         r = by_name.get(name)
         for mode, rel, prefix in (
             ("import", import_path(name), ""),
             ("rules", rules_path(name), rules_prefix(r) if r else ""),
         ):
-            block = r.block() if r is not None and placement == mode else None
+            used = placement == mode and CLAUDE_MD in memory
+            block = r.block() if r is not None and used else None
             change, found = _generated(root, rel, name, block, prefix, force)
             changes += [change] if change else []
             notes += found
@@ -241,13 +275,21 @@ def plan_outputs(
 
 
 def plan_removal(
-    root: Path, placement: str, removed: Collection[str], staying: Collection[str], *, force: bool
+    root: Path,
+    placement: str,
+    removed: Collection[str],
+    staying: Collection[str],
+    *,
+    force: bool,
+    memory: Collection[str] = (CLAUDE_MD,),
 ) -> tuple[list[FileChange], list[EditedBlock]] | None:
     """Take fragments away without rendering the ones that stay (``None``: cannot).
 
     Only valid when every fragment is in place as the lock records it and the
     vars are unchanged: then the blocks that stay are already right.
     """
+    if tuple(memory) != (CLAUDE_MD,) or os.path.lexists(root / AGENTS_MD):
+        return None  # AGENTS.md in play: render, which handles every file
     desired: list[Block] = []
     owned = set(removed)
     if placement == "import":
@@ -271,13 +313,43 @@ def plan_removal(
     return changes, notes
 
 
-def outputs_intact(root: Path, placement: str, expected: Mapping[str, str]) -> bool:
+def _intact_everywhere(
+    root: Path, placement: str, expected: Mapping[str, str], memory: Collection[str]
+) -> bool:
+    """``outputs_intact`` when AGENTS.md is in play: inline blocks only, in each file."""
+    if placement != "inline":
+        return False  # rare: let the render decide
+    names = {n: Block(n, "", "") for n in expected}
+    for file, wanted in _memory_plan(root, memory, list(names.values()), list(names.values())):
+        doc = parse(read_text(root / file) or "")
+        blocks = doc.blocks()
+        if any(d.name in expected or d.name == IMPORTS_BLOCK for d in doc.damage):
+            return False
+        if IMPORTS_BLOCK in blocks:
+            return False
+        for name, digest in expected.items():
+            found = blocks.get(name)
+            if wanted and (found is None or found.recorded_hash != digest):
+                return False
+            if not wanted and found is not None:
+                return False
+    return True
+
+
+def outputs_intact(
+    root: Path,
+    placement: str,
+    expected: Mapping[str, str],
+    memory: Collection[str] = (CLAUDE_MD,),
+) -> bool:
     """Cheaply: is every fragment in place with the hash the lock records?
 
     ``expected`` maps fragment names to rendered hashes. A hand-edited block
     counts as in place (skillpm has nothing to do for it). No Jinja2 here: this
     is what keeps a no-op install fast.
     """
+    if tuple(memory) != (CLAUDE_MD,) or os.path.lexists(root / AGENTS_MD):
+        return _intact_everywhere(root, placement, expected, memory)
     claude = parse(read_text(root / CLAUDE_MD) or "")
     blocks = claude.blocks()
     if any(d.name in expected or d.name == IMPORTS_BLOCK for d in claude.damage):

@@ -32,21 +32,31 @@ class Plan:
     staged: dict[str, Path] = field(default_factory=dict)  # package name -> staged package
     fragments: FragmentPlan | None = None  # None: fragments needed no work
     pieces: PiecePlan | None = None  # .claude/settings.json and .claudeignore; None: no work
+    dropped: list[Path] = field(default_factory=list)  # our copies in targets no longer used
 
     @property
     def empty(self) -> bool:
         files = self.fragments is not None and bool(self.fragments.changes)
         files = files or (self.pieces is not None and bool(self.pieces.changes))
-        return not (self.added or self.removed or self.changed or self.repaired or files)
+        moved = self.added or self.removed or self.changed or self.repaired or self.dropped
+        return not (moved or files)
+
+
+EDITED = "edited"  # copies of one skill differ between targets: at least one was edited
 
 
 def installed_skill_state(project: Project, lock: Lockfile | None) -> dict[str, str | None]:
-    """Integrity of each locked skill as installed now; ``None`` when it is missing."""
+    """Integrity of each locked skill as installed now (in every target folder);
+    ``None`` when a copy is missing, ``EDITED`` when the copies differ."""
     state: dict[str, str | None] = {}
+    dirs = project.skill_dirs
     for pkg in lock.packages if lock else ():
         for skill in pkg.skills:
-            folder = project.skills_dir / skill
-            state[skill] = tree_integrity(folder) if folder.is_dir() else None
+            found = {tree_integrity(d / skill) if (d / skill).is_dir() else None for d in dirs}
+            if None in found:
+                state[skill] = None
+            else:
+                state[skill] = found.pop() if len(found) == 1 else EDITED
     return state
 
 
@@ -235,6 +245,7 @@ def plan(
             result.removed.append(prev)
     result.lock = replace(new, packages=tuple(final))
     _check_ownership(project, result, owners_old, state, force=force)
+    result.dropped = _dropped_copies(project, old, result.lock)
     if manifest is not None:
         from skillpm.installer_fragments import plan_fragments
 
@@ -262,6 +273,19 @@ def plan(
     return result
 
 
+def _dropped_copies(project: Project, old: Lockfile | None, new: Lockfile) -> list[Path]:
+    """Skill folders in targets no longer used that hold exactly what skillpm put there."""
+    recorded = {s: h for p in (old.packages if old else ()) for s, h in p.skill_integrity.items()}
+    recorded.update({s: h for p in new.packages for s, h in p.skill_integrity.items()})
+    dropped = []
+    for folder in project.other_skill_dirs:
+        for skill, digest in sorted(recorded.items()):
+            copy = folder / skill
+            if copy.is_dir() and tree_integrity(copy) == digest:
+                dropped.append(copy)
+    return dropped
+
+
 def _check_ownership(
     project: Project,
     result: Plan,
@@ -284,8 +308,7 @@ def _check_ownership(
         if p.name == name
         for s in p.skills
     ]
-    for skill in touched:
-        folder = project.skills_dir / skill
+    for skill, folder in ((s, d / s) for s in touched for d in project.skill_dirs):
         rel = folder.relative_to(project.root).as_posix()
         if not folder.exists():
             continue
@@ -311,18 +334,29 @@ def apply(
 ) -> None:
     """Swap staged skills into place, then write the manifest, and the lock last."""
     by_name = result.lock.by_name()
+    dirs = project.skill_dirs
     for prev in result.removed:
         for skill in prev.skills:
-            txn.replace_dir(project.skills_dir / skill, None)
+            for folder in dirs:
+                txn.replace_dir(folder / skill, None)
     for prev, _ in result.changed:
         for skill in prev.skills:
             if skill not in by_name[prev.name].skills:
-                txn.replace_dir(project.skills_dir / skill, None)
+                for folder in dirs:
+                    txn.replace_dir(folder / skill, None)
+    for copy in result.dropped:
+        txn.replace_dir(copy, None)
     for name, staged in result.staged.items():
         manifest = load_package_manifest(staged)
         for skill, rel in zip(manifest.skill_names, manifest.skills, strict=True):
-            if skill in by_name[name].skills:
-                txn.replace_dir(project.skills_dir / skill, staged / rel)
+            if skill not in by_name[name].skills:
+                continue
+            for i, folder in enumerate(dirs):
+                source = staged / rel
+                if i < len(dirs) - 1:  # each target gets its own copy; the last takes the original
+                    source = txn.new_dir(f"{name}-{skill}")
+                    copy_entries(walk_tree(staged / rel), source)
+                txn.replace_dir(folder / skill, source)
     for change in result.fragments.changes if result.fragments else ():
         data = None if change.new is None else change.new.encode("utf-8", "surrogateescape")
         txn.write_file(project.root / change.rel, data)
@@ -343,6 +377,9 @@ def report(result: Plan, seconds: float) -> None:
         console.info(f"Removed {plural(len(result.removed), 'package')}{timing}")
     for name, _, sign, version, note in change_lines(result):
         console.change(sign, name, version, note)
+    for copy in result.dropped:
+        where = f"{copy.parent.parent.name}/{copy.parent.name}/{copy.name}"
+        console.info(f"Removed {where} (its target is no longer in skills.yaml)")
     if result.fragments is not None:
         from skillpm.installer_fragments import report_fragments
 

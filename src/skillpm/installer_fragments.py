@@ -46,6 +46,7 @@ def plan_fragments(
             f"{project.manifest_path}: claude-md placement {placement} is for projects; the user "
             "scope merges fragments inline into ~/.claude/CLAUDE.md"
         )
+    memory = project.memory_files
     old_pkgs = old.packages if old else ()
     new_pkgs = result.lock.packages
     if not rerender and not any(p.fragments for p in (*old_pkgs, *new_pkgs)):
@@ -59,21 +60,25 @@ def plan_fragments(
         or any(p.fragments for p in touched)
         or not all(expected.values())
     )
-    if not (rerender or stale) and fp.outputs_intact(project.root, placement, expected):
+    if not (rerender or stale) and fp.outputs_intact(project.root, placement, expected, memory):
         return
     if vars_unchanged and not (rerender or result.added or result.changed or result.repaired):
         removed = {f for p in result.removed for f in p.fragments}
         before = {f: p.fragment_hashes.get(f, "") for p in old_pkgs for f in p.fragments}
-        if all(before.values()) and fp.outputs_intact(project.root, placement, before):
+        if all(before.values()) and fp.outputs_intact(project.root, placement, before, memory):
             staying = set(expected) - removed
-            planned = fp.plan_removal(project.root, placement, removed, staying, force=force)
+            planned = fp.plan_removal(
+                project.root, placement, removed, staying, force=force, memory=memory
+            )
             if planned is not None:
                 result.fragments = fp.FragmentPlan({}, *planned)
                 return
     fragments = locked_fragments(sources, result.lock, result.staged)
     rendered = render_all(fragments, manifest.vars)
     old_names = {f for p in old_pkgs for f in p.fragments}
-    changes, edited = fp.plan_outputs(project.root, placement, rendered, old_names, force=force)
+    changes, edited = fp.plan_outputs(
+        project.root, placement, rendered, old_names, force=force, memory=memory
+    )
     hashes: dict[str, dict[str, str]] = {}
     for r in rendered:
         hashes.setdefault(r.fragment.package, {})[r.name] = r.hash

@@ -133,6 +133,7 @@ def edit_manifest(
     remove_dependencies: Iterable[str] = (),
     add_registries: Iterable[tuple[str, str]] = (),
     remove_registries: Iterable[str] = (),
+    set_targets: Sequence[str] | None = None,
 ) -> str:
     """Return ``text`` (or the template) with the given changes applied."""
     y = _yaml()
@@ -179,6 +180,10 @@ def edit_manifest(
     for name in remove_dependencies:
         if name in (doc.get("dependencies") or {}):
             _remove_key(doc, "dependencies", name)
+    if set_targets is not None:
+        seq = _flow_list([])
+        seq.extend(set_targets)  # in the given order, not sorted
+        doc["targets"] = seq
     out = io.StringIO()
     y.dump(doc, out)
     return out.getvalue()

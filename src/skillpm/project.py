@@ -55,6 +55,7 @@ class Project:
     _registries: dict[tuple[str, str], Registry] = field(default_factory=dict)
     scope: str = "project"
     config_dir: Path | None = None  # user scope: where skills.yaml and skills.lock live
+    targets: tuple[str, ...] | None = None  # from skills.yaml when None (see targets.py)
 
     @classmethod
     def user(cls, options: RemoteOptions | None = None) -> Project:
@@ -86,6 +87,45 @@ class Project:
     @property
     def skills_dir(self) -> Path:
         return self.claude_dir / "skills"
+
+    def use_targets(self, manifest: ProjectManifest) -> None:
+        """Install for the targets ``manifest`` names (it may not be written yet)."""
+        from skillpm.targets import targets_of
+
+        self.targets = targets_of(manifest.settings)
+
+    @property
+    def skill_dirs(self) -> list[Path]:
+        """Every folder the installed skills go to (one per target)."""
+        from skillpm.targets import CLAUDE, SKILLS_DIRS
+
+        if self.is_user:
+            return [self.skills_dir]
+        if self.targets is None:
+            self.use_targets(self.load_manifest())
+        return [self.root / SKILLS_DIRS[t] for t in self.targets or (CLAUDE,)]
+
+    @property
+    def other_skill_dirs(self) -> list[Path]:
+        """Skill folders of targets not in use, where copies of a dropped target may be."""
+        from skillpm.targets import SKILLS_DIRS
+
+        if self.is_user:
+            return []
+        return [
+            d for d in (self.root / r for r in SKILLS_DIRS.values()) if d not in self.skill_dirs
+        ]
+
+    @property
+    def memory_files(self) -> tuple[str, ...]:
+        """The instruction files fragments go to: CLAUDE.md and/or AGENTS.md."""
+        from skillpm.targets import CLAUDE, MEMORY_FILES
+
+        if self.is_user:
+            return (MEMORY_FILES[CLAUDE],)
+        if self.targets is None:
+            self.use_targets(self.load_manifest())
+        return tuple(MEMORY_FILES[t] for t in self.targets or (CLAUDE,))
 
     @property
     def staging_root(self) -> Path:

@@ -51,6 +51,10 @@ class ProjectManifest:
             },
             "vars": self.vars,
         }
+        if "targets" in self.settings:  # only when set: older hashes stay valid
+            from skillpm.targets import targets_of
+
+            normal["targets"] = list(targets_of(self.settings))
         blob = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 

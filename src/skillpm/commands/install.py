@@ -29,6 +29,7 @@ class InstallOptions:
     rerender: bool = False  # render every fragment even if nothing changed (sync)
     show_diff: bool = False  # print what fragments would change, write nothing (diff)
     vars_unchanged: bool = False  # the lock was fresh before this change (remove)
+    agent: bool = False  # add the "agents" target (.agents/skills, AGENTS.md) to skills.yaml
 
 
 def _resolve_lock(
@@ -107,6 +108,7 @@ def _commit(
     from skillpm.installer_fragments import refuse_edits, report_fragments, show_diff
 
     started = time.perf_counter()
+    project.use_targets(manifest)
     with Transaction(project.staging_root, project.root) as txn:
         with console.status("Preparing packages"):
             plan = installer.plan(
@@ -141,7 +143,12 @@ def _commit(
                 report_fragments(plan.fragments)  # hand edits kept
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
-    for folder in (project.skills_dir, project.root / IMPORT_DIR, project.root / RULES_DIR):
+    for folder in (
+        *project.skill_dirs,
+        *project.other_skill_dirs,
+        project.root / IMPORT_DIR,
+        project.root / RULES_DIR,
+    ):
         prune_empty_dirs(folder, project.root)
     installer.report(plan, time.perf_counter() - started)
     return plan
@@ -185,10 +192,27 @@ def install(
             _install_from_manifest(project, options)
 
 
+def _with_agents(text: str | None, options: InstallOptions) -> str | None:
+    """skills.yaml with the "agents" target added (``--agent``); None when unchanged."""
+    from skillpm.targets import AGENTS, TARGETS, targets_of
+
+    if not options.agent:
+        return None
+    from skillpm.projectfiles import parse_manifest
+    from skillpm.yamlio import loads
+
+    current = targets_of(parse_manifest(loads(text or "", "skills.yaml"), "skills.yaml").settings)
+    if AGENTS in current:
+        return None
+    wanted = [t for t in TARGETS if t in (*current, AGENTS)]
+    return edit_manifest(text, set_targets=wanted)
+
+
 def _install_new(
     project: Project, specs: Sequence[str], registry_url: str | None, options: InstallOptions
 ) -> None:
     text = project.manifest_text()
+    text = _with_agents(text, options) or text
     manifest = project.load_manifest(text)
     old = project.load_lock()
     wanted = [parse_install_spec(s) for s in specs]
@@ -253,6 +277,10 @@ def _selections(
 
 def _install_from_manifest(project: Project, options: InstallOptions) -> None:
     text = project.manifest_text()
+    edited = _with_agents(text, options)
+    if edited is not None and options.frozen:
+        raise LockError("--frozen installs exactly what skills.lock says; drop --agent or --frozen")
+    text = edited or text
     old = project.load_lock()
     if text is None and old is None:
         if options.frozen:
@@ -272,7 +300,7 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
         new = old
     else:
         new = _resolve_lock(project, manifest, old, prerelease=options.prerelease, report=True)
-    plan = _commit(project, manifest, old, new, options, None)
+    plan = _commit(project, manifest, old, new, options, edited)
     quiet = options.dry_run or options.show_diff
     if plan.empty and not quiet and (old is not None and old == plan.lock):
         n = len(new.packages)
