@@ -111,3 +111,12 @@ def test_user_scope_refuses_project_only_placements(
     assert ok.exit_code == 0, ok.output
     assert "skillpm:begin house" in (home() / ".claude/CLAUDE.md").read_text()
     assert list(project.iterdir()) == []
+
+
+def test_user_scope_refuses_settings_pieces(cli: Cli, project: Path) -> None:
+    result = cli("install", "-g", "claudeignore-defaults")
+    assert result.exit_code == 1
+    assert "settings and .claudeignore pieces are for projects" in result.stderr
+    claude = home() / ".claude"
+    assert not claude.exists() or snapshot(claude) == {}
+    assert list(project.iterdir()) == []

@@ -136,6 +136,13 @@ def plan_pieces(
     vars_changed = old is not None and old.manifest_hash != result.lock.manifest_hash
     render = vars_changed and not vars_unchanged
     desired, ignore = _desired(sources, manifest, result.lock, old, result.staged, render=render)
+    if project.is_user and (desired or ignore):
+        # Paths here are a project's (.claude/settings.json, .claudeignore); the user
+        # scope's root is ~/.claude itself.
+        raise ManifestError(
+            "settings and .claudeignore pieces are for projects; install that package in a "
+            "project, not with -g"
+        )
     pieces = PiecePlan()
     owned = _plan_settings(project, old, desired, created, pieces, force=force)
     _plan_ignore(project, old, ignore, created, pieces, force=force)
