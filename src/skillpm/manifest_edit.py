@@ -174,9 +174,9 @@ def edit_manifest(
                 if skills is not None:
                     entry["skills"] = _flow_list(skills)
                 entry.fa.set_flow_style()
-                deps[name] = entry
+                _append_key(deps, name, entry)
             else:
-                deps[name] = rng
+                _append_key(deps, name, rng)
     for name in remove_dependencies:
         if name in (doc.get("dependencies") or {}):
             _remove_key(doc, "dependencies", name)
