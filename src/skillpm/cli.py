@@ -37,7 +37,12 @@ def _project(ctx: click.Context, user: bool = False) -> Any:
         raise click.UsageError(
             f"SKILLPM_FETCH_INTERVAL={interval!r}: expected a number of seconds (0 or more)"
         )
-    options = RemoteOptions(offline=offline, refresh=refresh, fetch_interval=seconds)
+    options = RemoteOptions(
+        offline=offline,
+        refresh=refresh,
+        fetch_interval=seconds,
+        allow_http=bool(ctx.meta.get("allow_http")),
+    )
     if user:
         return Project.user(options)
     return Project(Path(root).resolve(), options)
@@ -61,13 +66,24 @@ def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 
 def _network_options(command: Any) -> Any:
-    """``--offline`` and ``--refresh`` for every command that may read a remote registry."""
+    """``--offline``, ``--refresh``, ``--allow-http`` for every command that may read a
+    remote registry."""
+    command = click.option(
+        "--allow-http",
+        is_flag=True,
+        expose_value=False,
+        envvar="SKILLPM_ALLOW_HTTP",
+        callback=_remember,
+        help="Accept plain http:// registries on other hosts than this one (unsafe). "
+        "[env: SKILLPM_ALLOW_HTTP]",
+    )(command)
     command = click.option(
         "--refresh",
         is_flag=True,
         expose_value=False,
         callback=_remember,
-        help="Fetch git registries now, however recently they were fetched.",
+        help="Fetch git registries and revalidate cached site indexes now, however recently "
+        "they were fetched.",
     )(command)
     return click.option(
         "--offline",
@@ -147,7 +163,9 @@ def _install_options(**kwargs: Any) -> Any:
 @click.argument(
     "packages", nargs=-1, metavar="[PKG[@RANGE]]...", shell_complete=_complete("available")
 )
-@click.option("--registry", metavar="URL", help="Registry (path or git URL) to add and use.")
+@click.option(
+    "--registry", metavar="URL", help="Registry (folder, git URL or https:// site) to add and use."
+)
 @click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option(
@@ -593,6 +611,33 @@ def completion(shell: str) -> None:
     from skillpm.output import console
 
     console.result(script(cli, shell))
+
+
+@registry.command(name="build-static")
+@click.argument("source", metavar="SRC")
+@click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--full-index/--no-full-index",
+    default=True,
+    show_default=True,
+    help="Also write OUT/index.json, the whole index (search reads it; installs never do).",
+)
+@click.pass_context
+def build_static(ctx: click.Context, source: str, out: Path, full_index: bool) -> None:
+    """Write a registry as a static site for S3 + CloudFront, GitHub Pages or any web host.
+
+    \b
+    OUT/index/NAME.json                       one package's versions
+    OUT/packages/NAME/NAME-VERSION.tar.gz     reproducible archives
+    OUT/index.json                            the full index (optional)
+
+    SRC is a registry folder. Running it again on an unchanged registry changes no file, so
+    'aws s3 sync' uploads only what changed. Install from the site with
+    'skillpm install --registry https://HOST/PATH/ NAME'.
+    """
+    from skillpm.commands.registry_admin import build_static as run
+
+    run(source, _here(ctx, out), _here(ctx), full_index=full_index)
 
 
 def _log_unexpected(exc: BaseException) -> str:

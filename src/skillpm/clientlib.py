@@ -318,3 +318,59 @@ def dump_index(index: RegistryIndex) -> bytes:
     return (
         json.dumps(index.to_json(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     ).encode()
+
+
+# The static HTTPS registry (DESIGN 3): one index file per package, entries with an archive.
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def archive_relpath(name: str, version: str) -> str:
+    return f"packages/{name}/{name}-{version}.tar.gz"
+
+
+def check_site_entry(entry: VersionEntry, where: str) -> VersionEntry:
+    """A static site's entry names its archive and the archive's sha256."""
+    if entry.archive is None or not _SHA256_RE.match(entry.archive_sha256 or ""):
+        raise RegistryError(
+            f'{where}: {entry.name} {entry.version} needs "archive" and "archive-sha256" '
+            "(64 hex digits); rebuild the site with 'skillpm registry build-static'"
+        )
+    return entry
+
+
+def parse_package_index(raw: bytes, name: str, where: str) -> dict[str, VersionEntry]:
+    """``index/<name>.json`` of a static site: the versions of one package."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise RegistryError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(data, Mapping) or data.get("format") != INDEX_FORMAT:
+        raise RegistryError(f'{where}: not a skillpm index (expected "format": {INDEX_FORMAT})')
+    if data.get("name") != name:
+        raise RegistryError(f"{where}: describes {data.get('name')!r}, not {name!r}")
+    versions = data.get("versions")
+    if not isinstance(versions, Mapping):
+        raise RegistryError(f'{where}: "versions" must be an object')
+    return {
+        str(v): check_site_entry(parse_version_entry(name, str(v), e, where), where)
+        for v, e in versions.items()
+    }
+
+
+def dump_package_index(name: str, versions: Mapping[str, VersionEntry]) -> bytes:
+    """Compact JSON: these files are for machines, fetched per install (cargo's are too)."""
+    data = {
+        "format": INDEX_FORMAT,
+        "name": name,
+        "versions": {v: e.to_json() for v, e in sorted_versions(versions)},
+    }
+    return _compact(data)
+
+
+def dump_site_index(index: RegistryIndex) -> bytes:
+    """A static site's optional full ``index.json``, compact like its per-package files."""
+    return _compact(index.to_json())
+
+
+def _compact(data: Any) -> bytes:
+    return (json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n").encode()

@@ -167,6 +167,12 @@ def registry_name_for(url: str, manifest: ProjectManifest) -> str:
         if existing == url:
             return name
     stem = re.sub(r"\.git$", "", url.rstrip("/").split("#")[0]).rsplit("/", 1)[-1]
+    if url.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        # A site's folder name, else its host: never a port number or a credential.
+        parts = urlsplit(url)
+        stem = parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.hostname or ""
     stem = re.sub(r"[^a-z0-9]+", "-", stem.rsplit(":", 1)[-1].lower()).strip("-") or "registry"
     taken = {n for n, _ in manifest.registries} | {BUILTIN}
     name, i = stem[:60], 2

@@ -27,6 +27,7 @@ class RemoteOptions:
     offline: bool = False  # never touch the network; work from the cache or fail
     refresh: bool = False  # fetch now, whatever the cache's age
     fetch_interval: float = 300.0  # seconds a fetched view counts as fresh
+    allow_http: bool = False  # plain http:// to hosts other than loopback
 
 
 def redact(url: str) -> str:
@@ -139,9 +140,9 @@ def open_registry(
 
         return GitRegistry(name, url, options or RemoteOptions())
     if url.startswith(("http://", "https://")):
-        raise RegistryError(
-            f"registry {name}: HTTPS registries ({redact(url)}) are not supported yet"
-        )
+        from skillpm.httpregistry import HttpRegistry
+
+        return HttpRegistry(name, url, options or RemoteOptions())
     path = Path(url.removeprefix("file://")).expanduser()
     if not path.is_absolute():
         path = project_root / path

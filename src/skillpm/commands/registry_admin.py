@@ -79,3 +79,54 @@ def verify(path: Path) -> None:
             "'skillpm registry reindex' to accept them as they are"
         )
     console.info(f"Verified {plural(checked, 'version')} in {path}: every integrity matches")
+
+
+def build_static(source: str, out: Path, base: Path, *, full_index: bool) -> None:
+    import hashlib
+    import json
+
+    from skillpm import static_site
+    from skillpm.registry import is_remote, open_registry, redact
+    from skillpm.store import cache_dir, exclusive
+
+    if source.startswith(("http://", "https://")):
+        raise RegistryError(
+            f"{redact(source)} is already a static site; build-static reads a local folder "
+            "or git registry"
+        )
+    if not is_remote(source):
+        root = (base / Path(source.removeprefix("file://")).expanduser()).resolve()
+        if out.resolve() == root or root in out.resolve().parents:
+            raise RegistryError(
+                f"{out}: the site must be written outside the registry folder {root}"
+            )
+    try:
+        existing = json.loads((out / "index.json").read_bytes())
+    except (OSError, ValueError):
+        existing = None
+    if isinstance(existing, dict) and '"path":' in json.dumps(existing.get("packages")):
+        raise RegistryError(
+            f"{out}: holds a registry (its index.json lists package folders), not a static "
+            "site; pick an empty or new folder"
+        )
+    label = redact(source)
+    registry = open_registry(label, source, base)
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
+    with exclusive(cache_dir() / "locks" / f"site-{key}.lock", f"site {out}"):
+        built = static_site.build(registry, out, full_index=full_index)
+    for rel in built.rewritten_archives:
+        console.warn(
+            f"{rel} changed although published versions are immutable; CDN caches keep the "
+            "old bytes for a year, so invalidate that path after uploading"
+        )
+    for rel in built.written:
+        console.detail(f"  wrote {rel}")
+    for rel in built.removed:
+        console.detail(f"  removed {rel}")
+    summary = (
+        f"{plural(built.packages, 'package')}, {plural(built.versions, 'version')}: "
+        f"{plural(len(built.written), 'file')} written, {built.unchanged} unchanged"
+    )
+    if built.removed:
+        summary += f", {len(built.removed)} removed"
+    console.info(f"Built static registry {out} from {label} ({summary})")

@@ -1,0 +1,178 @@
+"""A static web host on 127.0.0.1 that counts what it serves, and a large registry, cheaply."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import http.server
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from skillpm.integrity import integrity_of_lines
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str  # relative to the site root, as requested
+    status: int
+    size: int  # body bytes sent
+    authorization: str | None
+
+
+@dataclass
+class SiteServer:
+    """Serves ``root`` like S3/CloudFront would: ETag, Last-Modified, conditional GETs.
+
+    ``fail`` queues statuses to answer for a path before serving it for real (a flaky
+    CDN); ``token`` makes every request need ``Authorization: Bearer <token>``.
+    """
+
+    root: Path
+    hits: list[Hit] = field(default_factory=list)
+    fail: dict[str, list[int]] = field(default_factory=dict)
+    token: str | None = None
+    in_flight: int = 0
+    max_in_flight: int = 0
+    hold_until: int = 0  # index requests wait (briefly) until this many are in flight
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cond: threading.Condition = field(init=False)
+    _server: http.server.ThreadingHTTPServer | None = None
+
+    def __post_init__(self) -> None:
+        self._cond = threading.Condition(self._lock)
+
+    def __enter__(self) -> SiteServer:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return sorted(h.path for h in self.hits)
+
+    def bytes_sent(self) -> int:
+        with self._lock:
+            return sum(h.size for h in self.hits)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.hits.clear()
+            self.max_in_flight = 0
+
+
+def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            rel = unquote(urlsplit(self.path).path).lstrip("/")
+            with site._cond:
+                site.in_flight += 1
+                site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                site._cond.notify_all()
+                if rel.startswith("index/") and site.hold_until:
+                    site._cond.wait_for(lambda: site.in_flight >= site.hold_until, timeout=5)
+            try:
+                status, size = self._serve(rel)
+            finally:
+                with site._cond:
+                    site.in_flight -= 1
+            with site._lock:
+                site.hits.append(Hit(rel, status, size, self.headers.get("Authorization")))
+
+        def _send(
+            self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+        ) -> int:
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return len(body)
+
+        def _serve(self, rel: str) -> tuple[int, int]:
+            with site._lock:
+                queued = site.fail.get(rel)
+                status = queued.pop(0) if queued else None
+            if status is not None:
+                return status, self._send(status, b"failing on purpose\n")
+            if site.token is not None and self.headers.get("Authorization") != (
+                f"Bearer {site.token}"
+            ):
+                return 401, self._send(401, b"no\n")
+            path = site.root / rel
+            if ".." in rel.split("/") or not path.is_file():
+                return 404, self._send(404, b"not found\n")
+            data = path.read_bytes()
+            etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+            modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
+            headers = {"ETag": etag, "Last-Modified": modified}
+            if self.headers.get("If-None-Match") == etag:
+                return 304, self._send(304, b"", headers)
+            return 200, self._send(200, data, headers)
+
+    return Handler
+
+
+def make_big_registry(root: Path, count: int, *, prefix: str = "pkg") -> list[str]:
+    """A registry of ``count`` one-skill packages (one version each), written directly.
+
+    Publishing thousands of packages one by one would take minutes; this writes the
+    same files and the same index entries ``publish`` would, in a second or two.
+    """
+    names = [f"{prefix}-{i:05d}" for i in range(count)]
+    packages: dict[str, object] = {}
+    for name in names:
+        # Formatted by hand: PyYAML would spend seconds on thousands of tiny documents.
+        manifest = (
+            f"name: {name}\nversion: 1.0.0\ndescription: The {name} package\n"
+            f"skills:\n- skills/{name}\nfragments: []\n"
+        ).encode()
+        skill = (f"---\nname: {name}\ndescription: Does {name} things.\n---\n# {name}\n").encode()
+        folder = root / "packages" / name / "1.0.0"
+        (folder / "skills" / name).mkdir(parents=True)
+        (folder / "skillpm.yaml").write_bytes(manifest)
+        (folder / "skills" / name / "SKILL.md").write_bytes(skill)
+        integrity = integrity_of_lines(
+            [
+                ("skillpm.yaml", "644", hashlib.sha256(manifest).hexdigest()),
+                (f"skills/{name}/SKILL.md", "644", hashlib.sha256(skill).hexdigest()),
+            ]
+        )
+        packages[name] = {
+            "versions": {
+                "1.0.0": {
+                    "path": f"packages/{name}/1.0.0",
+                    "integrity": integrity,
+                    "description": f"The {name} package",
+                    "dependencies": {},
+                    "skills": [name],
+                    "fragments": [],
+                    "published": "2026-01-01T00:00:00Z",
+                    "yanked": False,
+                }
+            }
+        }
+    (root / "index.json").write_text(json.dumps({"format": 1, "packages": packages}))
+    return names
