@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import hashlib
 import http.server
 import json
@@ -27,16 +28,22 @@ class SiteServer:
     """Serves ``root`` like S3/CloudFront would: ETag, Last-Modified, conditional GETs.
 
     ``fail`` queues statuses to answer for a path before serving it for real (a flaky
-    CDN); ``token`` makes every request need ``Authorization: Bearer <token>``.
+    CDN); ``auth`` makes every request need that ``Authorization`` header; ``redirects``
+    answers a path with a 302 to another URL; requests for ``hold`` paths wait (5 s at
+    most) until ``len(hold)`` of them are in flight, to observe concurrency; ``gzip``
+    compresses JSON for clients that accept it, as CloudFront does.
     """
 
     root: Path
     hits: list[Hit] = field(default_factory=list)
     fail: dict[str, list[int]] = field(default_factory=dict)
-    token: str | None = None
+    auth: str | None = None
+    redirects: dict[str, str] = field(default_factory=dict)
+    hold: set[str] = field(default_factory=set)
+    gzip: bool = False
     in_flight: int = 0
     max_in_flight: int = 0
-    hold_until: int = 0  # index requests wait (briefly) until this many are in flight
+    _released: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cond: threading.Condition = field(init=False)
     _server: http.server.ThreadingHTTPServer | None = None
@@ -48,7 +55,8 @@ class SiteServer:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
         self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for one, and every test stops a server.
+        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -89,48 +97,53 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
             with site._cond:
                 site.in_flight += 1
                 site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                if rel in site.hold and site.in_flight >= len(site.hold):
+                    site._released = True  # a latch: the first to finish must not re-close it
                 site._cond.notify_all()
-                if rel.startswith("index/") and site.hold_until:
-                    site._cond.wait_for(lambda: site.in_flight >= site.hold_until, timeout=5)
+                if rel in site.hold:
+                    site._cond.wait_for(lambda: site._released, timeout=5)
             try:
-                status, size = self._serve(rel)
+                status, body, headers = self._answer(rel)
+                # Logged before the answer leaves: a client that saw it finds it logged.
+                with site._lock:
+                    site.hits.append(Hit(rel, status, len(body), self.headers.get("Authorization")))
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
             finally:
                 with site._cond:
                     site.in_flight -= 1
-            with site._lock:
-                site.hits.append(Hit(rel, status, size, self.headers.get("Authorization")))
 
-        def _send(
-            self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
-        ) -> int:
-            self.send_response(status)
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return len(body)
-
-        def _serve(self, rel: str) -> tuple[int, int]:
+        def _answer(self, rel: str) -> tuple[int, bytes, dict[str, str]]:
             with site._lock:
                 queued = site.fail.get(rel)
                 status = queued.pop(0) if queued else None
             if status is not None:
-                return status, self._send(status, b"failing on purpose\n")
-            if site.token is not None and self.headers.get("Authorization") != (
-                f"Bearer {site.token}"
-            ):
-                return 401, self._send(401, b"no\n")
+                return status, b"failing on purpose\n", {}
+            if rel in site.redirects:
+                return 302, b"", {"Location": site.redirects[rel]}
+            if site.auth is not None and self.headers.get("Authorization") != site.auth:
+                return 401, b"no\n", {}
             path = site.root / rel
             if ".." in rel.split("/") or not path.is_file():
-                return 404, self._send(404, b"not found\n")
+                return 404, b"not found\n", {}
             data = path.read_bytes()
             etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
             modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
             headers = {"ETag": etag, "Last-Modified": modified}
             if self.headers.get("If-None-Match") == etag:
-                return 304, self._send(304, b"", headers)
-            return 200, self._send(200, data, headers)
+                return 304, b"", headers
+            if (
+                site.gzip
+                and rel.endswith(".json")
+                and "gzip" in (self.headers.get("Accept-Encoding") or "")
+            ):
+                data = gzip.compress(data)
+                headers["Content-Encoding"] = "gzip"
+            return 200, data, headers
 
     return Handler
 

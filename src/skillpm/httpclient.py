@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
-import ipaddress
 import os
 import random
 import re
@@ -36,11 +35,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult
 
 from skillpm import __version__
 from skillpm.errors import RegistryError
-from skillpm.registry import redact
+from skillpm.registry import check_http_url, is_loopback, redact
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 NOT_FOUND_STATUS = frozenset({404, 410})
@@ -80,31 +79,6 @@ class HttpSettings:
             retries=int(_env_number("SKILLPM_HTTP_RETRIES", cls.retries, integer=True)),
             allow_http=allow_http,
         )
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str, *, allow_http: bool, label: str) -> SplitResult:
-    """The parts of ``url`` if skillpm may fetch it, else a ``RegistryError``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise RegistryError(f"{label}: {redact(url)} is not an http(s) URL with a host")
-    if scheme == "http" and not allow_http and not is_loopback(parts.hostname):
-        raise RegistryError(
-            f"{label}: plain http:// to {parts.hostname} is refused, since anyone on the way "
-            "could change what gets installed; use https://, or pass --allow-http "
-            "(SKILLPM_ALLOW_HTTP=1) to accept the risk"
-        )
-    return parts
 
 
 def token_variable(host: str) -> str:
@@ -167,7 +141,7 @@ class _RedirectGuard(urllib.request.HTTPRedirectHandler):
         headers: Any,
         newurl: str,
     ) -> urllib.request.Request | None:
-        check_url(newurl, allow_http=self.allow_http, label=self.label)
+        check_http_url(newurl, allow_http=self.allow_http, label=self.label)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -261,7 +235,7 @@ class Client:
     def _request(
         self, url: str, headers: dict[str, str], consume: Callable[[Any], T]
     ) -> T | Fetched | object:
-        parts = check_url(url, allow_http=self.settings.allow_http, label=self.label)
+        parts = check_http_url(url, allow_http=self.settings.allow_http, label=self.label)
         delay = self.settings.backoff
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
@@ -346,14 +320,15 @@ class Client:
         )
 
     def _gave_up(self, url: str, retry: _Retry, attempts: int) -> str:
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         if retry.status is not None:
             return (
-                f"{self.label}: {retry.why} for {redact(url)} after {attempts} attempts; the "
+                f"{self.label}: {retry.why} for {redact(url)} after {tries}; the "
                 "server is failing, try again later (or use --offline to work from the cache)"
             )
         return (
-            f"{self.label}: cannot reach {self.host} ({retry.why}) after {attempts} "
-            "attempts; check the URL and the network, or use --offline to work from the cache"
+            f"{self.label}: cannot reach {self.host} ({retry.why}) after {tries}; "
+            "check the URL and the network, or use --offline to work from the cache"
         )
 
 

@@ -27,13 +27,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, TypeVar, cast
+from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 from urllib.parse import urlunsplit
 
 from skillpm import store
@@ -46,8 +44,10 @@ from skillpm.clientlib import (
 )
 from skillpm.errors import IntegrityError, RegistryError
 from skillpm.fsutil import atomic_write
-from skillpm.httpclient import Client, HttpSettings, check_url, find_credential
-from skillpm.registry import Registry, RemoteOptions, redact
+from skillpm.registry import Registry, RemoteOptions, check_http_url, redact
+
+if TYPE_CHECKING:  # the client pulls in http.client, ssl and email: only load it to fetch
+    from skillpm.httpclient import Client, HttpSettings
 
 MAX_INDEX_FILE = 16 * 1024 * 1024  # one package's versions
 MAX_FULL_INDEX = 256 * 1024 * 1024  # every package: only search reads it
@@ -65,7 +65,7 @@ class SiteUrl:
 
 
 def parse_site_url(url: str, *, allow_http: bool, label: str) -> SiteUrl:
-    parts = check_url(url, allow_http=allow_http, label=label)
+    parts = check_http_url(url, allow_http=allow_http, label=label)
     if parts.query or parts.fragment:
         raise RegistryError(
             f"{label}: {redact(url)}: a static registry URL is the site's folder, without "
@@ -123,6 +123,8 @@ def _pool_map(fn: Callable[[T], U], items: Sequence[T], workers: int) -> list[U]
     """``fn`` over ``items`` on at most ``workers`` threads; the first failure is raised."""
     if len(items) <= 1 or workers <= 1:
         return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         futures = [pool.submit(fn, item) for item in items]
     return [f.result() for f in futures]
@@ -134,10 +136,10 @@ class HttpRegistry(Registry):
     def __init__(self, name: str, url: str, options: RemoteOptions) -> None:
         super().__init__(name, url)
         self.options = options
-        self.settings = HttpSettings.from_env(allow_http=options.allow_http)
         self.site = parse_site_url(url, allow_http=options.allow_http, label=self.label)
         self.cache = store.cache_dir() / "http" / store.url_key(self.site.base)
         self._client: Client | None = None
+        self._settings: HttpSettings | None = None
         self._known: dict[str, dict[str, VersionEntry]] = {}
         self._absent: set[str] = set()
         self._stale_ok: set[str] = set()  # names taken from the cache without asking
@@ -149,8 +151,18 @@ class HttpRegistry(Registry):
         return f"registry {self.display}"
 
     @property
+    def settings(self) -> HttpSettings:
+        if self._settings is None:
+            from skillpm.httpclient import HttpSettings
+
+            self._settings = HttpSettings.from_env(allow_http=self.options.allow_http)
+        return self._settings
+
+    @property
     def client(self) -> Client:
         if self._client is None:  # credentials are looked up only when a request is made
+            from skillpm.httpclient import Client, find_credential
+
             credential = find_credential(self.site.host, self.site.userinfo)
             self._client = Client(self.settings, self.label, self.site.host, credential)
         return self._client
@@ -335,6 +347,8 @@ class HttpRegistry(Registry):
 
     def _download(self, entry: VersionEntry) -> None:
         """Fetch, check and unpack one archive into the package cache (on a worker thread)."""
+        import tempfile
+
         from skillpm.archive import MAX_TOTAL_BYTES, unpack
         from skillpm.integrity import integrity_of_entries
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 
 from skillpm.clientlib import RegistryIndex, VersionEntry, load_index
 from skillpm.errors import RegistryError
@@ -127,6 +128,33 @@ def is_remote(url: str) -> bool:
 
 def is_git_url(url: str) -> bool:
     return url.startswith("git+") or bool(_SCP_LIKE.match(url))
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_http_url(url: str, *, allow_http: bool, label: str) -> SplitResult:
+    """The parts of ``url`` if skillpm may fetch it, else a ``RegistryError``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryError(f"{label}: {redact(url)} is not an http(s) URL with a host")
+    if scheme == "http" and not allow_http and not is_loopback(parts.hostname):
+        raise RegistryError(
+            f"{label}: plain http:// to {parts.hostname} is refused, since anyone on the way "
+            "could change what gets installed; use https://, or pass --allow-http "
+            "(SKILLPM_ALLOW_HTTP=1) to accept the risk"
+        )
+    return parts
 
 
 def open_registry(
