@@ -21,6 +21,7 @@ class Hit:
     status: int
     size: int  # body bytes sent
     authorization: str | None
+    raw: str = ""  # the request path exactly as sent
 
 
 @dataclass
@@ -106,7 +107,8 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
                 status, body, headers = self._answer(rel)
                 # Logged before the answer leaves: a client that saw it finds it logged.
                 with site._lock:
-                    site.hits.append(Hit(rel, status, len(body), self.headers.get("Authorization")))
+                    auth = self.headers.get("Authorization")
+                    site.hits.append(Hit(rel, status, len(body), auth, self.path))
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

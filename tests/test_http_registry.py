@@ -253,6 +253,35 @@ def test_a_second_project_reuses_the_cache_without_any_request(
     assert snapshot(second / ".claude") == snapshot(first / ".claude")
 
 
+def test_a_damaged_cache_entry_is_downloaded_again(cli: Cli, site: Site, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    assert cli("install", "--registry", site.url, "cdk-kit", cwd=first).exit_code == 0
+    entry = load_index(site.registry / "index.json", "r").packages["cdk-kit"]["1.0.0"]
+    cached = package_cache_path(entry.integrity) / "skills/cdk-kit/SKILL.md"
+    cached.write_text("damaged\n")
+    site.server.reset()
+    result = cli("install", "--registry", site.url, "cdk-kit", cwd=second)
+    assert result.exit_code == 0, result.output
+    assert site.server.paths() == ["packages/cdk-kit/cdk-kit-1.0.0.tar.gz"]
+    assert snapshot(second / ".claude") == snapshot(first / ".claude")
+
+
+def test_update_sees_a_version_published_within_the_freshness_interval(
+    cli: Cli, site: Site, project: Path
+) -> None:
+    assert cli("install", "--registry", site.url, "cdk-kit", cwd=project).exit_code == 0
+    publish_to(site.registry, make_package(project.parent / "src", "cdk-kit", "1.1.0"))
+    site.rebuild()
+    # The cached index file is fresh and knows no 1.1.0 ...
+    assert "at their latest" in cli("outdated", "--offline", cwd=project).output
+    result = cli("update", cwd=project)  # ... but update revalidates, like cargo update
+    assert result.exit_code == 0, result.output
+    lock = load_lock(project / "skills.lock")
+    assert lock is not None and lock.by_name()["cdk-kit"].version == "1.1.0"
+
+
 def test_stale_index_files_are_revalidated_with_etags(
     cli: Cli, site: Site, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,6 +324,16 @@ def test_index_files_are_fetched_several_at_once(cli: Cli, tmp_path: Path, proje
         result = cli("install", "--registry", site.url, "kit", cwd=project)
         assert result.exit_code == 0, result.output
         assert 6 <= site.server.max_in_flight <= 8
+
+
+def test_a_version_with_build_metadata_is_fetched_percent_encoded(
+    cli: Cli, tmp_path: Path, project: Path
+) -> None:
+    registry = make_registry(tmp_path / "registry", [{"name": "meta", "version": "1.0.0+b.5"}])
+    for site in serve(registry, tmp_path / "site"):
+        result = cli("install", "--registry", site.url, "meta", cwd=project)
+        assert result.exit_code == 0, result.output
+        assert "/packages/meta/meta-1.0.0%2Bb.5.tar.gz" in {h.raw for h in site.server.hits}
 
 
 def test_gzip_encoded_index_files(cli: Cli, site: Site, project: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from skillpm.archive import unpack
 from skillpm.clientlib import load_index, parse_index, parse_package_index
 from skillpm.integrity import integrity_of_entries
-from tests.helpers import Cli, make_package, make_registry, publish_to, snapshot
+from tests.helpers import Cli, make_git_registry, make_package, make_registry, publish_to, snapshot
 
 PACKAGES = [
     {"name": "aws-env", "skills": {}, "fragments": {"aws-env": "---\nname: aws-env\n---\nx\n"}},
@@ -26,7 +26,7 @@ def registry(tmp_path: Path) -> Path:
     return make_registry(tmp_path / "registry", PACKAGES)
 
 
-def build(cli: Cli, registry: Path, out: Path, *args: str) -> str:
+def build(cli: Cli, registry: Path | str, out: Path, *args: str) -> str:
     result = cli("-v", "registry", "build-static", registry, out, *args)
     assert result.exit_code == 0, result.output
     return result.output
@@ -200,3 +200,23 @@ def test_a_registry_folder_is_not_overwritten_as_a_site(
     assert result.exit_code == 1
     assert "holds a registry" in result.stderr
     assert snapshot(other) == before
+
+
+def test_a_git_registry_builds_the_same_site_as_its_checkout(cli: Cli, tmp_path: Path) -> None:
+    remote = make_git_registry(tmp_path / "git", PACKAGES)
+    build(cli, remote.url, tmp_path / "from-git")
+    build(cli, remote.work, tmp_path / "from-folder")
+    assert snapshot(tmp_path / "from-git") == snapshot(tmp_path / "from-folder")
+    assert (tmp_path / "from-git/packages/cdk-kit/cdk-kit-1.1.0.tar.gz").is_file()
+
+
+def test_registry_add_accepts_a_site_url_and_refuses_a_malformed_one(
+    cli: Cli, project: Path
+) -> None:
+    result = cli("registry", "add", "public", "https://skills.example.com/reg/", cwd=project)
+    assert result.exit_code == 0, result.output
+    before = snapshot(project)
+    result = cli("registry", "add", "other", "https://skills.example.com/?sig=1", cwd=project)
+    assert result.exit_code == 1
+    assert "without ?query" in result.stderr
+    assert snapshot(project) == before

@@ -290,12 +290,14 @@ def update(
 
 @cli.group(cls=Group)
 def registry() -> None:
-    """Registries: add, remove and list those in skills.yaml; reindex or verify one.
+    """Registries: add, remove and list those in skills.yaml; reindex, verify or build one.
 
     \b
     skillpm registry add team git+https://github.com/acme/skills-registry.git
     skillpm registry add team 'git@github.com:acme/skills-registry.git#v2'
+    skillpm registry add public https://skills.example.com/
     skillpm registry add local ../skills-registry
+    skillpm registry build-static ../skills-registry site/   # for S3, Pages or any CDN
     """
 
 
@@ -304,8 +306,8 @@ def registry() -> None:
 @click.argument("url")
 @click.pass_context
 def registry_add(ctx: click.Context, name: str, url: str) -> None:
-    """Add a registry: a folder, or git+https://, git+ssh://, git+file://, git@host:org/repo.git
-    (each with an optional #branch, #tag or #commit)."""
+    """Add a registry: a folder; git+https://, git+ssh://, git+file://, git@host:org/repo.git
+    (each with an optional #branch, #tag or #commit); or a static site's https:// URL."""
     from skillpm.commands.registries import add
 
     add(_project(ctx), name, url)
@@ -622,6 +624,7 @@ def completion(shell: str) -> None:
     show_default=True,
     help="Also write OUT/index.json, the whole index (search reads it; installs never do).",
 )
+@_network_options
 @click.pass_context
 def build_static(ctx: click.Context, source: str, out: Path, full_index: bool) -> None:
     """Write a registry as a static site for S3 + CloudFront, GitHub Pages or any web host.
@@ -631,13 +634,14 @@ def build_static(ctx: click.Context, source: str, out: Path, full_index: bool) -
     OUT/packages/NAME/NAME-VERSION.tar.gz     reproducible archives
     OUT/index.json                            the full index (optional)
 
-    SRC is a registry folder. Running it again on an unchanged registry changes no file, so
-    'aws s3 sync' uploads only what changed. Install from the site with
+    SRC is a registry folder or a git registry URL. Running it again on an unchanged registry
+    changes no file, so 'aws s3 sync' uploads only what changed. Install from the site with
     'skillpm install --registry https://HOST/PATH/ NAME'.
     """
     from skillpm.commands.registry_admin import build_static as run
 
-    run(source, _here(ctx, out), _here(ctx), full_index=full_index)
+    options = _project(ctx).options
+    run(source, _here(ctx, out), _here(ctx), full_index=full_index, options=options)
 
 
 def _log_unexpected(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
-from urllib.parse import urlunsplit
+from urllib.parse import quote, urlunsplit
 
 from skillpm import store
 from skillpm.clientlib import (
@@ -42,7 +42,7 @@ from skillpm.clientlib import (
     parse_index,
     parse_package_index,
 )
-from skillpm.errors import IntegrityError, RegistryError
+from skillpm.errors import IntegrityError, RegistryError, SkillpmError
 from skillpm.fsutil import atomic_write
 from skillpm.registry import Registry, RemoteOptions, check_http_url, redact
 
@@ -62,6 +62,10 @@ class SiteUrl:
     base: str  # scheme://host[:port]/path/ with no credentials: what requests and the cache use
     host: str
     userinfo: tuple[str, str] | None
+
+    def url_of(self, rel: str) -> str:
+        # "+" (semver build metadata) is percent-encoded: S3 reads a bare "+" as a space.
+        return self.base + quote(rel, safe="/")
 
 
 def parse_site_url(url: str, *, allow_http: bool, label: str) -> SiteUrl:
@@ -145,6 +149,7 @@ class HttpRegistry(Registry):
         self._stale_ok: set[str] = set()  # names taken from the cache without asking
         self._force = options.refresh
         self._full: RegistryIndex | None = None
+        self._verified: set[str] = set()  # integrities checked in the package cache
 
     @property
     def label(self) -> str:
@@ -223,7 +228,7 @@ class HttpRegistry(Registry):
         good = cached if cached is not None and cached.status == 200 else None
         limit = MAX_FULL_INDEX if name is None else MAX_INDEX_FILE
         got = self.client.get(
-            self.site.base + rel,
+            self.site.url_of(rel),
             max_bytes=limit,
             etag=good.etag if good else None,
             last_modified=good.last_modified if good else None,
@@ -231,7 +236,10 @@ class HttpRegistry(Registry):
         if got is None:
             record = _Record(404, None, None, b"", 0.0)
         elif got.status == 304 and good is not None:
-            os.utime(path)  # revalidated: fresh again
+            try:
+                os.utime(path)  # revalidated: fresh again
+            except OSError:
+                atomic_write(path, good.dump())
             return replace(good, age=0.0)
         else:
             record = _Record(200, got.etag, got.last_modified, got.body, 0.0)
@@ -283,32 +291,49 @@ class HttpRegistry(Registry):
             return None
 
     def refresh(self) -> bool:
-        """Revalidate what was taken from the cache unasked; whether anything could change."""
-        if self.options.offline or not self._stale_ok:
+        """From now on revalidate every index file, even fresh ones (``update`` and a failed
+        resolution call this); whether names already taken from the cache may change."""
+        if self.options.offline:
             return False
+        self._force = True
+        stale = bool(self._stale_ok)
         for name in self._stale_ok:
             self._known.pop(name, None)
             self._absent.discard(name)
         self._stale_ok.clear()
-        self._force = True
-        return True
+        return stale
 
     # -- archives --------------------------------------------------------------------------
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
-        target = store.package_cache_path(entry.integrity)
-        if not target.is_dir():
-            self._fill_cache([entry])
-        return target
+        self._fill_cache([entry])
+        return store.package_cache_path(entry.integrity)
 
     def prefetch(self, items: Sequence[tuple[VersionEntry, str | None]]) -> None:
         """Download the archives of several versions at once (bounded concurrency)."""
         self._fill_cache([e for e, _ in items])
 
+    def _cached(self, entry: VersionEntry) -> bool:
+        """Whether the package cache holds this version intact (checked once per process)."""
+        from skillpm.integrity import tree_integrity
+
+        if entry.integrity in self._verified:
+            return True
+        cached = store.package_cache_path(entry.integrity)
+        if not cached.is_dir():
+            return False
+        try:
+            intact = tree_integrity(cached) == entry.integrity
+        except SkillpmError:
+            intact = False
+        if not intact:  # damaged in the cache: fetch it again
+            shutil.rmtree(cached, ignore_errors=True)
+            return False
+        self._verified.add(entry.integrity)
+        return True
+
     def _fill_cache(self, entries: Iterable[VersionEntry]) -> None:
-        todo = {
-            e.integrity: e for e in entries if not store.package_cache_path(e.integrity).is_dir()
-        }
+        todo = {e.integrity: e for e in entries if not self._cached(e)}
         if not todo:
             return
         if self.options.offline:
@@ -319,6 +344,7 @@ class HttpRegistry(Registry):
             )
         located = self._locate(list(todo.values()))
         _pool_map(self._download, located, self.settings.concurrency)
+        self._verified.update(todo)
 
     def _locate(self, entries: list[VersionEntry]) -> list[VersionEntry]:
         """Entries with their archive and sha256; an entry built from a lock has neither."""
@@ -357,7 +383,7 @@ class HttpRegistry(Registry):
         what = f"{entry.name} {entry.version} from {self.display}"
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
             digest = self.client.download(
-                self.site.base + entry.archive, spool, max_bytes=MAX_TOTAL_BYTES
+                self.site.url_of(entry.archive), spool, max_bytes=MAX_TOTAL_BYTES
             )
             if digest is None:
                 raise RegistryError(

@@ -33,6 +33,11 @@ def _check_url(url: str) -> None:
         from skillpm.gitregistry import parse_git_url
 
         parse_git_url(url)
+    elif url.startswith(("http://", "https://")):
+        from skillpm.httpregistry import parse_site_url
+
+        # The shape only: plain http:// to another host is refused when used, not here.
+        parse_site_url(url, allow_http=True, label="registry add")
 
 
 def add(project: Project, name: str, url: str) -> None:

@@ -10,6 +10,7 @@ from skillpm.commands.publish import local_root, plural
 from skillpm.errors import IntegrityError, RegistryError
 from skillpm.output import console
 from skillpm.publish import open_index, registry_lock, write_index
+from skillpm.registry import RemoteOptions
 
 
 def yank(
@@ -81,7 +82,9 @@ def verify(path: Path) -> None:
     console.info(f"Verified {plural(checked, 'version')} in {path}: every integrity matches")
 
 
-def build_static(source: str, out: Path, base: Path, *, full_index: bool) -> None:
+def build_static(
+    source: str, out: Path, base: Path, *, full_index: bool, options: RemoteOptions | None = None
+) -> None:
     import hashlib
     import json
 
@@ -110,7 +113,7 @@ def build_static(source: str, out: Path, base: Path, *, full_index: bool) -> Non
             "site; pick an empty or new folder"
         )
     label = redact(source)
-    registry = open_registry(label, source, base)
+    registry = open_registry(label, source, base, options)
     key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
     with exclusive(cache_dir() / "locks" / f"site-{key}.lock", f"site {out}"):
         built = static_site.build(registry, out, full_index=full_index)
