@@ -179,19 +179,22 @@ class HttpRegistry(Registry):
         to_fetch: list[tuple[str, _Record | None]] = []
         for name in wanted:
             record = _read_record(self._index_path(name))
+            if record is not None and (self.options.offline or self._fresh(record)):
+                try:
+                    self._take(name, record)
+                except RegistryError:
+                    record = None  # damaged in the cache: fetched again
+                else:
+                    self._stale_ok.add(name)
+                    continue
             if self.options.offline:
-                if record is None:
-                    raise RegistryError(
-                        f"{self.label}: the index of {name!r} is not in the cache and --offline "
-                        "forbids fetching it; run the command once without --offline"
-                    )
-                self._take(name, record)
-                self._stale_ok.add(name)
-            elif record is not None and self._fresh(record):
-                self._take(name, record)
-                self._stale_ok.add(name)
-            else:
-                to_fetch.append((name, record))
+                raise RegistryError(
+                    f"{self.label}: the index of {name!r} is not in the cache and --offline "
+                    "forbids fetching it; run the command once without --offline"
+                )
+            to_fetch.append((name, record))
+        if to_fetch:
+            self.client  # noqa: B018 - made once here, not raced for on the worker threads
         fetched = _pool_map(self._fetch_index, to_fetch, self.settings.concurrency)
         for (name, _), record in zip(to_fetch, fetched, strict=True):
             self._take(name, record)
@@ -266,17 +269,24 @@ class HttpRegistry(Registry):
                     f"{self.label} publishes no full index.json, so it cannot be searched "
                     "(it was built with --no-full-index); 'skillpm info NAME' still works"
                 )
-            where = f"{self.label}: index.json"
             try:
-                data = json.loads(record.body)
-            except (ValueError, RecursionError) as exc:
-                raise RegistryError(f"{where}: not valid JSON ({exc})") from None
-            index = parse_index(data, where)
-            for versions in index.packages.values():
-                for entry in versions.values():
-                    check_site_entry(entry, where)
-            self._full = index
+                self._full = self._parse_full(record.body)
+            except RegistryError:
+                path.unlink(missing_ok=True)  # fetched again next time, whatever its age
+                raise
         return self._full.packages
+
+    def _parse_full(self, body: bytes) -> RegistryIndex:
+        where = f"{self.label}: index.json"
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise RegistryError(f"{where}: not valid JSON ({exc})") from None
+        index = parse_index(data, where)
+        for versions in index.packages.values():
+            for entry in versions.values():
+                check_site_entry(entry, where)
+        return index
 
     def known_entry(self, name: str, version: str) -> VersionEntry | None:
         """One version's entry from what is already cached, without a request."""
@@ -343,6 +353,7 @@ class HttpRegistry(Registry):
                 "--offline forbids downloading it; run the command once without --offline"
             )
         located = self._locate(list(todo.values()))
+        self.client  # noqa: B018 - made once here, not raced for on the worker threads
         _pool_map(self._download, located, self.settings.concurrency)
         self._verified.update(todo)
 
