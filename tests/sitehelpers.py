@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import http.server
 import json
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ class SiteServer:
     redirects: dict[str, str] = field(default_factory=dict)
     hold: set[str] = field(default_factory=set)
     gzip: bool = False
+    tls: tuple[Path, Path] | None = None  # (certificate, key): serve https
     in_flight: int = 0
     max_in_flight: int = 0
     _released: bool = False
@@ -55,6 +58,10 @@ class SiteServer:
     def __enter__(self) -> SiteServer:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         # A short poll interval: shutdown() waits for one, and every test stops a server.
         threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
@@ -72,7 +79,8 @@ class SiteServer:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}/"
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -191,3 +199,19 @@ def make_big_registry(root: Path, count: int, *, prefix: str = "pkg") -> list[st
         }
     (root / "index.json").write_text(json.dumps({"format": 1, "packages": packages}))
     return names
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that nothing trusts until SSL_CERT_FILE names it."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key

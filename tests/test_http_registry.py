@@ -23,7 +23,7 @@ from skillpm.projectfiles import load_lock
 from skillpm.registry import LocalRegistry
 from skillpm.store import package_cache_path
 from tests.helpers import Cli, make_package, make_registry, publish_to, skill_md, snapshot
-from tests.sitehelpers import SiteServer, make_big_registry
+from tests.sitehelpers import SiteServer, make_big_registry, self_signed_certificate
 
 PACKAGES = [
     {"name": "aws-env"},
@@ -507,3 +507,23 @@ def test_plain_http_to_another_host_is_refused_without_a_request(cli: Cli, proje
     line = one_line(result.stderr)
     assert "plain http:// to skills.example.com is refused" in line and "--allow-http" in line
     assert snapshot(project) == {}
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_with_a_certificate_from_ssl_cert_file(
+    cli: Cli, tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    registry = make_registry(tmp_path / "registry", PACKAGES)
+    static_site.build(LocalRegistry("src", "src", registry), tmp_path / "site")
+    with SiteServer(tmp_path / "site", tls=(cert, key)) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        result = cli("install", "--registry", server.url, "cdk-kit", cwd=project)
+        assert result.exit_code == 1
+        line = one_line(result.stderr)
+        assert "TLS with 127.0.0.1 failed" in line and "SSL_CERT_FILE" in line
+        assert snapshot(project) == {}
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        result = cli("install", "--registry", server.url, "cdk-kit", cwd=project)
+        assert result.exit_code == 0, result.output
+        assert len(server.hits) == 4
