@@ -317,7 +317,7 @@ def test_remote_registries_are_refused_clearly(cli: Cli, tmp_path: Path) -> None
     result = cli("publish", source, "--registry", "https://user:secret@example.com/reg")
     assert result.exit_code == 1
     assert "secret" not in result.stderr
-    assert "only local folder registries" in result.stderr
+    assert "static site, which is read-only" in result.stderr and "build-static" in result.stderr
 
 
 def test_a_registry_inside_the_package_is_refused(cli: Cli, tmp_path: Path) -> None:

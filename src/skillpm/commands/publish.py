@@ -12,6 +12,11 @@ from skillpm.registry import is_remote, redact
 
 def local_root(registry: str, base: Path) -> Path:
     """The folder of a local registry given on the command line (relative to ``base``)."""
+    if registry.startswith(("http://", "https://")):
+        raise RegistryError(
+            f"{redact(registry)} is a static site, which is read-only: publish to the registry "
+            "folder it is built from, then run 'skillpm registry build-static' and upload the site"
+        )
     if is_remote(registry):
         raise RegistryError(
             f"{redact(registry)}: only local folder registries can be written to yet "
