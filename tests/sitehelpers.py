@@ -26,14 +26,19 @@ class Hit:
     raw: str = ""  # the request path exactly as sent
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up (a timeout test) or refused our certificate: expected
+
+
 @dataclass
 class SiteServer:
     """Serves ``root`` like S3/CloudFront would: ETag, Last-Modified, conditional GETs.
 
     ``fail`` queues statuses to answer for a path before serving it for real (a flaky
     CDN); ``auth`` makes every request need that ``Authorization`` header; ``redirects``
-    answers a path with a 302 to another URL; requests for ``hold`` paths wait (5 s at
-    most) until ``len(hold)`` of them are in flight, to observe concurrency; ``gzip``
+    answers a path with a 302 to another URL; requests for ``hold`` paths wait (up to
+    ``hold_timeout``) until ``len(hold)`` of them are in flight, to observe concurrency; ``gzip``
     compresses JSON for clients that accept it, as CloudFront does.
     """
 
@@ -43,6 +48,7 @@ class SiteServer:
     auth: str | None = None
     redirects: dict[str, str] = field(default_factory=dict)
     hold: set[str] = field(default_factory=set)
+    hold_timeout: float = 5.0
     gzip: bool = False
     tls: tuple[Path, Path] | None = None  # (certificate, key): serve https
     in_flight: int = 0
@@ -56,7 +62,7 @@ class SiteServer:
         self._cond = threading.Condition(self._lock)
 
     def __enter__(self) -> SiteServer:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        server = _QuietServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
         if self.tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -110,7 +116,7 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
                     site._released = True  # a latch: the first to finish must not re-close it
                 site._cond.notify_all()
                 if rel in site.hold:
-                    site._cond.wait_for(lambda: site._released, timeout=5)
+                    site._cond.wait_for(lambda: site._released, timeout=site.hold_timeout)
             try:
                 status, body, headers = self._answer(rel)
                 # Logged before the answer leaves: a client that saw it finds it logged.

@@ -469,6 +469,20 @@ def test_an_unreachable_server_gives_one_line(
     assert snapshot(project) == {}
 
 
+def test_a_server_that_does_not_answer_times_out(
+    cli: Cli, site: Site, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPM_HTTP_RETRIES", "0")
+    monkeypatch.setenv("SKILLPM_HTTP_TIMEOUT", "0.2")
+    # Held until two requests are in flight, which never happens: the server stalls.
+    site.server.hold = {"index/cdk-kit.json", "never-requested"}
+    site.server.hold_timeout = 1.0
+    result = cli("install", "--registry", site.url, "cdk-kit", cwd=project)
+    assert result.exit_code == 1
+    assert "cannot reach 127.0.0.1 (timed out) after 1 attempt;" in one_line(result.stderr)
+    assert snapshot(project) == {}
+
+
 @pytest.mark.parametrize(("status", "words"), [(403, "HTTP 403"), (418, "HTTP 418")])
 def test_other_statuses_give_one_line(
     cli: Cli, site: Site, project: Path, status: int, words: str

@@ -273,7 +273,8 @@ class Client:
             reason = exc.reason
             if isinstance(reason, ssl.SSLError):
                 raise RegistryError(self._tls(host, reason)) from None
-            raise _Retry(str(reason.strerror if isinstance(reason, OSError) else reason)) from None
+            why = reason.strerror if isinstance(reason, OSError) else None
+            raise _Retry(why or str(reason) or type(reason).__name__) from None
         except ssl.SSLError as exc:
             raise RegistryError(self._tls(host, exc)) from None
         except (OSError, http.client.HTTPException) as exc:
