@@ -360,6 +360,18 @@ def test_search_reads_the_full_index_and_info_one_file(cli: Cli, site: Site, pro
     assert "publishes no full index.json" in one_line(result.stderr)
 
 
+def test_offline_search_without_a_cached_full_index_uses_the_cached_index_files(
+    cli: Cli, site: Site, project: Path
+) -> None:
+    assert cli("install", "--registry", site.url, "aws-env", cwd=project).exit_code == 0
+    site.server.reset()
+    result = cli("search", "--offline", "e", "--json", cwd=project)
+    assert result.exit_code == 0, result.output
+    names = {hit["name"] for hit in json.loads(result.stdout)["results"]}
+    assert "aws-env" in names and "cdk-kit" not in names  # only what the cache has seen
+    assert site.server.hits == []
+
+
 # -- the wire: auth, retries, errors ---------------------------------------------------------------
 
 

@@ -252,16 +252,17 @@ class HttpRegistry(Registry):
         return record
 
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
-        """The site's optional full ``index.json``: for search and suggestions only."""
+        """The site's optional full ``index.json``: for search and suggestions only.
+
+        Offline, without it in the cache, the packages whose index files are cached.
+        """
         if self._full is None:
             path = self.cache / "index.json"
             record = _read_record(path)
             if self.options.offline:
                 if record is None:
-                    raise RegistryError(
-                        f"{self.label}: its index.json is not in the cache and --offline "
-                        "forbids fetching it"
-                    )
+                    # What the cache knows, package by package (shell completion, say).
+                    return self._cached_packages()
             elif record is None or not self._fresh(record):
                 record = self._fetch_document("index.json", path, record, None)
             if record.status == 404:
@@ -275,6 +276,18 @@ class HttpRegistry(Registry):
                 path.unlink(missing_ok=True)  # fetched again next time, whatever its age
                 raise
         return self._full.packages
+
+    def _cached_packages(self) -> dict[str, dict[str, VersionEntry]]:
+        found: dict[str, dict[str, VersionEntry]] = {}
+        folder = self.cache / "index"
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            record = _read_record(path)
+            if record is not None and record.status == 200:
+                try:
+                    found[path.stem] = self._parse(path.stem, record)
+                except RegistryError:
+                    continue
+        return found
 
     def _parse_full(self, body: bytes) -> RegistryIndex:
         where = f"{self.label}: index.json"
