@@ -12,7 +12,17 @@ import pytest
 from skillpm.archive import unpack
 from skillpm.clientlib import load_index, parse_index, parse_package_index
 from skillpm.integrity import integrity_of_entries
-from tests.helpers import Cli, make_git_registry, make_package, make_registry, publish_to, snapshot
+from tests.helpers import (
+    Cli,
+    make_git_registry,
+    make_git_repo,
+    make_package,
+    make_registry,
+    publish_to,
+    skill_md,
+    snapshot,
+)
+from tests.sitehelpers import SiteServer
 
 PACKAGES = [
     {"name": "aws-env", "skills": {}, "fragments": {"aws-env": "---\nname: aws-env\n---\nx\n"}},
@@ -220,3 +230,28 @@ def test_registry_add_accepts_a_site_url_and_refuses_a_malformed_one(
     assert result.exit_code == 1
     assert "without ?query" in result.stderr
     assert snapshot(project) == before
+
+
+def test_a_skill_repository_becomes_an_installable_site(
+    cli: Cli, tmp_path: Path, project: Path
+) -> None:
+    """A git repository of bare skill folders (no index.json) is published as a site too."""
+    repo = make_git_repo(
+        tmp_path / "server",
+        {
+            "skills/terraform-review/SKILL.md": skill_md(
+                "terraform-review", metadata={"version": "2.1.0"}
+            ),
+            "skills/terraform-review/scripts/check.sh": "#!/bin/sh\necho ok\n",
+            "skills/incident-notes/SKILL.md": skill_md("incident-notes"),
+        },
+    )
+    out = tmp_path / "site"
+    build(cli, repo.url, out)
+    with SiteServer(out) as server:
+        result = cli(
+            "install", "--registry", server.url, "terraform-review", "incident-notes", cwd=project
+        )
+        assert result.exit_code == 0, result.output
+    assert (project / ".claude/skills/terraform-review/scripts/check.sh").is_file()
+    assert (project / ".claude/skills/incident-notes/SKILL.md").is_file()
