@@ -14,6 +14,8 @@ from tests.helpers import Cli
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never touch the real home, cache or git config."""
     home = tmp_path_factory.mktemp("home")
+    # A command run without -C must never write into the checkout.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("SKILLPM_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))

@@ -199,3 +199,12 @@ def test_fragments_in_place(cli: Cli, project: Path, placement: str) -> None:
     code, data, text = _doctor(cli, project)
     assert (code, _codes(data)) == (1, ["fragments-missing"])
     assert "skillpm sync" in text
+
+
+def test_invalid_manifest_is_reported_once_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "skills.yaml").write_text("dependencies:\n  a: ^1\n  b: [oops\n")
+    result = Cli()("doctor", "--json", cwd=tmp_path)
+    findings = json.loads(result.stdout)["findings"]
+    invalid = next(f for f in findings if f["code"] == "manifest-invalid")
+    assert invalid["file"] == "skills.yaml" and invalid["line"] is not None
+    assert not invalid["message"].startswith("skills.yaml")

@@ -258,3 +258,35 @@ def test_bad_spec_and_bad_manifest(cli: Cli, project: Path) -> None:
     result = cli("install", cwd=project)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: skills.yaml:") and "invalid YAML" in result.stderr
+
+
+def test_unquoted_decimal_range_is_refused(cli: Cli, project: Path, registry: Path) -> None:
+    (project / "skills.yaml").write_text(
+        f"registries:\n  r: {registry}\ndependencies:\n  base: 1.10\n"
+    )
+    before = snapshot(project)
+    result = cli("install", cwd=project)
+    assert result.exit_code == 1
+    assert "quote the version range ('1.1' is read as a number)" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_missing_project_folder_is_refused(cli: Cli, tmp_path: Path) -> None:
+    result = cli("-C", tmp_path / "nope", "install", "base")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert not (tmp_path / "nope").exists()
+
+
+def test_manifest_that_is_a_folder_is_a_clear_error(cli: Cli, project: Path) -> None:
+    (project / "skills.yaml").mkdir()
+    result = cli("install", cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: skills.yaml: cannot read")
+
+
+def test_search_skips_a_broken_registry(cli: Cli, project: Path) -> None:
+    (project / "skills.yaml").write_text("registries:\n  gone: ../no-such-registry\n")
+    result = cli("search", "cdk", cwd=project)
+    assert result.exit_code == 0
+    assert "cdk-patterns" in result.stdout
+    assert "skipped in search: registry gone" in result.stderr

@@ -120,7 +120,7 @@ def _complete(kind: str) -> Any:
 @click.option(
     "-C",
     "--project",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Project folder (default: the current folder).",
 )
 @click.pass_context

@@ -15,7 +15,7 @@ from typing import Any
 
 from skillpm import yamlio
 from skillpm.errors import ManifestError, RegistryError, UnsafeContentError
-from skillpm.ranges import parse_range, parse_version
+from skillpm.ranges import parse_version, range_text
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -68,14 +68,7 @@ def _dependencies(value: Any, where: str) -> dict[str, str]:
     deps: dict[str, str] = {}
     for name, rng in value.items():
         check_name(name, where, "dependency name")
-        text = str(rng) if isinstance(rng, (str, int, float)) else None
-        if text is None:
-            raise ManifestError(f"{where}: dependency {name}: expected a version range string")
-        try:
-            parse_range(text)
-        except ValueError as exc:
-            raise ManifestError(f"{where}: dependency {name}: {exc}") from None
-        deps[name] = text
+        deps[name] = range_text(rng, f"{where}: dependency {name}")
     return deps
 
 

@@ -58,7 +58,7 @@ def _global_options() -> list[click.Parameter]:
         ),
         GlobalOption(
             ["-C", "--project"],
-            type=click.Path(file_okay=False, path_type=Path),
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
             help="Project folder (default: the current folder).",
             **common,
         ),

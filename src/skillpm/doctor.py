@@ -15,7 +15,7 @@ from pathlib import Path
 from skillpm import iampolicy
 from skillpm.bedrock import AwsCli, SettingsLayer, check_bedrock, parse_cli_version
 from skillpm.diagnostics import Finding
-from skillpm.errors import SkillpmError
+from skillpm.errors import SkillpmError, split_error
 from skillpm.iampolicy import STREAM, PolicyProblem
 from skillpm.installer import installed_skill_state
 from skillpm.project import Project
@@ -74,22 +74,34 @@ def run(
 # -- the lock and the installed tree ------------------------------------------------
 
 
+def _display(project: Project, folder: Path) -> str:
+    try:
+        return folder.relative_to(project.root).as_posix()
+    except ValueError:
+        return str(folder)
+
+
 def check_lock(project: Project) -> list[Finding]:
     try:
         text = project.manifest_text()
         manifest = project.load_manifest(text)
     except SkillpmError as exc:
-        return [Finding("error", "manifest-invalid", str(exc), "fix skills.yaml", "skills.yaml")]
+        line, message = split_error(exc, "skills.yaml")
+        return [
+            Finding("error", "manifest-invalid", message, "fix skills.yaml", "skills.yaml", line)
+        ]
     try:
         lock = project.load_lock()
     except SkillpmError as exc:
+        line, message = split_error(exc, "skills.lock")
         return [
             Finding(
                 "error",
                 "lock-invalid",
-                str(exc),
+                message,
                 "delete skills.lock and run 'skillpm install'",
                 "skills.lock",
+                line,
             )
         ]
     findings: list[Finding] = []
@@ -118,9 +130,10 @@ def check_lock(project: Project) -> list[Finding]:
             )
         )
     state = installed_skill_state(project, lock)
+    primary = _display(project, project.skill_dirs[0])
     for pkg in lock.packages:
         for skill in pkg.skills:
-            rel = f".claude/skills/{skill}"
+            rel = f"{primary}/{skill}"
             if state.get(skill) is None:
                 findings.append(
                     Finding(

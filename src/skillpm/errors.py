@@ -6,6 +6,8 @@ and what to do about it.
 
 from __future__ import annotations
 
+import re
+
 
 class SkillpmError(Exception):
     """A failure the user can act on. Exit code 1, never a traceback."""
@@ -61,3 +63,15 @@ class LockError(SkillpmError):
 
 class FragmentError(SkillpmError):
     """A CLAUDE.md fragment that cannot be read, rendered or merged."""
+
+
+def split_error(exc: SkillpmError, where: str) -> tuple[int | None, str]:
+    """The line and the bare message of a ``where:line: message`` error."""
+    text = str(exc)
+    if text.startswith(where):
+        text = text[len(where) :]
+        m = re.match(r"^:(\d+): (.*)$", text, re.S)
+        if m:
+            return int(m.group(1)), m.group(2)
+        return None, text.lstrip(": ")
+    return None, text

@@ -137,6 +137,8 @@ class Project:
             raw = self.manifest_path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise ManifestError(f"{MANIFEST_FILE}: cannot read: {exc.strerror}") from None
         return yamlio.decode(raw, MANIFEST_FILE)
 
     def load_manifest(self, text: str | None = None) -> ProjectManifest:

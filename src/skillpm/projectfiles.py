@@ -13,7 +13,7 @@ from typing import Any
 from skillpm import yamlio
 from skillpm.clientlib import check_integrity, check_name
 from skillpm.errors import LockError, ManifestError
-from skillpm.ranges import parse_range, parse_version
+from skillpm.ranges import parse_version, range_text
 
 MANIFEST_FILE = "skills.yaml"
 LOCK_FILE = "skills.lock"
@@ -101,11 +101,7 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
                     f"{where}: dependencies: {name}: registry {registry!r} is not listed under "
                     "registries:"
                 )
-        rng = "*" if value is None else str(value)
-        try:
-            parse_range(rng)
-        except ValueError as exc:
-            raise ManifestError(f"{where}: dependencies: {name}: {exc}") from None
+        rng = range_text(value, f"{where}: dependencies: {name}")
         deps[name] = DependencySpec(name, rng, registry, skills)
     vars_ = data.get("vars") or {}
     if not isinstance(vars_, Mapping):

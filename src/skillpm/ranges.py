@@ -59,6 +59,23 @@ def parse_version(text: str, where: str = "version") -> Version:
         ) from None
 
 
+def range_text(value: object, where: str) -> str:
+    """A range as written in YAML. A bare ``1.10`` is read by YAML as the float 1.1,
+    which would silently mean another range: refuse it rather than guess."""
+    if value is None:
+        return "*"
+    if isinstance(value, float):
+        raise ManifestError(f"{where}: quote the version range ('{value}' is read as a number)")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ManifestError(f"{where}: expected a version range string")
+    text = str(value)
+    try:
+        parse_range(text)
+    except ValueError as exc:
+        raise ManifestError(f"{where}: {exc}") from None
+    return text
+
+
 @lru_cache(maxsize=4096)
 def parse_range(text: str) -> Range:
     """Parse a range; raises ``ValueError`` with a short reason when it is not one."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skillpm.clientlib import VersionEntry, sorted_versions
-from skillpm.errors import PackageNotFound
+from skillpm.errors import PackageNotFound, RegistryError
 from skillpm.installer import installed_skill_state, is_intact
 from skillpm.output import console
 from skillpm.project import Project, user_claude_dir
@@ -133,8 +133,16 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
     needle = text.lower()
     hits: list[dict[str, str]] = []
     seen: set[str] = set()
+    failed = 0
     for registry in sources.registries:
-        for name, versions in sorted(registry.all_packages().items()):
+        try:
+            packages = registry.all_packages()
+        except RegistryError as exc:
+            # One unreachable or unlistable registry should not hide the others' results.
+            console.warn(f"skipped in search: {exc}")
+            failed += 1
+            continue
+        for name, versions in sorted(packages.items()):
             if name in seen or not versions:
                 continue
             seen.add(name)  # a name is served by the first registry that has it
@@ -153,7 +161,8 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
         console.json({"results": hits})
         return
     if not hits:
-        console.result(f"No packages match {text!r}")
+        searched = "" if not failed else " in the registries that could be searched"
+        console.result(f"No packages match {text!r}{searched}")
         return
     width = max(len(h["name"]) for h in hits)
     for h in hits:

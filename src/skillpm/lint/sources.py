@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from skillpm import yamlio
-from skillpm.errors import SkillpmError
+from skillpm.errors import SkillpmError, split_error
 from skillpm.lint.model import Location
 from skillpm.lint.workspace import (
     Fragment,
@@ -26,7 +26,6 @@ from skillpm.lint.workspace import (
     TextFile,
     Workspace,
     parse_frontmatter,
-    split_error,
 )
 from skillpm.publish import NOT_PUBLISHED  # what never ships is not linted either
 

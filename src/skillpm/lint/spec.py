@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from skillpm.errors import split_error
 from skillpm.lint.model import Finding, Location, Severity, rule
-from skillpm.lint.workspace import Fragment, Skill, Workspace, split_error
+from skillpm.lint.workspace import Fragment, Skill, Workspace
 
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024

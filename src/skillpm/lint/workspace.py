@@ -8,7 +8,6 @@ messages split back into a line and a message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 
 from skillpm import yamlio
-from skillpm.errors import SkillpmError
+from skillpm.errors import SkillpmError, split_error
 from skillpm.lint.model import Location
 
 
@@ -178,18 +177,6 @@ def yaml_key_lines(text: str, first_line: int = 1) -> dict[tuple[str, ...], int]
                 found.setdefault((*path, str(i)), item.start_mark.line + first_line)
                 stack.append((item, (*path, str(i))))
     return found
-
-
-def split_error(exc: SkillpmError, where: str) -> tuple[int | None, str]:
-    """The line and the bare message of a ``where:line: message`` error."""
-    text = str(exc)
-    if text.startswith(where):
-        text = text[len(where) :]
-        m = re.match(r"^:(\d+): (.*)$", text, re.S)
-        if m:
-            return int(m.group(1)), m.group(2)
-        return None, text.lstrip(": ")
-    return None, text
 
 
 def parse_frontmatter(text: str, where: str) -> Frontmatter:
