@@ -102,3 +102,10 @@ def test_remove_refuses_unknown_or_used(cli: Cli, project: Path) -> None:
         cli, project, "remove", "local"
     )
     assert "cannot be removed" in _refused(cli, project, "remove", "builtin")
+
+
+def test_add_warns_when_the_url_carries_credentials(cli: Cli, project: Path) -> None:
+    result = cli("registry", "add", "team", "https://bot:s3cret@skills.example.com/r", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "carries credentials" in result.stderr
+    assert "s3cret" not in result.output

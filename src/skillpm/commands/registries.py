@@ -65,6 +65,11 @@ def add(project: Project, name: str, url: str) -> None:
         project.load_manifest(new_text)  # what we write must read back
         atomic_write(project.manifest_path, new_text.encode())
     console.info(f"Added registry {name} ({redact(url)}) to skills.yaml")
+    if redact(url) != url:
+        console.warn(
+            "the URL carries credentials, now in skills.yaml (usually committed); prefer git's "
+            "credential helper, or SKILLPM_TOKEN_<HOST> for an https site"
+        )
 
 
 def remove(project: Project, name: str) -> None:
