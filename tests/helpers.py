@@ -59,20 +59,31 @@ def lint_json(cli: Cli, *args: str | Path, cwd: Path) -> tuple[int, list[dict[st
 
 def run_skillpm(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None) -> Result:
     """The CLI in a real subprocess (``python -m skillpm``)."""
+    return finish(spawn_skillpm(*args, cwd=cwd, env=env))
+
+
+def spawn_skillpm(
+    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start the CLI in a subprocess without waiting (``finish`` collects it)."""
     import os
 
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(SRC)
     full_env.update(env or {})
-    proc = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "skillpm", *map(str, args)],
         cwd=cwd,
         env=full_env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def finish(proc: subprocess.Popen[str]) -> Result:
+    stdout, stderr = proc.communicate(timeout=120)
+    return Result(proc.returncode, stdout, stderr)
 
 
 def skill_md(name: str, description: str | None = None, body: str = "", **extra: Any) -> str:
@@ -195,15 +206,42 @@ class GitRegistry:
 
     def push(self, packages: list[dict[str, Any]], message: str = "publish") -> str:
         """Publish more ``make_package`` specs through the work clone, push; the new commit."""
+        self.commit(packages, message)
+        git("push", "-q", "origin", "HEAD", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+    def commit(self, packages: list[dict[str, Any]], message: str = "publish") -> str:
+        """Publish ``make_package`` specs in the work clone and commit, without pushing."""
         make_registry(self.work, packages)
         git("add", "-A", cwd=self.work)
         git("commit", "-q", "-m", message, cwd=self.work)
-        git("push", "-q", "origin", "HEAD", cwd=self.work)
         return git("rev-parse", "HEAD", cwd=self.work)
 
     @property
     def head(self) -> str:
         return git("rev-parse", "HEAD", cwd=self.bare)
+
+    def index(self, rev: str = "HEAD") -> dict[str, Any]:
+        """The ``index.json`` the server holds at ``rev``."""
+        import json
+
+        data: dict[str, Any] = json.loads(git("show", f"{rev}:index.json", cwd=self.bare))
+        return data
+
+    def versions(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.index()["packages"].get(name, {}).get("versions", {})
+        return found
+
+    def subjects(self) -> list[str]:
+        """The server's commit subjects, newest first."""
+        return git("log", "--format=%s", cwd=self.bare).splitlines()
+
+    def hook(self, name: str, script: str) -> None:
+        """Install a server-side hook (a shell script) in the bare repository."""
+        path = self.bare / "hooks" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("#!/bin/sh\n" + script)
+        path.chmod(0o755)
 
 
 def make_git_registry(
@@ -216,7 +254,7 @@ def make_git_registry(
     bare = root / "registry.git"
     work = root / "registry-work"
     root.mkdir(parents=True, exist_ok=True)
-    git("init", "-q", "--bare", bare, cwd=root)
+    git("init", "-q", "--bare", "--template=", bare, cwd=root)
     if allow_filter:
         git("config", "uploadpack.allowFilter", "true", cwd=bare)
     git("clone", "-q", bare, work, cwd=root)
@@ -283,3 +321,11 @@ def marketplace_json(name: str, plugins: list[dict[str, Any]], **extra: Any) -> 
     data: dict[str, Any] = {"name": name, "owner": {"name": "Acme Platform Team"}, **extra}
     data["plugins"] = plugins
     return json.dumps(data, indent=2) + "\n"
+
+
+def empty_git_repo(root: Path, *, branch: str = "main") -> GitRegistry:
+    """A bare repository with no commits (a registry's first publish starts it)."""
+    bare = root / "registry.git"
+    root.mkdir(parents=True, exist_ok=True)
+    git("init", "-q", "--bare", "--template=", f"--initial-branch={branch}", bare, cwd=root)
+    return GitRegistry(bare, root / "registry-work")

@@ -217,6 +217,16 @@ def test_oversized_file_is_refused(cli: Cli, tmp_path: Path) -> None:
     assert not (tmp_path / "registry").exists()
 
 
+def test_a_line_break_in_a_file_name_is_refused(cli: Cli, tmp_path: Path) -> None:
+    """It would make the integrity lines (one per file) ambiguous."""
+    source = make_package(tmp_path / "pkg", "odd", files={"skills/odd/a\nb.md": "x"})
+    result = cli("publish", source, "--registry", tmp_path / "registry")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "'skills/odd/a\\nb.md' has a control character in its name" in result.stderr
+    assert not (tmp_path / "registry").exists()
+
+
 def test_a_folder_that_is_not_a_registry_is_refused(cli: Cli, tmp_path: Path) -> None:
     other = write_tree(tmp_path / "docs", {"README.md": "not a registry"})
     before = snapshot(other)
@@ -312,7 +322,7 @@ def test_publish_warns_about_placeholders_and_missing_dependencies(
     assert "nowhere is not in" in result.stderr
 
 
-def test_remote_registries_are_refused_clearly(cli: Cli, tmp_path: Path) -> None:
+def test_https_registries_are_refused_clearly(cli: Cli, tmp_path: Path) -> None:
     source = make_package(tmp_path / "pkg", "demo")
     result = cli("publish", source, "--registry", "https://user:secret@example.com/reg")
     assert result.exit_code == 1

@@ -489,7 +489,13 @@ def lint(
 
 @cli.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--registry", required=True, metavar="PATH", help="Registry to publish to.")
+@click.option(
+    "--registry",
+    required=True,
+    metavar="PATH|URL",
+    help="Registry to publish to: a folder, or a git URL (git+https://, git+ssh://, "
+    "git+file://, git@host:org/repo.git, with an optional #branch).",
+)
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
 @click.pass_context
@@ -498,7 +504,9 @@ def publish(
 ) -> None:
     """Publish a package folder (or a bare skill folder) to a registry.
 
-    A missing or empty registry folder becomes a new registry. Published versions are
+    A missing or empty registry folder (or empty git repository) becomes a new registry.
+    To a git registry, publish commits "publish NAME VERSION" with your git identity and
+    pushes it, applying it again if another publish landed first. Published versions are
     immutable: publishing one again is refused.
     """
     from skillpm.commands.publish import publish as run
@@ -509,7 +517,7 @@ def publish(
 @cli.command()
 @click.argument("name")
 @click.argument("version")
-@click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
+@click.option("--registry", required=True, metavar="PATH|URL", help="Registry holding the package.")
 @click.option("--reason", metavar="TEXT", help="Why, recorded in the index.")
 @click.pass_context
 def yank(ctx: click.Context, name: str, version: str, registry: str, reason: str | None) -> None:
@@ -525,7 +533,7 @@ def yank(ctx: click.Context, name: str, version: str, registry: str, reason: str
 @cli.command()
 @click.argument("name")
 @click.argument("version")
-@click.option("--registry", required=True, metavar="PATH", help="Registry holding the package.")
+@click.option("--registry", required=True, metavar="PATH|URL", help="Registry holding the package.")
 @click.pass_context
 def unyank(ctx: click.Context, name: str, version: str, registry: str) -> None:
     """Undo a yank: resolutions may pick the version again."""

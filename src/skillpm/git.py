@@ -92,11 +92,35 @@ class Mirror:
         url: str | None = None,
         stdin: bytes | None = None,
         binary: bool = False,
+        env: dict[str, str] | None = None,
     ) -> Any:
         """Run ``git args`` on the mirror; ``url`` enables the network for this one call."""
+        status, out, err = self._execute(args, url=url, stdin=stdin, binary=binary, env=env)
+        if status != 0:
+            text = err.decode(errors="replace") if isinstance(err, bytes) else str(err)
+            raise GitFailed(args, status, text)
+        return out
+
+    def _execute(
+        self,
+        args: Sequence[str],
+        *,
+        url: str | None = None,
+        stdin: bytes | None = None,
+        binary: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> tuple[int, Any, Any]:
+        """Run ``git args`` on the mirror: (status, stdout, stderr), whatever the status.
+
+        The mirror need not exist yet: git treats a missing ``GIT_DIR`` as "no
+        repository", which is all ``ls-remote`` and ``var`` need.
+        """
         git = _gitpython()
         config = ["-c", f"remote.{REMOTE}.url={url}"] if url is not None else []
-        env = dict(_ENV, GIT_DIR=str(self.path), GIT_OBJECT_DIRECTORY=str(self.path / "objects"))
+        full_env = dict(
+            _ENV, GIT_DIR=str(self.path), GIT_OBJECT_DIRECTORY=str(self.path / "objects")
+        )
+        full_env.update(env or {})
         cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *config, *args]
         runner = git.Git(str(self.path.parent))
         with tempfile.TemporaryFile() as feed:
@@ -106,7 +130,7 @@ class Mirror:
             try:
                 status, out, err = runner.execute(
                     cmd,
-                    env=env,
+                    env=full_env,
                     istream=feed if stdin is not None else None,
                     with_extended_output=True,
                     with_exceptions=False,
@@ -115,10 +139,7 @@ class Mirror:
                 )
             except git.exc.GitCommandNotFound:
                 raise GitMissing() from None
-        if status != 0:
-            text = err.decode(errors="replace") if isinstance(err, bytes) else str(err)
-            raise GitFailed(args, status, text)
-        return out
+        return int(status), out, err
 
     # -- creating and fetching -------------------------------------------------
 
@@ -266,3 +287,119 @@ class Mirror:
             blobs[oid] = out[pos : pos + size]
             pos += size + 1
         return blobs
+
+    # -- writing (publishing to a git registry) --------------------------------
+
+    def ls_remote(self, url: str) -> RemoteRefs:
+        """The remote's refs and the branch its HEAD names, in one request."""
+        out = str(self._run(["ls-remote", "--symref", REMOTE], url=url))
+        refs: dict[str, str] = {}
+        head = None
+        for line in out.splitlines():
+            left, _, name = line.partition("\t")
+            if left.startswith("ref: "):
+                if name == "HEAD":
+                    head = left.removeprefix("ref: ")
+            elif name:
+                refs[name] = left
+        return RemoteRefs(refs, head)
+
+    def check_identity(self) -> None:
+        """``GitFailed`` unless git has an author and committer configured.
+
+        ``user.useConfigOnly`` stops git from guessing one from the user and host
+        names: a registry's history says who published what.
+        """
+        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            self._run(["-c", "user.useConfigOnly=true", "var", var])
+
+    def commit_files(
+        self,
+        parent: str | None,
+        folder: Path,
+        files: Sequence[tuple[str, bool]],
+        message: str,
+        index_file: Path,
+    ) -> str:
+        """A commit on ``parent`` whose tree is the parent's with ``files`` added or replaced.
+
+        ``files`` are (path relative to ``folder``, executable). Nothing is checked
+        out: a temporary index starts from the parent's tree (trees only, so no
+        blob is fetched), the files are hashed as they are (``--no-filters``: no
+        line-ending or attribute conversion, so their integrity holds) and written.
+        """
+        if not files:
+            raise ValueError("commit_files needs at least one file")
+        paths = b"".join(os.fsencode(folder / rel) + b"\n" for rel, _ in files)
+        oids = str(self._run(["hash-object", "-w", "--no-filters", "--stdin-paths"], stdin=paths))
+        env = {"GIT_INDEX_FILE": str(index_file)}
+        self._run(["read-tree", parent] if parent else ["read-tree", "--empty"], env=env)
+        records = b"".join(
+            f"{'100755' if executable else '100644'} blob {oid}\t".encode()
+            + os.fsencode(rel)
+            + b"\0"
+            for (rel, executable), oid in zip(files, oids.split(), strict=True)
+        )
+        self._run(["update-index", "-z", "--index-info"], stdin=records, env=env)
+        # The parent's blobs are not in a blobless mirror; the remote has them.
+        tree = str(self._run(["write-tree", "--missing-ok"], env=env)).strip()
+        parents = ["-p", parent] if parent else []
+        args = ["-c", "user.useConfigOnly=true", "commit-tree", tree, *parents, "-m", message]
+        return str(self._run(args)).strip()
+
+    def push(self, url: str, commit: str, ref: str) -> PushResult:
+        """Push ``commit`` to ``ref`` on the remote (a fast-forward, never forced).
+
+        A refusal by the remote is returned; a failure to talk to it raises ``GitFailed``.
+        """
+        status, out, err = self._execute(
+            ["push", "--porcelain", "--no-verify", REMOTE, f"{commit}:{ref}"], url=url
+        )
+        stderr = err.decode(errors="replace") if isinstance(err, bytes) else str(err)
+        for line in str(out).splitlines():
+            flag, _, rest = line.partition("\t")
+            spec, _, summary = rest.partition("\t")
+            if not spec.endswith(f":{ref}"):
+                continue
+            if flag != "!":
+                return PushResult(True, False, "")
+            # git's own words: the branch moved (client side), or moved after the
+            # server advertised it (its ref update lost a race).
+            stale = any(word in summary for word in _STALE)
+            said = [
+                ln.removeprefix("remote:").strip()
+                for ln in stderr.splitlines()
+                if ln.startswith("remote:") and ln.removeprefix("remote:").strip()
+            ]
+            reason = summary.strip("[] ").replace("] (", ": ").rstrip(")")
+            if said and not stale:
+                reason += f"; the remote said: {said[0]}"
+            return PushResult(False, stale, reason)
+        if status == 0:
+            return PushResult(True, False, "")
+        raise GitFailed(["push"], status, stderr)
+
+    def advance(self, ref: str, new: str, old: str | None) -> bool:
+        """Point ``ref`` at ``new`` if it is still at ``old`` (absent, for ``None``)."""
+        try:
+            self._run(["update-ref", ref, new, old or "0" * 40])
+        except GitFailed:
+            return False
+        return True
+
+
+# Words of git's push summary when the target branch moved under us.
+_STALE = ("fetch first", "non-fast-forward", "failed to update ref", "cannot lock ref", "stale")
+
+
+@dataclass(frozen=True)
+class RemoteRefs:
+    refs: dict[str, str]  # full ref name (and "HEAD") -> commit
+    head: str | None  # the ref the remote's HEAD points to, if the remote says
+
+
+@dataclass(frozen=True)
+class PushResult:
+    pushed: bool
+    stale: bool  # refused because the branch moved: fetch, re-apply and push again
+    reason: str  # git's reason for a refusal

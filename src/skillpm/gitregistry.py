@@ -37,6 +37,7 @@ _SCHEMES = ("https", "ssh", "file")
 _SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
 _NOT_FOUND = (
     "couldn't find remote ref",
     "not our ref",
@@ -242,7 +243,7 @@ class GitRegistry(Registry):
         try:
             self.mirror.keep(commit, f"refs/skillpm/commits/{commit}")
         except GitFailed as exc:
-            raise self._error(exc, commit) from None
+            raise self.error(exc, commit) from None
 
     def _fetch(self, source: str, dest: str) -> None:
         """One fetch (the caller holds the mirror lock); creates the mirror on first use."""
@@ -263,9 +264,9 @@ class GitRegistry(Registry):
 
             store.create_dir_atomically(self.mirror.path, build)
         except GitFailed as exc:
-            raise self._error(exc, source) from None
+            raise self.error(exc, source) from None
 
-    def _error(self, exc: GitFailed, source: str) -> RegistryError:
+    def error(self, exc: GitFailed, source: str) -> RegistryError:
         text = exc.stderr.lower()
         if any(marker in text for marker in _NOT_FOUND):
             if _COMMIT.match(source):
@@ -277,12 +278,64 @@ class GitRegistry(Registry):
                 f"registry {self.display}: no branch, tag or commit {source!r} on the remote; "
                 "check the '#ref' of its URL in skills.yaml"
             )
-        reason = redact(exc.reason.replace(self.source.remote, redact(self.source.remote)))
         return RegistryError(
-            f"registry {self.display}: cannot fetch from the remote ({reason}); check the URL "
-            "and your access (git credential helper, ssh agent), or use --offline with a "
-            "warm cache"
+            f"registry {self.display}: cannot fetch from the remote ({self.reason(exc)}); "
+            "check the URL and your access (git credential helper, ssh agent), or use "
+            "--offline with a warm cache"
         )
+
+    def reason(self, exc: GitFailed) -> str:
+        """git's reason for a failure, with any credentials in the URL hidden."""
+        return redact(exc.reason.replace(self.source.remote, redact(self.source.remote)))
+
+    # -- for writers (gitpublish) ----------------------------------------------
+
+    def fetch_branch(self, branch: str) -> str:
+        """Fetch ``branch`` now, whatever the cache's age, and return its tip."""
+        dest = f"refs/skillpm/heads/{branch}"
+        # Resolved under the lock: another process may fetch into the same ref.
+        with store.mirror_lock(self.key, f"the cache of registry {self.display}"):
+            self._fetch(f"refs/heads/{branch}", dest)
+            tip = self.mirror.resolve(dest)
+        if tip is None:
+            raise RegistryError(f"registry {self.display}: branch {branch!r} is not a commit")
+        self._present.add(tip)
+        return tip
+
+    def create_mirror(self) -> None:
+        """An empty mirror, for a remote with no commits yet (its first publish)."""
+        if self.mirror.exists():
+            return
+        with store.mirror_lock(self.key, f"the cache of registry {self.display}"):
+            if not self.mirror.exists():
+                store.create_dir_atomically(self.mirror.path, lambda tmp: Mirror(tmp).init())
+
+    def read_file(self, commit: str, path: str) -> bytes | None:
+        """The bytes of one file at ``commit``, or ``None`` when there is none."""
+        oid = self.mirror.tree_oid(commit, path)
+        if oid is None:
+            return None
+        return self._read(commit, [path], [oid], path)[oid]
+
+    def has_path(self, commit: str, path: str) -> bool:
+        return self.mirror.tree_oid(commit, path) is not None
+
+    def is_empty(self, commit: str) -> bool:
+        return self.mirror.tree_oid(commit, "") == _EMPTY_TREE
+
+    def note_pushed(self, parent: str | None, commit: str, refs: Sequence[str]) -> None:
+        """Let readers of this cache see ``commit``, just pushed, without fetching.
+
+        ``refs`` are the reader refs it is now the tip of ("HEAD", the branch). One
+        is moved only from ``parent``: a reader that fetched meanwhile is newer.
+        """
+        with store.mirror_lock(self.key, f"the cache of registry {self.display}"):
+            self._keep(commit)
+            for ref in refs:
+                dest = f"refs/skillpm/refs/{ref}"
+                current = self.mirror.resolve(dest)
+                if current in (None, parent) and self.mirror.advance(dest, commit, current):
+                    store.mark_fetched(self.mirror.path, ref)
 
     # -- reading at a commit ---------------------------------------------------
 
@@ -313,7 +366,7 @@ class GitRegistry(Registry):
                 try:
                     rows = self.mirror.ls_tree(commit, [])
                 except GitFailed as exc:
-                    raise self._error(exc, commit) from None
+                    raise self.error(exc, commit) from None
 
                 def read(paths: Sequence[str], oids: Sequence[str], what: str) -> dict[str, bytes]:
                     return self._read(commit, paths, oids, what)
@@ -332,7 +385,7 @@ class GitRegistry(Registry):
                 self._fetch_blobs(missing, what)
             blobs = self.mirror.read_blobs(oids)
         except GitFailed as exc:
-            raise self._error(exc, commit) from None
+            raise self.error(exc, commit) from None
         absent = [oid for oid, data in blobs.items() if data is None]
         if absent:
             raise RegistryError(
@@ -352,7 +405,7 @@ class GitRegistry(Registry):
             with console.status(f"Fetching {what} from registry {self.display}"):
                 self.mirror.fetch_objects(self.source.remote, oids)
         except GitFailed as exc:
-            raise self._error(exc, "objects") from None
+            raise self.error(exc, "objects") from None
 
     def _unpack(self, commit: str, entries: Sequence[VersionEntry]) -> None:
         """Read the entries' trees at ``commit`` into the package cache, verified."""
@@ -367,7 +420,7 @@ class GitRegistry(Registry):
         try:
             rows = self.mirror.ls_tree(commit, folders)
         except GitFailed as exc:
-            raise self._error(exc, commit) from None
+            raise self.error(exc, commit) from None
         what = ", ".join(f"{e.name} {e.version}" for e in entries)
         blobs = self._read(commit, folders, [r.oid for r in rows if r.kind == "blob"], what)
         for entry in entries:

@@ -152,6 +152,11 @@ def _check_sizes(entries: list[FileEntry], source: Path) -> None:
         raise UnsafeContentError(f"{source}: more than {MAX_FILES} files")
     total = 0
     for e in entries:
+        # A line break would make the integrity lines (DESIGN 4) ambiguous.
+        if any(ord(c) < 32 or ord(c) == 127 for c in e.relpath):
+            raise UnsafeContentError(
+                f"{source}: {e.relpath!r} has a control character in its name; rename it"
+            )
         if e.size > MAX_FILE_BYTES:
             raise UnsafeContentError(
                 f"{e.relpath}: {e.size // 1024} KiB is over the {MAX_FILE_BYTES // 2**20} MiB "
@@ -267,23 +272,34 @@ def write_index(root: Path, index: RegistryIndex) -> None:
     atomic_write(root / "index.json", dump_index(index))
 
 
-def publish_local(prepared: Prepared, root: Path, *, dry_run: bool = False) -> VersionEntry:
+def publish_local(
+    prepared: Prepared,
+    root: Path,
+    *,
+    dry_run: bool = False,
+    where: str | None = None,
+    index: RegistryIndex | None = None,
+) -> VersionEntry:
     """Write the package under ``root/packages`` and add it to ``index.json``.
 
     Refusals happen before anything is written; once the package folder is in
-    place, a failure to write the index removes it again.
+    place, a failure to write the index removes it again. A git registry runs this
+    on a scratch copy of its tip: ``where`` names the registry in messages, and
+    ``index`` is that copy's ``index.json``, already read.
     """
     m = prepared.manifest
-    index = open_index(root, create=True)
+    where = where or str(root)
+    if index is None:
+        index = open_index(root, create=True)
     folder = root / "packages" / m.name / m.version
     if m.version in index.packages.get(m.name, {}):
         raise RegistryError(
-            f"{m.name} {m.version} is already published in {root}; versions are immutable, "
+            f"{m.name} {m.version} is already published in {where}; versions are immutable, "
             "so bump the version in skillpm.yaml"
         )
     if folder.exists():
         raise RegistryError(
-            f"{root}: packages/{m.name}/{m.version} exists but index.json does not list it "
+            f"{where}: packages/{m.name}/{m.version} exists but index.json does not list it "
             "(an interrupted publish?); run 'skillpm registry reindex' on the registry first"
         )
     entry = version_entry(prepared, now_utc())

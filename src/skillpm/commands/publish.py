@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from skillpm import publish as core
+from skillpm.clientlib import RegistryIndex
 from skillpm.errors import RegistryError
 from skillpm.output import console
-from skillpm.registry import is_remote, redact
+from skillpm.registry import is_git_url, is_remote, redact
 
 
 def local_root(registry: str, base: Path) -> Path:
@@ -19,8 +20,8 @@ def local_root(registry: str, base: Path) -> Path:
         )
     if is_remote(registry):
         raise RegistryError(
-            f"{redact(registry)}: only local folder registries can be written to yet "
-            "(git publishing comes with git registry support)"
+            f"{redact(registry)} is a git registry, and this command works on a registry "
+            "folder: run it on a clone of the repository"
         )
     return base / Path(registry.removeprefix("file://")).expanduser()
 
@@ -62,7 +63,7 @@ def pack(source: Path, out_dir: Path, *, version: str | None) -> None:
     console.detail(f"integrity {prepared.integrity}")
 
 
-def _warn_about(prepared: core.Prepared, root: Path) -> None:
+def _warn_about(prepared: core.Prepared, index: RegistryIndex | None, where: str) -> None:
     from skillpm.scaffold import PLACEHOLDER
 
     m = prepared.manifest
@@ -70,14 +71,12 @@ def _warn_about(prepared: core.Prepared, root: Path) -> None:
         description = _skill_description(prepared, rel)
         if description is not None and PLACEHOLDER in description:
             console.warn(f"skill {name} still has the description 'skillpm new' wrote")
-    try:
-        index = core.open_index(root, create=True)
-    except RegistryError:
+    if index is None:
         return
     missing = sorted(d for d in m.dependencies if d not in index.packages and d != m.name)
     if missing:
         console.warn(
-            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in {root}; "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in {where}; "
             "projects installing this package need a registry that has "
             f"{'it' if len(missing) == 1 else 'them'}"
         )
@@ -95,15 +94,14 @@ def _skill_description(prepared: core.Prepared, rel: str) -> str | None:
     return None
 
 
-def _show_dry_run(prepared: core.Prepared, root: Path) -> None:
+def _show_dry_run(prepared: core.Prepared, where: str, *, fresh: bool, nothing: str) -> None:
     m = prepared.manifest
     files = prepared.stored_files()
     total = sum(size for _, _, size in files)
-    fresh = not (root / "index.json").exists()
     console.info(
-        f"Would publish {m.name} {m.version} to {root}"
+        f"Would publish {m.name} {m.version} to {where}"
         + (" (a new registry)" if fresh else "")
-        + " (dry run, nothing written)"
+        + f" (dry run, nothing {nothing})"
     )
     console.info(f"  integrity     {prepared.integrity}")
     console.info(f"  description   {m.description}")
@@ -117,6 +115,9 @@ def _show_dry_run(prepared: core.Prepared, root: Path) -> None:
 
 
 def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
+    if is_git_url(registry):
+        _publish_git(source, registry, version=version, dry_run=dry_run)
+        return
     root = local_root(registry, base)
     if root.resolve().is_relative_to(source.resolve()):
         raise RegistryError(
@@ -127,10 +128,45 @@ def publish(source: Path, registry: str, base: Path, *, version: str | None, dry
     with core.registry_lock(root):
         fresh = not (root / "index.json").exists()
         entry = core.publish_local(prepared, root, dry_run=dry_run)
-        _warn_about(prepared, root)
+        try:
+            index: RegistryIndex | None = core.open_index(root, create=True)
+        except RegistryError:
+            index = None
+        _warn_about(prepared, index, str(root))
     if dry_run:
-        _show_dry_run(prepared, root)
+        _show_dry_run(prepared, str(root), fresh=fresh, nothing="written")
         return
     where = f"a new registry at {root}" if fresh else str(root)
     console.info(f"Published {entry.name} {entry.version} to {where} ({entry.integrity})")
     console.info(f"Install it with: skillpm install {entry.name} --registry {root}")
+
+
+def _publish_git(source: Path, url: str, *, version: str | None, dry_run: bool) -> None:
+    """Publish to a git registry: the local publish on its tip, committed and pushed."""
+    from skillpm.gitpublish import Change, Checkout, GitWriter
+
+    prepared = core.prepare(source, version=version)  # validate before the network
+    writer = GitWriter(url)
+    m = prepared.manifest
+    folder = f"packages/{m.name}/{m.version}"
+
+    def edit(tip: Checkout) -> Change[RegistryIndex]:
+        if tip.has(folder):
+            # All publish_local needs to know of it: the folder is there.
+            (tip.root / folder).mkdir(parents=True)
+        core.publish_local(prepared, tip.root, dry_run=dry_run, where=writer.where, index=tip.index)
+        return Change(tip.index, f"publish {m.name} {m.version}")
+
+    outcome = writer.apply(edit, dry_run=dry_run)
+    _warn_about(prepared, outcome.result, writer.where)
+    where = f"{writer.display} (branch {outcome.branch})"
+    if dry_run:
+        _show_dry_run(prepared, where, fresh=outcome.new_registry, nothing="pushed")
+        return
+    assert outcome.commit is not None
+    new = "a new registry at " if outcome.new_registry else ""
+    console.info(
+        f"Published {m.name} {m.version} to {new}{where} as commit {outcome.commit[:12]} "
+        f"({prepared.integrity})"
+    )
+    console.info(f"Install it with: skillpm install {m.name} --registry {writer.display}")

@@ -10,30 +10,61 @@ from skillpm.commands.publish import local_root, plural
 from skillpm.errors import IntegrityError, RegistryError
 from skillpm.output import console
 from skillpm.publish import open_index, registry_lock, write_index
-from skillpm.registry import RemoteOptions
+from skillpm.registry import RemoteOptions, is_git_url
 
 
 def yank(
     registry: str, base: Path, name: str, version: str, *, reason: str | None, undo: bool
 ) -> None:
-    root = local_root(registry, base)
-    with registry_lock(root):
-        index = open_index(root)
-        updated = core.set_yanked(
-            index, name, version, yanked=not undo, reason=reason, where=f"registry {root}"
-        )
-        if updated is not None:
-            write_index(root, updated)
+    if is_git_url(registry):
+        changed, where = _yank_git(registry, name, version, reason=reason, undo=undo)
+    else:
+        root = local_root(registry, base)
+        where = str(root)
+        with registry_lock(root):
+            index = open_index(root)
+            updated = core.set_yanked(
+                index, name, version, yanked=not undo, reason=reason, where=f"registry {root}"
+            )
+            if updated is not None:
+                write_index(root, updated)
+        changed = updated is not None
     if undo:
-        state = "was not yanked" if updated is None else "is no longer yanked"
-        console.info(f"{name} {version} {state} in {root}")
-    elif updated is None:
-        console.info(f"{name} {version} was already yanked in {root}")
+        state = "is no longer yanked" if changed else "was not yanked"
+        console.info(f"{name} {version} {state} in {where}")
+    elif not changed:
+        console.info(f"{name} {version} was already yanked in {where}")
     else:
         console.info(
-            f"Yanked {name} {version} in {root}: new resolutions skip it; projects whose "
+            f"Yanked {name} {version} in {where}: new resolutions skip it; projects whose "
             "skills.lock pins it still install it"
         )
+
+
+def _yank_git(
+    url: str, name: str, version: str, *, reason: str | None, undo: bool
+) -> tuple[bool, str]:
+    """(Un)yank in a git registry: the local change on its tip, committed and pushed."""
+    from skillpm.gitpublish import Change, Checkout, GitWriter
+
+    writer = GitWriter(url)
+    verb = "unyank" if undo else "yank"
+
+    def edit(tip: Checkout) -> Change[bool]:
+        updated = core.set_yanked(
+            tip.index, name, version, yanked=not undo, reason=reason, where=writer.where
+        )
+        if updated is None:
+            return Change(False, None)
+        write_index(tip.root, updated)
+        body = f"\n\n{reason}" if reason and not undo else ""
+        return Change(True, f"{verb} {name} {version}{body}")
+
+    outcome = writer.apply(edit, dry_run=False)
+    where = f"{writer.display} (branch {outcome.branch})"
+    if outcome.commit:
+        where += f" as commit {outcome.commit[:12]}"
+    return outcome.result, where
 
 
 def reindex(path: Path) -> None:
