@@ -221,6 +221,23 @@ def test_two_processes_publishing_different_packages_both_land(
     assert git("rev-list", "--count", "HEAD", cwd=remote.bare) == "3"  # linear history
 
 
+def test_four_authors_at_once_all_land(src: Path, remote: GitRegistry, tmp_path: Path) -> None:
+    """No gate: the races fall as they may. Each lost attempt means another publish
+    landed, so with four publishers no one needs more than four attempts."""
+    names = ["alpha", "beta", "gamma", "delta"]
+    procs = []
+    for name in names:
+        make_package(src / name, name, "1.0.0")
+        env = {"SKILLPM_CACHE_DIR": str(tmp_path / f"cache-{name}")}
+        procs.append(
+            spawn_skillpm("publish", src / name, "--registry", remote.url, cwd=tmp_path, env=env)
+        )
+    for result in [finish(p) for p in procs]:
+        assert result.exit_code == 0, result.output
+    assert set(remote.index()["packages"]) == {"base", *names}
+    assert git("rev-list", "--count", "HEAD", cwd=remote.bare) == "5"
+
+
 def test_two_processes_publishing_the_same_version_one_wins(
     src: Path, remote: GitRegistry, tmp_path: Path
 ) -> None:

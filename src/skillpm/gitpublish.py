@@ -87,7 +87,6 @@ class Outcome(Generic[R]):
     branch: str
     commit: str | None  # the pushed commit; None when nothing was pushed
     new_registry: bool  # the tip had no registry yet (an empty repository)
-    attempts: int
 
 
 class GitWriter:
@@ -136,11 +135,11 @@ class GitWriter:
                 fresh = index is None
                 change = edit(Checkout(root, index or RegistryIndex({}), tip, self.registry))
                 if dry_run or change.message is None:
-                    return Outcome(change.result, target.branch, None, fresh, attempt)
+                    return Outcome(change.result, target.branch, None, fresh)
                 commit = self._commit(tip, root, change.message, scratch / "index")
             if self._push(commit, target.branch):
                 self._after_push(target, tip, commit)
-                return Outcome(change.result, target.branch, commit, fresh, attempt)
+                return Outcome(change.result, target.branch, commit, fresh)
             if attempt < MAX_ATTEMPTS:
                 console.info(
                     f"Another publish reached {target.branch} first; applying again on top of "

@@ -45,7 +45,9 @@ class Registry(abc.ABC):
 
     @property
     def display(self) -> str:
-        return self.name if self.name == self.url else f"{self.name} ({redact(self.url)})"
+        if self.name == self.url:  # a registry known by its URL alone
+            return redact(self.url)
+        return f"{self.name} ({redact(self.url)})"
 
     @abc.abstractmethod
     def lookup(self, names: Collection[str]) -> Mapping[str, Mapping[str, VersionEntry]]:
