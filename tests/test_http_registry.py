@@ -356,8 +356,11 @@ def test_search_reads_the_full_index_and_info_one_file(cli: Cli, site: Site, pro
     assert result.exit_code == 0, result.output
     assert site.server.paths() == ["index/aws-env.json"]
     result = cli("search", "cdk", "--refresh", cwd=project)
-    assert result.exit_code == 1
-    assert "publishes no full index.json" in one_line(result.stderr)
+    # The site is skipped with its reason; the other registries are still searched.
+    assert result.exit_code == 0
+    assert "skipped in search" in result.stderr
+    assert "publishes no full index.json" in result.stderr
+    assert "cdk-patterns" in result.stdout and "cdk-kit" not in result.stdout
 
 
 def test_offline_search_without_a_cached_full_index_uses_the_cached_index_files(
