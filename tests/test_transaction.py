@@ -9,19 +9,22 @@ from pathlib import Path
 import pytest
 
 from skillpm.transaction import CRASH_AFTER_ENV, Transaction, recover_interrupted
-from tests.helpers import make_registry, run_skillpm, snapshot, write_tree
+from tests.helpers import Cli, make_registry, run_skillpm, snapshot, write_tree
 
 
 def test_error_during_commit_restores_everything(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "p", {"a/x.txt": "old a", "keep.txt": "keep", "blocker": "file"})
+    root = write_tree(
+        tmp_path / "p",
+        {".claude/skills/a/x.txt": "old a", "CLAUDE.md": "keep", ".claude/rules": "a file"},
+    )
     before = snapshot(root)
     txn = Transaction(root / ".staging", root)
     new_a = txn.new_dir("a")
     (new_a / "x.txt").write_text("new a")
-    txn.replace_dir(root / "a", new_a)
-    txn.write_file(root / "keep.txt", b"changed")
+    txn.replace_dir(root / ".claude/skills/a", new_a)
+    txn.write_file(root / "CLAUDE.md", b"changed")
     bad = txn.new_dir("bad")
-    txn.replace_dir(root / "blocker" / "child", bad)  # parent is a file: this swap fails
+    txn.replace_dir(root / ".claude/rules/child.md", bad)  # parent is a file: this swap fails
     with pytest.raises(OSError):
         txn.commit()
     assert snapshot(root) == before
@@ -29,10 +32,10 @@ def test_error_during_commit_restores_everything(tmp_path: Path) -> None:
 
 
 def test_rollback_before_commit_touches_nothing(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "p", {"a/x.txt": "old"})
+    root = write_tree(tmp_path / "p", {"CLAUDE.md": "old"})
     before = snapshot(root)
     with pytest.raises(RuntimeError), Transaction(root / ".staging", root) as txn:
-        txn.write_file(root / "a/x.txt", b"new")
+        txn.write_file(root / "CLAUDE.md", b"new")
         raise RuntimeError("boom")
     assert snapshot(root) == before
 
@@ -119,3 +122,71 @@ def test_next_command_recovers_a_killed_run(tmp_path: Path, crash_registry: Path
     assert result.exit_code == 0, result.stderr
     assert not (project / ".claude/.skillpm-staging").exists()
     assert (project / ".claude/skills/skill-2/SKILL.md").is_file()
+
+
+def _plant(project: Path, swaps: list[dict[str, str | None]], files: dict[str, str]) -> Path:
+    """A transaction folder as a hostile checkout could commit it."""
+    txn = project / ".claude/.skillpm-staging/txn-1-planted"
+    txn.mkdir(parents=True)
+    write_tree(txn, files)
+    (txn / "journal.json").write_text(json.dumps(swaps))
+    return txn
+
+
+def test_planted_journal_cannot_write_outside_what_skillpm_manages(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A checkout cannot write .git/ itself; a journal must not do it for the checkout."""
+    project = write_tree(tmp_path / "p", {".git/hooks/.keep": "", ".env": "SECRET=1"})
+    _plant(
+        project,
+        [
+            {"target": ".git/hooks/post-checkout", "staged": "new/1-hook", "backup": "old/1"},
+            {"target": ".env", "staged": None, "backup": "old/2"},
+        ],
+        {"new/1-hook": "#!/bin/sh\necho pwned\n"},
+    )
+    result = cli("install", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "not a change skillpm started" in result.stderr
+    assert not (project / ".git/hooks/post-checkout").exists()
+    assert (project / ".env").read_text() == "SECRET=1"
+    assert not (project / ".claude").exists()
+
+
+def test_planted_journal_with_links_is_dropped(cli: Cli, tmp_path: Path) -> None:
+    """Links inside the transaction folder, or on the way to a target, lead outside."""
+    home = write_tree(tmp_path / "home", {".bashrc": "# mine\n", "notes/a.txt": "keep"})
+    project = write_tree(tmp_path / "p", {"CLAUDE.md": "# evil\n"})
+    txn = _plant(
+        project,
+        [{"target": "CLAUDE.md", "staged": None, "backup": "old/.bashrc"}],
+        {},
+    )
+    (txn / "old").symlink_to(home)
+    second = project / ".claude/.skillpm-staging/txn-2-planted"
+    write_tree(second, {"new/1-x/SKILL.md": "x"})
+    (second / "journal.json").write_text(
+        json.dumps([{"target": ".claude/skills/x", "staged": "new/1-x", "backup": "old/1"}])
+    )
+    (project / ".claude/skills").symlink_to(home / "notes")
+    before_home = snapshot(home)
+    result = cli("install", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("not a change skillpm started") == 2
+    assert snapshot(home) == before_home
+    assert (project / "CLAUDE.md").read_text() == "# evil\n"
+    assert not (project / ".claude/.skillpm-staging").exists()
+
+
+def test_a_linked_staging_folder_is_refused_and_never_emptied(cli: Cli, tmp_path: Path) -> None:
+    home = write_tree(tmp_path / "home", {"Documents/thesis.md": "years of work"})
+    project = tmp_path / "p"
+    (project / ".claude").mkdir(parents=True)
+    (project / ".claude/.skillpm-staging").symlink_to(home)
+    for args in (["install"], ["remove", "x"], ["update"], ["sync"]):
+        result = cli(*args, cwd=project)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1
+        assert ".skillpm-staging is a symbolic link" in result.stderr
+    assert (home / "Documents/thesis.md").read_text() == "years of work"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -25,8 +26,44 @@ from types import TracebackType
 from skillpm.fsutil import atomic_write, prune_empty_dirs
 
 JOURNAL = "journal.json"
+MAX_JOURNAL_BYTES = 1024 * 1024  # a journal lists a few swaps; anything bigger is not ours
 # Testing hook: SIGKILL this process after that many durable steps, to prove recovery.
 CRASH_AFTER_ENV = "SKILLPM_TEST_CRASH_AFTER_STEP"
+
+# Every path a transaction may write, relative to the project root. The staging folder
+# lives in the project, so a checkout can plant a journal there: recovery honours only
+# these targets (what the repository could hold anyway), never .git/, .env or the like.
+_MANAGED = re.compile(
+    r"^(?:skills\.yaml|skills\.lock|CLAUDE\.md|AGENTS\.md|\.claudeignore|\.claude/settings\.json"
+    r"|(?:\.claude/|\.agents/)?skills/[a-z0-9]+(?:-[a-z0-9]+)*"
+    r"|\.claude/(?:skillpm|rules)/[a-z0-9]+(?:-[a-z0-9]+)*\.md)$"
+)
+
+
+def _claude_md_link_target(project_root: Path) -> str | None:
+    """Where a CLAUDE.md symlink points inside the project (AGENTS.md, say): written too."""
+    link = project_root / "CLAUDE.md"
+    if not link.is_symlink():
+        return None
+    try:
+        return link.resolve().relative_to(project_root.resolve()).as_posix()
+    except (OSError, ValueError):
+        return None
+
+
+def is_managed(rel: str, project_root: Path) -> bool:
+    return bool(_MANAGED.match(rel)) or rel == _claude_md_link_target(project_root)
+
+
+def check_staging_root(staging_root: Path) -> None:
+    """skillpm's own folder is never a link: following one would stage, and clean up, elsewhere."""
+    from skillpm.errors import UnsafeContentError
+
+    if staging_root.is_symlink():
+        raise UnsafeContentError(
+            f"{staging_root} is a symbolic link; skillpm stages changes there and will not "
+            "follow it: delete the link and run the command again"
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +75,7 @@ class _Swap:
 
 class Transaction:
     def __init__(self, staging_root: Path, project_root: Path) -> None:
+        check_staging_root(staging_root)
         self.staging_root = staging_root
         self.project_root = project_root
         self.dir = staging_root / f"txn-{os.getpid()}-{secrets.token_hex(4)}"
@@ -86,7 +124,11 @@ class Transaction:
         # which ``root / target`` keeps as it is when the journal is replayed.
         if not target.is_relative_to(self.project_root):
             return target.as_posix()
-        return target.relative_to(self.project_root).as_posix()
+        rel = target.relative_to(self.project_root).as_posix()
+        if not is_managed(rel, self.project_root):
+            # A programming error: recovery would drop a journal naming this path.
+            raise ValueError(f"{rel} is not a path skillpm manages (see _MANAGED)")
+        return rel
 
     def replace_dir(self, target: Path, new: Path | None) -> None:
         """At commit, put ``new`` (inside a ``new_dir``) at ``target``; ``None`` removes it."""
@@ -191,23 +233,44 @@ def _undo(swap: _Swap, root: Path, txn_dir: Path) -> None:
             os.replace(backup, target)
 
 
-def _read_journal(path: Path, outside: Collection[str] = ()) -> list[_Swap]:
-    """The journal is in the project folder, so a hostile checkout could plant one:
-    accept only paths that stay inside the project and the transaction folder (or
-    are among the absolute ``outside`` targets the caller expects)."""
+def _read_journal(
+    path: Path, project_root: Path, outside: Collection[str] = ()
+) -> list[_Swap] | None:
+    """The swaps of a journal, or ``None`` when it is not one skillpm could have written.
+
+    The journal is in the project folder, so a hostile checkout could plant one:
+    accept only managed targets (``_MANAGED``) reached without leaving the project
+    (or the absolute ``outside`` targets the caller expects), and staged and backup
+    paths inside a transaction folder that holds no links.
+    """
     from skillpm.clientlib import check_relpath
     from skillpm.errors import SkillpmError
 
+    txn_dir = path.parent
+    if txn_dir.is_symlink() or not txn_dir.is_dir() or path.is_symlink():
+        return None
+    for folder, dirs, files in os.walk(txn_dir):
+        if any(os.path.islink(os.path.join(folder, n)) for n in (*dirs, *files)):
+            return None
+    root = project_root.resolve()
     try:
+        if path.stat().st_size > MAX_JOURNAL_BYTES:
+            return None
         swaps = [_Swap(**item) for item in json.loads(path.read_bytes())]
         for swap in swaps:
-            if swap.target not in outside:
-                check_relpath(swap.target, str(path))
             check_relpath(swap.backup, str(path))
             if swap.staged is not None:
                 check_relpath(swap.staged, str(path))
-    except (ValueError, TypeError, SkillpmError):
-        return []  # not one of ours: drop it with the rest of the folder
+            if swap.target in outside:
+                continue  # an absolute path the caller names (the user scope's lock)
+            check_relpath(swap.target, str(path))
+            if not is_managed(swap.target, project_root):
+                return None
+            parent = (project_root / swap.target).parent.resolve()
+            if parent != root and root not in parent.parents:
+                return None  # a link on the way leads outside the project
+    except (OSError, ValueError, TypeError, RecursionError, SkillpmError):
+        return None
     return swaps
 
 
@@ -216,18 +279,34 @@ def recover_interrupted(
 ) -> int:
     """Finish or drop what a killed run left (call under the project lock).
 
-    Returns how many interrupted transactions were rolled forward.
+    Returns how many interrupted transactions were rolled forward. A journal that
+    skillpm could not have written is dropped with its folder, and said so.
     """
+    check_staging_root(staging_root)
     if not staging_root.is_dir():
         return 0
     rolled = 0
     for txn_dir in sorted(staging_root.iterdir()):
         journal = txn_dir / JOURNAL
-        if journal.is_file():
-            swaps = _read_journal(journal, {p.as_posix() for p in outside})
-            for swap in swaps:
+        if os.path.lexists(journal):
+            swaps = _read_journal(journal, project_root, {p.as_posix() for p in outside})
+            if swaps is None:
+                _warn_dropped(txn_dir, project_root)
+            for swap in swaps or ():
                 _apply(swap, project_root, txn_dir)
-            rolled += 1
-        shutil.rmtree(txn_dir, ignore_errors=True)
+            rolled += swaps is not None
+        if txn_dir.is_symlink() or not txn_dir.is_dir():
+            txn_dir.unlink()
+        else:
+            shutil.rmtree(txn_dir, ignore_errors=True)
     prune_empty_dirs(staging_root, project_root)
     return rolled
+
+
+def _warn_dropped(txn_dir: Path, project_root: Path) -> None:
+    from skillpm.output import console
+
+    console.warn(
+        f"{txn_dir.relative_to(project_root).as_posix()}: not a change skillpm started "
+        "(its journal names paths skillpm does not manage, or links); deleted it unread"
+    )
