@@ -86,6 +86,36 @@ def finish(proc: subprocess.Popen[str]) -> Result:
     return Result(proc.returncode, stdout, stderr)
 
 
+def run_killed(*args: str | Path, cwd: Path, step: int) -> int:
+    """The CLI in a forked child that SIGKILLs itself after ``step`` durable steps.
+
+    Returns the child's exit code, or -9 when it was killed. A fork skips Python's
+    start-up and imports, so a test can kill a command at every one of its steps
+    quickly; the kill is as real as in a subprocess.
+    """
+    import os
+
+    from skillpm.transaction import CRASH_AFTER_ENV
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child never returns
+        code = 70
+        try:
+            os.environ[CRASH_AFTER_ENV] = str(step)
+            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+            try:
+                main(["-C", str(cwd), *map(str, args)])
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
 def skill_md(name: str, description: str | None = None, body: str = "", **extra: Any) -> str:
     meta: dict[str, Any] = {
         "name": name,

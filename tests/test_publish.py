@@ -241,12 +241,30 @@ def test_an_orphaned_version_folder_points_to_reindex(cli: Cli, tmp_path: Path) 
     source = make_package(tmp_path / "pkg", "demo")
     assert cli("publish", source, "--registry", registry).exit_code == 0
     (registry / "index.json").write_text('{"format": 1, "packages": {}}\n')
+    (source / "skills/demo/SKILL.md").write_text(skill_md("demo", body="changed"))
     before = snapshot(registry)
     result = cli("publish", source, "--registry", registry)
     assert result.exit_code == 1
-    assert "index.json does not list it" in result.stderr
+    assert "index.json does not list it, and its files differ" in result.stderr
     assert "skillpm registry reindex" in result.stderr
     assert snapshot(registry) == before
+
+
+def test_an_orphaned_folder_with_the_same_files_is_adopted(cli: Cli, tmp_path: Path) -> None:
+    """Publishing again what an interrupted run already put in place just lists it."""
+    registry = tmp_path / "registry"
+    source = make_package(tmp_path / "pkg", "demo")
+    assert cli("publish", source, "--registry", registry).exit_code == 0
+    published = snapshot(registry)
+    (registry / "index.json").write_text('{"format": 1, "packages": {}}\n')
+    result = cli("publish", source, "--registry", registry)
+    assert result.exit_code == 0, result.output
+    after = snapshot(registry)
+    assert after.keys() == published.keys()
+    assert {k: v for k, v in after.items() if k != "index.json"} == {
+        k: v for k, v in published.items() if k != "index.json"
+    }
+    assert cli("registry", "verify", registry).exit_code == 0
 
 
 def test_vcs_folders_and_packed_archives_are_not_published(cli: Cli, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.transaction import CRASH_AFTER_ENV, Transaction, recover_interrupted
-from tests.helpers import Cli, make_registry, run_skillpm, snapshot, write_tree
+from tests.helpers import Cli, make_registry, run_killed, run_skillpm, snapshot, write_tree
 
 
 def test_error_during_commit_restores_everything(tmp_path: Path) -> None:
@@ -68,16 +68,19 @@ def _state(project: Path) -> dict[str, bytes]:
     return {k: v for k, v in snapshot(project).items() if ".skillpm-staging" not in k}
 
 
-def test_sigkill_at_every_step_gives_old_or_new(tmp_path: Path, crash_registry: Path) -> None:
+def test_sigkill_at_every_step_gives_old_or_new(
+    cli: Cli, tmp_path: Path, crash_registry: Path
+) -> None:
+    """A multi-package install killed at every step (a forked process, SIGKILL)."""
     base = tmp_path / "base"
     base.mkdir()
-    result = run_skillpm("install", "pkg-0@^1", "pkg-1", "--registry", crash_registry, cwd=base)
-    assert result.exit_code == 0, result.stderr
+    result = cli("install", "pkg-0@^1", "pkg-1", "--registry", crash_registry, cwd=base)
+    assert result.exit_code == 0, result.output
     old = _state(base)
     reference = tmp_path / "reference"
     shutil.copytree(base, reference)
     args = ("install", "pkg-0@^2", "pkg-2", "pkg-3")
-    assert run_skillpm(*args, cwd=reference).exit_code == 0
+    assert cli(*args, cwd=reference).exit_code == 0
     new = _state(reference)
     assert old != new
 
@@ -85,20 +88,21 @@ def test_sigkill_at_every_step_gives_old_or_new(tmp_path: Path, crash_registry: 
     for step in range(1, 60):
         project = tmp_path / f"crash-{step}"
         shutil.copytree(base, project)
-        result = run_skillpm(*args, cwd=project, env={CRASH_AFTER_ENV: str(step)})
-        if result.exit_code == 0:
+        code = run_killed(*args, cwd=project, step=step)
+        if code == 0:
             assert _state(project) == new
             break
-        assert result.exit_code == -9, result.stderr  # killed by SIGKILL
+        assert code == -9  # killed by SIGKILL
         # The next run finishes or drops the interrupted change before anything else.
         recover_interrupted(project / ".claude/.skillpm-staging", project)
         state = _state(project)
         assert state in (old, new), f"mixed state after a kill at step {step}"
         outcomes.append("new" if state == new else "old")
-        rerun = run_skillpm(*args, cwd=project)
-        assert rerun.exit_code == 0, rerun.stderr
+        rerun = cli(*args, cwd=project)
+        assert rerun.exit_code == 0, rerun.output
         assert _state(project) == new
         assert not (project / ".claude/.skillpm-staging").exists()
+        assert sorted(p.name for p in (project / ".claude").iterdir()) == ["skills"]
     else:
         pytest.fail("the install never completed")
     assert len(outcomes) >= 10 and "old" in outcomes and "new" in outcomes

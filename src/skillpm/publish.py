@@ -12,7 +12,9 @@ import contextlib
 import datetime as dt
 import fnmatch
 import hashlib
+import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -32,10 +34,11 @@ from skillpm.clientlib import (
     load_package_manifest,
     parse_package_manifest,
 )
-from skillpm.errors import ManifestError, RegistryError, UnsafeContentError
+from skillpm.errors import ManifestError, RegistryError, SkillpmError, UnsafeContentError
 from skillpm.fsutil import atomic_write, copy_entries, prune_empty_dirs
 from skillpm.integrity import FileEntry, file_digest, integrity_of_entries, walk_tree
 from skillpm.store import cache_dir, exclusive
+from skillpm.transaction import checkpoint
 
 # Never part of a package, at any depth: version control and OS litter. Everything
 # else in the folder is published, like cargo and npm without an ignore file.
@@ -272,6 +275,71 @@ def write_index(root: Path, index: RegistryIndex) -> None:
     atomic_write(root / "index.json", dump_index(index))
 
 
+# What mkdtemp(prefix=".<version>.") names the copy of a publish in progress.
+_TMP_DIR = re.compile(r"^\.[0-9A-Za-z.+!_-]+\.[a-z0-9_]{8}$")
+
+
+def _marker(root: Path, name: str, version: str) -> Path:
+    """The journal of a publish in progress: the index entry it is about to add."""
+    return root / "packages" / name / f".{version}.publish.json"
+
+
+def recover_publishes(root: Path) -> list[VersionEntry]:
+    """Finish or drop what a killed publish left in ``root`` (call under the registry lock).
+
+    A publish copies the files into a hidden folder, writes its marker (the new
+    index entry), renames the folder into place, writes ``index.json``, then
+    deletes the marker. Readers see only ``index.json``, so the registry is old or
+    new at every instant; this brings the folder back in line with it: a version
+    folder whose marker's integrity matches its files is added to the index (the
+    new state), everything else that a publish left is deleted (the old state).
+    Returns the entries added.
+    """
+    packages = root / "packages"
+    if not packages.is_dir():
+        return []
+    finished: list[VersionEntry] = []
+    index: RegistryIndex | None = None
+    for pkg in sorted(packages.iterdir()):
+        if pkg.is_symlink() or not pkg.is_dir():
+            continue
+        for leftover in sorted(pkg.glob(".*")):
+            if _TMP_DIR.match(leftover.name) and leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)  # copied, never renamed
+            elif leftover.name.endswith(".publish.json") and leftover.is_file():
+                entry = _read_marker(leftover, root, pkg.name)
+                if entry is not None:
+                    if index is None:
+                        has_index = (root / "index.json").is_file()
+                        index = open_index(root) if has_index else RegistryIndex({})
+                    if entry.version not in index.packages.get(entry.name, {}):
+                        versions = {n: dict(v) for n, v in index.packages.items()}
+                        versions.setdefault(entry.name, {})[entry.version] = entry
+                        index = RegistryIndex(versions)
+                        write_index(root, index)
+                        finished.append(entry)
+                leftover.unlink()
+        prune_empty_dirs(pkg, root)
+    return finished
+
+
+def _read_marker(path: Path, root: Path, name: str) -> VersionEntry | None:
+    """The entry a marker records, if its version folder holds exactly those files."""
+    from skillpm.clientlib import parse_version_entry
+
+    try:
+        data = json.loads(path.read_bytes())
+        entry = parse_version_entry(name, str(data["version"]), data["entry"], str(path))
+        folder = root / f"packages/{name}/{entry.version}"
+        if not folder.is_dir() or folder.is_symlink():
+            return None  # killed before the rename: the old state
+        if integrity_of_entries(walk_tree(folder, refuse_hardlinks=True)) != entry.integrity:
+            return None  # not what the publish wrote: leave it to 'registry verify'
+    except (OSError, ValueError, KeyError, TypeError, SkillpmError):
+        return None
+    return entry
+
+
 def publish_local(
     prepared: Prepared,
     root: Path,
@@ -282,10 +350,12 @@ def publish_local(
 ) -> VersionEntry:
     """Write the package under ``root/packages`` and add it to ``index.json``.
 
-    Refusals happen before anything is written; once the package folder is in
-    place, a failure to write the index removes it again. A git registry runs this
-    on a scratch copy of its tip: ``where`` names the registry in messages, and
-    ``index`` is that copy's ``index.json``, already read.
+    Refusals happen before anything is written. The steps are ordered so that a
+    run killed at any instant leaves the index old or new, and the next write to
+    the registry (``recover_publishes``, under the lock) tidies the folder; an error
+    part-way through undoes what was done. A git registry runs this on a scratch
+    copy of its tip: ``where`` names the registry in messages, and ``index`` is
+    that copy's ``index.json``, already read.
     """
     m = prepared.manifest
     where = where or str(root)
@@ -297,35 +367,60 @@ def publish_local(
             f"{m.name} {m.version} is already published in {where}; versions are immutable, "
             "so bump the version in skillpm.yaml"
         )
+    adopt = False
     if folder.exists():
-        raise RegistryError(
-            f"{where}: packages/{m.name}/{m.version} exists but index.json does not list it "
-            "(an interrupted publish?); run 'skillpm registry reindex' on the registry first"
-        )
+        # An unlisted folder with exactly these files is this publish, done before
+        # (by hand, or by a run killed before it wrote its marker): list it.
+        try:
+            adopt = integrity_of_entries(walk_tree(folder, refuse_hardlinks=True)) == (
+                prepared.integrity
+            )
+        except SkillpmError:
+            adopt = False
+        if not adopt:
+            raise RegistryError(
+                f"{where}: packages/{m.name}/{m.version} exists but index.json does not list "
+                "it, and its files differ from this package's; run 'skillpm registry reindex' "
+                "(or 'registry verify') on the registry first"
+            )
     entry = version_entry(prepared, now_utc())
     if dry_run:
         return entry
+    marker = _marker(root, m.name, m.version)
     target = root / entry.path  # type: ignore[operator]
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{m.version}.", dir=target.parent))
+    tmp = None if adopt else Path(tempfile.mkdtemp(prefix=f".{m.version}.", dir=target.parent))
     try:
-        copy_entries(prepared.files, tmp)
-        if prepared.generated_manifest is not None:
-            (tmp / MANIFEST_NAME).write_bytes(prepared.generated_manifest)
-        if integrity_of_entries(walk_tree(tmp)) != prepared.integrity:
-            raise RegistryError(f"{m.name} {m.version}: files changed while publishing; retry")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 700; readers of the registry need 755
-        os.replace(tmp, target)
+        if tmp is not None:
+            copy_entries(prepared.files, tmp)
+            if prepared.generated_manifest is not None:
+                (tmp / MANIFEST_NAME).write_bytes(prepared.generated_manifest)
+            if integrity_of_entries(walk_tree(tmp)) != prepared.integrity:
+                raise RegistryError(f"{m.name} {m.version}: files changed while publishing; retry")
+            os.chmod(tmp, 0o755)  # mkdtemp makes it 700; readers of the registry need 755
+            checkpoint()
+            data = {"version": m.version, "entry": entry.to_json()}
+            atomic_write(marker, json.dumps(data).encode())
+            checkpoint()
+            os.replace(tmp, target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        marker.unlink(missing_ok=True)
         prune_empty_dirs(target.parent, root)
         raise
+    checkpoint()
     packages = {n: dict(v) for n, v in index.packages.items()}
     packages.setdefault(m.name, {})[m.version] = entry
     try:
         write_index(root, RegistryIndex(packages))
+        checkpoint()
     except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
+        if not adopt:
+            shutil.rmtree(target, ignore_errors=True)
+        marker.unlink(missing_ok=True)
         prune_empty_dirs(target.parent, root)
         raise
+    marker.unlink(missing_ok=True)
+    checkpoint()
     return entry

@@ -73,6 +73,20 @@ class _Swap:
     backup: str  # relative to the transaction folder
 
 
+_steps_done = 0
+
+
+def checkpoint() -> None:
+    """Mark a durable step: with ``CRASH_AFTER_ENV`` set, die by SIGKILL after that many."""
+    global _steps_done
+    crash_after = os.environ.get(CRASH_AFTER_ENV)
+    if not crash_after:
+        return
+    _steps_done += 1
+    if _steps_done >= int(crash_after):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class Transaction:
     def __init__(self, staging_root: Path, project_root: Path) -> None:
         check_staging_root(staging_root)
@@ -81,9 +95,6 @@ class Transaction:
         self.dir = staging_root / f"txn-{os.getpid()}-{secrets.token_hex(4)}"
         self._swaps: list[_Swap] = []
         self._counter = 0
-        self._steps = 0
-        crash_after = os.environ.get(CRASH_AFTER_ENV)
-        self._crash_after = int(crash_after) if crash_after else None
         self._done = False
 
     def __enter__(self) -> Transaction:
@@ -103,10 +114,7 @@ class Transaction:
             self.rollback()
 
     def checkpoint(self) -> None:
-        """Mark a durable step (see ``CRASH_AFTER_ENV``)."""
-        self._steps += 1
-        if self._crash_after is not None and self._steps >= self._crash_after:
-            os.kill(os.getpid(), signal.SIGKILL)
+        checkpoint()
 
     def _next(self, label: str) -> str:
         self._counter += 1

@@ -10,7 +10,14 @@ from skillpm.project import Project
 
 
 def init(project: Project) -> None:
-    if project.manifest_path.exists():
-        raise ManifestError(f"{project.manifest_path.name} already exists here; edit it instead")
-    atomic_write(project.manifest_path, TEMPLATE.encode())
+    from skillpm.commands.install import _recover
+    from skillpm.store import project_lock
+
+    with project_lock(project.root):
+        _recover(project)  # an interrupted install may have been writing skills.yaml
+        if project.manifest_path.exists():
+            raise ManifestError(
+                f"{project.manifest_path.name} already exists here; edit it instead"
+            )
+        atomic_write(project.manifest_path, TEMPLATE.encode())
     console.info(f"Wrote {project.manifest_path.name}; add packages with 'skillpm install NAME'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -360,9 +361,20 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
 
 
 def _recover(project: Project) -> None:
+    """Finish or drop what a killed run left; every command that changes the project
+    calls this first, under the project lock."""
     outside = [project.manifest_path, project.lock_path] if project.is_user else []
     if recover_interrupted(project.staging_root, project.root, outside):
         console.warn("finished a change that an interrupted skillpm run had started")
+
+
+def settle(project: Project) -> None:
+    """Before a read-only command looks at the installed files: when a change is in
+    flight (another process) or was interrupted (a killed one), wait for it or finish
+    it, so what is shown is the old state or the new one, never a mix."""
+    if os.path.lexists(project.staging_root):
+        with project_lock(project.root):
+            _recover(project)
 
 
 def _reachable(roots: set[str], locked: dict[str, LockedPackage]) -> set[str]:

@@ -47,6 +47,11 @@ def lint(project_root: Path, paths: Sequence[Path], options: LintOptions) -> int
     from skillpm.lint.sources import Loader
 
     base = project_root
+    if not paths or project_root in paths:
+        from skillpm.commands.install import settle
+        from skillpm.project import Project
+
+        settle(Project(project_root))  # never lint a half-done change
     ignored = _project_ignores(project_root) | engine.check_rule_ids(options.ignore, "--ignore")
     loader = Loader(base, all_versions=options.all_versions)
     if not paths and not loader.add_default(project_root):

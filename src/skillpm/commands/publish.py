@@ -126,6 +126,10 @@ def publish(source: Path, registry: str, base: Path, *, version: str | None, dry
         )
     prepared = core.prepare(source, version=version)
     with core.registry_lock(root):
+        if not dry_run:
+            from skillpm.commands.registry_admin import recover
+
+            recover(root)
         fresh = not (root / "index.json").exists()
         entry = core.publish_local(prepared, root, dry_run=dry_run)
         try:

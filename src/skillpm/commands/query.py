@@ -25,6 +25,9 @@ def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
+    from skillpm.commands.install import settle
+
+    settle(project)
     manifest = project.load_manifest()
     lock = project.load_lock()
     state = installed_skill_state(project, lock)

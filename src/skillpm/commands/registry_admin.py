@@ -9,7 +9,7 @@ from skillpm.clientlib import dump_index
 from skillpm.commands.publish import local_root, plural
 from skillpm.errors import IntegrityError, RegistryError
 from skillpm.output import console
-from skillpm.publish import open_index, registry_lock, write_index
+from skillpm.publish import open_index, recover_publishes, registry_lock, write_index
 from skillpm.registry import RemoteOptions, is_git_url
 
 
@@ -22,6 +22,7 @@ def yank(
         root = local_root(registry, base)
         where = str(root)
         with registry_lock(root):
+            recover(root)
             index = open_index(root)
             updated = core.set_yanked(
                 index, name, version, yanked=not undo, reason=reason, where=f"registry {root}"
@@ -67,8 +68,17 @@ def _yank_git(
     return outcome.result, where
 
 
+def recover(root: Path) -> None:
+    """Finish or drop what a killed publish left (under the registry lock)."""
+    if not root.is_dir():
+        return
+    for entry in recover_publishes(root):
+        console.warn(f"finished the publish of {entry.name} {entry.version} that was interrupted")
+
+
 def reindex(path: Path) -> None:
     with registry_lock(path):
+        recover(path)
         result = core.reindex(path)
         data = dump_index(result.index)
         index_path = path / "index.json"
