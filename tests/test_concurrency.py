@@ -55,7 +55,7 @@ def test_four_concurrent_installs_all_land(cli: Cli, tmp_path: Path, project: Pa
             "warning: waiting for another skillpm process to finish with project"
         ), first
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     lock = yaml.safe_load((project / "skills.lock").read_text())
     assert sorted(p["name"] for p in lock["packages"]) == names

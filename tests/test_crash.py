@@ -98,10 +98,16 @@ def _crash_everywhere(
     pytest.fail(f"{args} never completed")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 @pytest.fixture
 def registry(tmp_path: Path) -> Path:
+    root = tmp_path / "registry"
+    for name in ("claudeignore-defaults", "bedrock-setup"):  # settings and .claudeignore
+        publish_to(root, ROOT / "skills" / name)
     return make_registry(
-        tmp_path / "registry",
+        root,
         [
             _alpha("1.0.0", {"alpha-a": "one", "alpha-b": "one"}),
             {"name": "gamma", "skills": {"gamma": "one"}},
@@ -117,14 +123,18 @@ def registry(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def base(cli: Cli, tmp_path: Path, registry: Path) -> Path:
-    """A project with alpha, beta and gamma installed, CLAUDE.md holding two blocks."""
+    """A project with alpha, beta, gamma and bedrock-setup installed: skills, two blocks
+    in CLAUDE.md, keys in .claude/settings.json and lines in .claudeignore."""
     project = tmp_path / "base"
     project.mkdir()
     (project / "CLAUDE.md").write_text("# Ours\n\nKept as is.\n")
+    (project / ".claude").mkdir()
+    (project / ".claude/settings.json").write_text('{\n  "env": {"MINE": "1"}\n}\n')
+    (project / ".claudeignore").write_text("secrets/\n")
     manifest = {
         "registries": {"local": str(registry)},
-        "dependencies": {"alpha": "^1", "beta": "^1"},
-        "vars": {"team": "platform"},
+        "dependencies": {"alpha": "^1", "beta": "^1", "bedrock-setup": "^1"},
+        "vars": {"team": "platform", "aws": {"region": "eu-west-1"}},
     }
     (project / "skills.yaml").write_text("# our skills\n" + yaml.safe_dump(manifest))
     result = cli("install", cwd=project)
@@ -145,12 +155,13 @@ def test_update_killed_at_every_step(cli: Cli, tmp_path: Path, registry: Path, b
 
 
 def test_remove_killed_at_every_step(cli: Cli, tmp_path: Path, base: Path) -> None:
-    outcomes = _crash_everywhere(cli, tmp_path, base, ("remove", "beta"))
+    outcomes = _crash_everywhere(cli, tmp_path, base, ("remove", "beta", "bedrock-setup"))
     assert len(outcomes) >= 5 and {"old", "new"} <= set(outcomes)
 
 
 def test_sync_killed_at_every_step(cli: Cli, tmp_path: Path, base: Path) -> None:
     text = (base / "skills.yaml").read_text().replace("team: platform", "team: data")
+    text = text.replace("region: eu-west-1", "region: us-east-2")  # settings.json too
     (base / "skills.yaml").write_text(text)
     outcomes = _crash_everywhere(cli, tmp_path, base, ("sync",))
     assert len(outcomes) >= 3 and {"old", "new"} <= set(outcomes)
