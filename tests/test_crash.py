@@ -297,3 +297,38 @@ def test_recovery_is_idempotent(cli: Cli, tmp_path: Path, base: Path) -> None:
     recover_interrupted(project / ".claude/.skillpm-staging", project)
     recover_interrupted(project / ".claude/.skillpm-staging", project)
     assert _state(project) == _state(once)
+
+
+SYMPTOMS = {
+    "skill-missing",
+    "skill-modified",
+    "fragments-missing",
+    "lock-stale",
+    "settings-missing",
+}
+
+
+def test_doctor_reports_a_half_done_change_instead_of_its_symptoms(
+    cli: Cli, tmp_path: Path, base: Path
+) -> None:
+    from skillpm.store import project_lock
+
+    step = _journal_step(tmp_path, base)
+    project = tmp_path / "p"
+    shutil.copytree(base, project)
+    assert run_killed("remove", "alpha", cwd=project, step=step + 2) == -9  # mid-swap
+    before = snapshot(project)
+    result = cli("doctor", "--json", cwd=project)
+    assert result.exit_code == 1
+    codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
+    assert "change-interrupted" in codes
+    assert not SYMPTOMS & set(codes)
+    assert snapshot(project) == before  # doctor never writes
+    with project_lock(project):  # another process is at work: doctor says so, waits not
+        running = json.loads(cli("doctor", "--json", cwd=project).stdout)["findings"]
+    assert [f["code"] for f in running if f["file"] == ".claude/.skillpm-staging"] == [
+        "change-running"
+    ]
+    _listing(cli, project)  # list finishes the change
+    after = json.loads(cli("doctor", "--json", cwd=project).stdout)["findings"]
+    assert not (SYMPTOMS | {"change-interrupted"}) & {f["code"] for f in after}, after

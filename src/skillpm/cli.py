@@ -652,22 +652,35 @@ def build_static(ctx: click.Context, source: str, out: Path, full_index: bool) -
     run(source, _here(ctx, out), _here(ctx), full_index=full_index, options=options)
 
 
-def _log_unexpected(exc: BaseException) -> str:
+def _log_unexpected(exc: BaseException, argv: list[str]) -> str:
+    """Write the traceback to a new log file; return its path.
+
+    The log goes to the cache's ``logs/`` folder, or the temp folder when the cache
+    cannot be written (a full disk or a read-only home is a likely cause of the
+    failure itself). Each failing process writes its own file.
+    """
     import datetime as dt
+    import os
+    import tempfile
     import traceback
 
-    from skillpm.registry import redact
+    from skillpm.output import redact
     from skillpm.store import cache_dir
 
-    logs = cache_dir() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    path = logs / f"skillpm-{stamp}.log"
+    name = f"skillpm-{stamp}-{os.getpid()}.log"
     body = "".join(traceback.format_exception(exc))
     # A registry URL may carry a token, in argv or in a message: the log never does.
-    text = redact(f"skillpm {__version__}\nargv: {sys.argv}\n\n{body}")
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    text = redact(f"skillpm {__version__}\nargv: {argv}\n\n{body}")
+    for folder in (cache_dir() / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        return str(path)
+    raise OSError("no folder to write the log to")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -706,12 +719,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:
         try:
-            where = f"; the details are in {_log_unexpected(exc)}"
+            log = _log_unexpected(exc, sys.argv[1:] if argv is None else argv)
+            where = f"; the details are in {log}"
         except OSError:
             where = ""
-        from skillpm.registry import redact
-
-        console.error(redact(f"unexpected failure ({type(exc).__name__}: {exc}){where}"))
+        # One line, whatever the exception says; the log has all of it.
+        what = (str(exc).strip().splitlines() or [""])[0][:300]
+        console.error(f"unexpected failure ({type(exc).__name__}: {what}){where}")
         sys.exit(3)
     # With standalone_mode=False click returns ctx.exit()'s code instead of raising.
     sys.exit(code if isinstance(code, int) else 0)

@@ -105,6 +105,9 @@ def check_lock(project: Project) -> list[Finding]:
             )
         ]
     findings: list[Finding] = []
+    in_flight = _change_in_flight(project)
+    if in_flight is not None:
+        return [in_flight]  # the installed files are between two states: nothing to judge
     if lock is None:
         if manifest.dependencies:
             findings.append(
@@ -169,6 +172,32 @@ def check_lock(project: Project) -> list[Finding]:
             )
         )
     return findings
+
+
+def _change_in_flight(project: Project) -> Finding | None:
+    """A change that passed its commit point and has not finished (see transaction)."""
+    from skillpm.store import project_busy
+    from skillpm.transaction import has_journal
+
+    if not has_journal(project.staging_root):
+        return None
+    if project_busy(project.root):
+        return Finding(
+            "info",
+            "change-running",
+            "another skillpm process is changing this project right now",
+            "run doctor again when it has finished",
+            ".claude/.skillpm-staging",
+        )
+    return Finding(
+        "error",
+        "change-interrupted",
+        "an interrupted skillpm run left a change half done: the installed files are "
+        "between the old state and the new one",
+        "run 'skillpm install' (or list, or any command that changes the project): it "
+        "finishes the change first",
+        ".claude/.skillpm-staging",
+    )
 
 
 def _fragment_findings(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -27,6 +28,15 @@ _LEVEL_STYLES: dict[str, dict[str, Any]] = {
 STATUS_DELAY = 0.25  # seconds before a progress line appears
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _ASCII_FRAMES = "|/-\\"
+
+
+# user[:password]@ after a scheme, up to the host: the last @ before the path.
+_CREDENTIALS = re.compile(r"(?<=://)[^/\s]*@")
+
+
+def redact(text: str) -> str:
+    """Hide credentials in URLs: ``https://user:token@host/x`` -> ``https://***@host/x``."""
+    return _CREDENTIALS.sub("***@", text) if "@" in text else text
 
 
 def elapsed(seconds: float) -> str:
@@ -142,15 +152,19 @@ class Console:
             stream.write(text + "\n")
             stream.flush()
 
+    # Messages skillpm composes (info, detail, warn, error, status) are redacted here
+    # as well as where they are built: a token in a registry URL never reaches a
+    # terminal or a CI log. Results (listings, diffs, JSON) carry the user's own text.
+
     def info(self, text: str) -> None:
         """Progress and summaries a person reads; silenced by ``-q``."""
         if self.verbosity >= 0:
-            self._write(text, sys.stdout)
+            self._write(redact(text), sys.stdout)
 
     def detail(self, text: str, level: int = 1) -> None:
         """Extra detail for ``-v`` (``level`` 2 for ``-vv``), on stderr."""
         if self.verbosity >= level:
-            self._write(text, sys.stderr, {"dim": True})
+            self._write(redact(text), sys.stderr, {"dim": True})
 
     def result(self, text: str, style: dict[str, Any] | None = None) -> None:
         """Output that was asked for (a listing, a diff): printed even with ``-q``."""
@@ -171,10 +185,10 @@ class Console:
 
     def warn(self, text: str) -> None:
         if self.verbosity >= 0:
-            self._write(f"warning: {text}", sys.stderr, {"fg": "yellow"})
+            self._write(f"warning: {redact(text)}", sys.stderr, {"fg": "yellow"})
 
     def error(self, text: str) -> None:
-        self._write(f"error: {text}", sys.stderr, {"fg": "red", "bold": True})
+        self._write(f"error: {redact(text)}", sys.stderr, {"fg": "red", "bold": True})
 
     def diff(self, lines: list[str], *, err: bool = False) -> None:
         """A unified diff, coloured like git's; to stderr when it explains an error."""
@@ -200,6 +214,7 @@ class Console:
         Nested calls replace the text and put it back on exit, so deep code (a git
         fetch) can say what it does without knowing who called it.
         """
+        text = redact(text)
         outer = self._status
         if outer is not None:
             previous = outer.text
@@ -227,7 +242,7 @@ class Console:
     def update_status(self, text: str) -> None:
         """Change the text of the running status line, if any."""
         if self._status is not None:
-            self._status.text = text
+            self._status.text = redact(text)
 
     def use_spinner(self) -> bool:
         return _isatty(sys.stderr) and os.environ.get("TERM") != "dumb"

@@ -16,6 +16,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from skillpm.clientlib import RegistryIndex, VersionEntry, load_index
 from skillpm.errors import RegistryError
+from skillpm.output import redact as redact  # the one redaction, for every transport
 from skillpm.projectfiles import BUILTIN
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
@@ -29,11 +30,6 @@ class RemoteOptions:
     refresh: bool = False  # fetch now, whatever the cache's age
     fetch_interval: float = 300.0  # seconds a fetched view counts as fresh
     allow_http: bool = False  # plain http:// to hosts other than loopback
-
-
-def redact(url: str) -> str:
-    """Hide credentials in a URL: ``https://user:token@host`` -> ``https://***@host``."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
 
 
 class Registry(abc.ABC):

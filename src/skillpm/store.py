@@ -52,10 +52,32 @@ def exclusive(lock_path: Path, what: str) -> Iterator[None]:
         lock.release()
 
 
+def _project_lock_path(root: Path) -> Path:
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
+    return cache_dir() / "locks" / f"project-{key}.lock"
+
+
 def project_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     """One skillpm process per project. The lock file lives in the cache, not the project."""
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return exclusive(cache_dir() / "locks" / f"project-{key}.lock", f"project {root}")
+    return exclusive(_project_lock_path(root), f"project {root}")
+
+
+def project_busy(root: Path) -> bool:
+    """Whether another process holds the project lock right now (never waits)."""
+    import filelock
+
+    path = _project_lock_path(root)
+    if not path.exists():
+        return False
+    lock = filelock.FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
 
 
 def url_key(normalised_url: str) -> str:

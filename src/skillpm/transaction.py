@@ -282,6 +282,14 @@ def _read_journal(
     return swaps
 
 
+def has_journal(staging_root: Path) -> bool:
+    """Whether a change passed its commit point and has not finished: the installed
+    files may be between the old state and the new one."""
+    return os.path.isdir(staging_root) and any(
+        os.path.lexists(txn / JOURNAL) for txn in staging_root.iterdir()
+    )
+
+
 def recover_interrupted(
     staging_root: Path, project_root: Path, outside: Collection[Path] = ()
 ) -> int:
