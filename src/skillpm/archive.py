@@ -45,6 +45,30 @@ RATIO_GRACE = 1024 * 1024  # small archives may compress well; the total cap bou
 _CHUNK = 1 << 16
 
 
+def check_sizes(files: Iterable[tuple[str, int]], where: str) -> None:
+    """The package limits, for any transport: (relpath, size) of every file."""
+    total = 0
+    for count, (relpath, size) in enumerate(files, start=1):
+        if count > MAX_FILES:
+            raise UnsafeContentError(f"{where}: more than {MAX_FILES} files")
+        # A line break would make the integrity lines (DESIGN 4) ambiguous.
+        if any(ord(c) < 32 or ord(c) == 127 for c in relpath):
+            raise UnsafeContentError(
+                f"{where}: {relpath!r} has a control character in its name; rename it"
+            )
+        if size > MAX_FILE_BYTES:
+            raise UnsafeContentError(
+                f"{where}: {relpath}: {size // 1024} KiB is over the "
+                f"{MAX_FILE_BYTES // 2**20} MiB limit for one file"
+            )
+        total += size
+    if total > MAX_TOTAL_BYTES:
+        raise UnsafeContentError(
+            f"{where}: {total // 2**20} MiB is over the {MAX_TOTAL_BYTES // 2**20} MiB limit "
+            "for a package"
+        )
+
+
 @dataclass(frozen=True)
 class Member:
     """One file to put into an archive: its stored path, and where its bytes come from."""

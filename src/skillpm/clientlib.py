@@ -117,8 +117,10 @@ MANIFEST_NAME = "skillpm.yaml"
 SETTINGS_PIECE = "settings.json"  # the default settings piece of a package
 
 
-def load_package_manifest(root: Path) -> PackageManifest:
-    where = str(root / MANIFEST_NAME)
+def load_package_manifest(root: Path, where: str | None = None) -> PackageManifest:
+    """``root/skillpm.yaml``; ``where`` names it in messages (a staged copy's path
+    means nothing to the user: say which package it is instead)."""
+    where = where or str(root / MANIFEST_NAME)
     data = yamlio.load_file(root / MANIFEST_NAME, where)
     if not isinstance(data, dict):
         raise ManifestError(f"{where}: expected a mapping with name, version and description")

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from skillpm import store
+from skillpm.archive import check_sizes
 from skillpm.clientlib import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.git import GitFailed, Mirror, TreeEntry
@@ -455,6 +456,7 @@ class GitRegistry(Registry):
         self, entry: VersionEntry, commit: str, label: str, files: Sequence[tuple[str, str, bytes]]
     ) -> None:
         """Verify ``files`` against the entry's integrity, then cache them by it."""
+        check_sizes(((rel, len(data)) for rel, _, data in files), label)
         actual = integrity_of_lines([(r, m, hashlib.sha256(d).hexdigest()) for r, m, d in files])
         if actual != entry.integrity:
             raise IntegrityError(

@@ -144,12 +144,19 @@ def _stage_package(
     project: Project, txn: Transaction, sources: Sources, pkg: LockedPackage
 ) -> tuple[Path, LockedPackage]:
     """Copy a package into the transaction and verify it against ``pkg.integrity``."""
+    from skillpm.archive import check_sizes
+
     registry, source = _registry_copy(sources, pkg)
     entries = walk_tree(source)
+    check_sizes(((e.relpath, e.size) for e in entries), f"{pkg.name} {pkg.version}")
+    # Copied, never linked: a hard link in a registry folder (uv installs skillpm's
+    # own files as hard links) gives an independent file, checked by integrity.
     staged = txn.new_dir(pkg.name)
     copy_entries(entries, staged)
     _verify(staged, pkg, registry)
-    manifest = load_package_manifest(staged) if (staged / MANIFEST_NAME).exists() else None
+    where = f"{pkg.name} {pkg.version} from {registry.display}: {MANIFEST_NAME}"
+    has_manifest = (staged / MANIFEST_NAME).exists()
+    manifest = load_package_manifest(staged, where) if has_manifest else None
     skill_dirs = dict(zip(manifest.skill_names, manifest.skills, strict=True)) if manifest else {}
     # The lock may select some of a package's skills (PACKAGE/SKILL), never others.
     if not set(pkg.skills) <= set(skill_dirs):

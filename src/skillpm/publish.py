@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillpm import yamlio
-from skillpm.archive import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Member
+from skillpm.archive import Member, check_sizes
 from skillpm.clientlib import (
     INDEX_FORMAT,
     MANIFEST_NAME,
@@ -34,7 +34,7 @@ from skillpm.clientlib import (
     load_package_manifest,
     parse_package_manifest,
 )
-from skillpm.errors import ManifestError, RegistryError, SkillpmError, UnsafeContentError
+from skillpm.errors import ManifestError, RegistryError, SkillpmError
 from skillpm.fsutil import atomic_write, copy_entries, prune_empty_dirs
 from skillpm.integrity import FileEntry, file_digest, integrity_of_entries, walk_tree
 from skillpm.store import cache_dir, exclusive
@@ -150,26 +150,6 @@ def _bare_skill_manifest(source: Path, version: str | None) -> tuple[PackageMani
     return manifest, text.encode()
 
 
-def _check_sizes(entries: list[FileEntry], source: Path) -> None:
-    if len(entries) > MAX_FILES:
-        raise UnsafeContentError(f"{source}: more than {MAX_FILES} files")
-    total = 0
-    for e in entries:
-        # A line break would make the integrity lines (DESIGN 4) ambiguous.
-        if any(ord(c) < 32 or ord(c) == 127 for c in e.relpath):
-            raise UnsafeContentError(
-                f"{source}: {e.relpath!r} has a control character in its name; rename it"
-            )
-        if e.size > MAX_FILE_BYTES:
-            raise UnsafeContentError(
-                f"{e.relpath}: {e.size // 1024} KiB is over the {MAX_FILE_BYTES // 2**20} MiB "
-                "limit for one file"
-            )
-        total += e.size
-    if total > MAX_TOTAL_BYTES:
-        raise UnsafeContentError(f"{source}: over the {MAX_TOTAL_BYTES // 2**20} MiB limit")
-
-
 def prepare(source: Path, *, version: str | None = None) -> Prepared:
     """Validate ``source`` and compute what a registry will store.
 
@@ -196,7 +176,7 @@ def prepare(source: Path, *, version: str | None = None) -> Prepared:
     # Archives that `skillpm pack` left in the folder are output, not content.
     packed = f"{manifest.name}-*.tar.gz"
     entries = [e for e in entries if "/" in e.relpath or not fnmatch.fnmatch(e.relpath, packed)]
-    _check_sizes(entries, source)
+    check_sizes(((e.relpath, e.size) for e in entries), str(source))
     if generated is not None:
         prefix = f"skills/{manifest.name}/"
         entries = [FileEntry(prefix + e.relpath, e.path, e.executable, e.size) for e in entries]

@@ -121,7 +121,7 @@ class _Missing(StrictUndefined):
         return super()._fail_with_undefined_error(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        if name[:2] == "__" or name in _PROBES:
+        if name[:2] == "__" or name in _PROBES or name.startswith("_skillpm"):
             raise AttributeError(name)
         if self._undefined_hint is not None:  # an unsafe attribute: say so
             return self._fail_with_undefined_error()

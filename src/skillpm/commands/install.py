@@ -108,6 +108,7 @@ def _commit(
     from skillpm.fragment_plan import IMPORT_DIR, RULES_DIR
     from skillpm.installer_fragments import refuse_edits, report_fragments, show_diff
 
+    check_pins(manifest, new)
     started = time.perf_counter()
     project.use_targets(manifest)
     with Transaction(project.staging_root, project.root) as txn:
@@ -153,6 +154,26 @@ def _commit(
         prune_empty_dirs(folder, project.root)
     installer.report(plan, time.perf_counter() - started)
     return plan
+
+
+def check_pins(manifest: ProjectManifest, lock: Lockfile) -> None:
+    """A dependency pinned to a registry in skills.yaml comes from that registry.
+
+    A resolution always honours the pin, so a lock that breaks it was edited: a
+    pull request could otherwise swap a team package for a look-alike from another
+    listed registry while skills.yaml, the reviewed file, looks unchanged.
+    """
+    for pkg in lock.packages:
+        dep = manifest.dependencies.get(pkg.name)
+        if dep is None or dep.registry is None:
+            continue
+        url = manifest.registry_url(dep.registry)
+        if url is not None and redact(url) != redact(pkg.registry):
+            raise LockError(
+                f"skills.lock: {pkg.name} comes from registry {redact(pkg.registry)}, but "
+                f"skills.yaml pins it to registry {dep.registry} ({redact(url)}); skills.lock "
+                "was edited: restore it, or delete it and run 'skillpm install'"
+            )
 
 
 def _report_dry_run(plan: installer.Plan, *, quiet_when_empty: bool = False) -> None:
