@@ -42,7 +42,7 @@ def placement_of(settings: Mapping[str, Any]) -> str:
         return "inline"
     if not isinstance(raw, Mapping):
         raise ManifestError("skills.yaml: claude-md must be a mapping, e.g. {placement: inline}")
-    unknown = sorted(set(raw) - {"placement"})
+    unknown = sorted(str(k) for k in set(raw) - {"placement"})
     if unknown:
         raise ManifestError(
             f"skills.yaml: claude-md: unknown key {unknown[0]!r} (known: placement)"

@@ -49,7 +49,7 @@ class ProjectManifest:
                 | ({"skills": sorted(d.skills)} if d.skills is not None else {})
                 for n, d in sorted(self.dependencies.items())
             },
-            "vars": self.vars,
+            "vars": _canonical(self.vars),
         }
         if "targets" in self.settings:  # only when set: older hashes stay valid
             from skillpm.targets import targets_of
@@ -57,6 +57,16 @@ class ProjectManifest:
             normal["targets"] = list(targets_of(self.settings))
         blob = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """``vars`` with every mapping key a string, so keys of mixed types (YAML reads
+    ``0:`` as an int) can be sorted; string keys, and so existing hashes, are unchanged."""
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def parse_manifest(data: Any, where: str) -> ProjectManifest:

@@ -69,7 +69,8 @@ def loads(text: str, where: str, *, any_tags: bool = False) -> Any:
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ManifestError(f"{where}{line}: invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise ManifestError(f"{where}: invalid YAML: {exc}") from None
+        first = (str(exc).strip().splitlines() or ["unreadable"])[0]  # one line, always
+        raise ManifestError(f"{where}: invalid YAML: {first}") from None
     except RecursionError:
         raise ManifestError(f"{where}: YAML nested too deeply") from None
     _check_shape(value, where)
