@@ -196,3 +196,21 @@ def test_the_system_tar_reads_it(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     subprocess.run([tar_bin, "xzf", tmp_path / "x.tar.gz", "-C", tmp_path / "out"], check=True)
     assert tree_integrity(tmp_path / "out") == tree_integrity(tree)
+
+
+def test_count_and_total_caps_are_enforced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caps (10,000 files, 50 MiB) with small values, so the proof stays fast."""
+    from skillpm import archive
+
+    many = _archive(*[_file(f"f{i}", b"x") for i in range(5)])
+    monkeypatch.setattr(archive, "MAX_FILES", 4)
+    (tmp_path / "many.tar.gz").write_bytes(many)
+    with pytest.raises(UnsafeContentError, match="more than 4 files"):
+        unpack(tmp_path / "many.tar.gz", tmp_path / "out")
+    monkeypatch.setattr(archive, "MAX_FILES", 10_000)
+    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 3 * 2**20)
+    big = _archive(*[_file(f"r{i}", os.urandom(2**20)) for i in range(4)], level=1)
+    (tmp_path / "big.tar.gz").write_bytes(big)
+    with pytest.raises(UnsafeContentError, match="unpacks to more than 3 MiB"):
+        unpack(tmp_path / "big.tar.gz", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
