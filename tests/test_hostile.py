@@ -516,3 +516,54 @@ def test_a_sandbox_escape_in_a_registry_stops_the_whole_install(
         [{"name": "good"}, {"name": "evil", "fragments": {"evil-rules": evil}}],
     )
     refused(cli, team, "install", "good", "evil", "--registry", registry, message="evil-rules")
+
+
+# -- settings.json and .claudeignore pieces -------------------------------------------------
+
+MANIFEST_WITH = "name: demo\nversion: 1.0.0\ndescription: d\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"skillpm.yaml": MANIFEST_WITH + "settings: ../../../../home/x.json\n"},
+            "escapes its folder",
+        ),
+        ({"settings.json": '{"a":' * 900 + "1" + "}" * 900}, "nested deeper than 63 levels"),
+        ({"settings.json": "[" * 50_000}, "not valid JSON"),
+        ({"settings.json": '{"env": {"X": "' + "a" * 70_000 + '"}}'}, "larger than 64 KiB"),
+        (
+            {"settings.json": '{"env": {"X": "{{ cycler.__init__.__globals__.os }}"}}'},
+            "settings env.X: the template uses",
+        ),
+        (
+            {"settings.json": '{"env": {"X": "{% for i in range(10**9) %}x{% endfor %}"}}'},
+            "the template was stopped",
+        ),
+        (
+            {"skillpm.yaml": MANIFEST_WITH + 'claudeignore: ["a\\n# skillpm:end\\nb"]\n'},
+            "holds a line break",
+        ),
+        (
+            {"skillpm.yaml": MANIFEST_WITH + "claudeignore: ['# skillpm:end']\n"},
+            "looks like a skillpm marker",
+        ),
+    ],
+)
+def test_hostile_settings_and_claudeignore_pieces(
+    cli: Cli, team: Path, registry: Path, files: dict[str, str], message: str
+) -> None:
+    write_tree(team, {".claude/settings.json": '{"env": {"MINE": "1"}}\n', ".claudeignore": "x/\n"})
+    _tamper(registry, "demo", files)
+    refused(cli, team, "install", "demo", "--registry", registry, message=message)
+
+
+def test_a_lock_cannot_smuggle_lines_out_of_the_claudeignore_block(cli: Cli, team: Path) -> None:
+    lock = (
+        "lock-version: 1\nmanifest-hash: x\npackages:\n- name: demo\n  version: 1.0.0\n"
+        "  registry: r\n  integrity: sha256:" + "0" * 64 + "\n"
+        '  claudeignore: ["a\\n# skillpm:end\\nsecrets/"]\n'
+    )
+    (team / "skills.lock").write_text(lock)
+    refused(cli, team, "install", message="holds a line break")

@@ -114,8 +114,18 @@ def _desired(
         if template is not None:
             settings[pkg.name] = render_settings(template, pkg.name, manifest.vars)
         if package.claudeignore:
+            _check_ignore_lines(package.claudeignore, f"{pkg.name} {pkg.version}")
             ignore[pkg.name] = package.claudeignore
     return settings, ignore
+
+
+def _check_ignore_lines(lines: tuple[str, ...], where: str) -> None:
+    """What publish checks, again at install: a registry may not have run publish.
+    A line break or a marker in a line would move lines out of the managed block."""
+    for line in lines:
+        problem = claudeignore.check_line(line)
+        if problem:
+            raise ManifestError(f"{where}: claudeignore line {line!r} {problem}")
 
 
 def plan_pieces(

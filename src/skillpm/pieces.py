@@ -22,6 +22,7 @@ from typing import Any
 from skillpm import claudeignore
 from skillpm.clientlib import PackageManifest
 from skillpm.errors import ManifestError
+from skillpm.jsonedit import MAX_DEPTH
 from skillpm.settings_plan import flatten, shown
 
 MAX_SETTINGS_BYTES = 64 * 1024
@@ -50,9 +51,24 @@ def load_settings(root: Path, manifest: PackageManifest, where: str) -> dict[str
         raise ManifestError(f"{at}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ManifestError(f"{at}: must hold a JSON object, like .claude/settings.json")
+    if _depth(data) > MAX_DEPTH - 1:  # merged under the project's own top-level object
+        raise ManifestError(f"{at}: nested deeper than {MAX_DEPTH - 1} levels")
     if not flatten(data):
         raise ManifestError(f"{at}: sets nothing")
     return data
+
+
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
 
 
 def check_pieces(root: Path, manifest: PackageManifest, where: str) -> None:

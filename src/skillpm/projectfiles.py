@@ -198,6 +198,17 @@ def _lines(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _ignore_lines(value: Any, where: str) -> tuple[str, ...]:
+    from skillpm.claudeignore import check_line
+
+    lines = _lines(value, where)
+    for line in lines:
+        problem = check_line(line)
+        if problem:
+            raise LockError(f"{where}: line {line!r} {problem}")
+    return lines
+
+
 def parse_lock(data: Any, where: str) -> Lockfile:
     if not isinstance(data, Mapping) or data.get("lock-version") != LOCK_VERSION:
         raise LockError(
@@ -241,7 +252,7 @@ def parse_lock(data: Any, where: str) -> Lockfile:
                 settings_replaced=_json_map(
                     item.get("settings-replaced"), f"{at}: settings-replaced"
                 ),
-                claudeignore=_lines(item.get("claudeignore"), f"{at}: claudeignore"),
+                claudeignore=_ignore_lines(item.get("claudeignore"), f"{at}: claudeignore"),
             )
         )
     manifest_hash = data.get("manifest-hash")
