@@ -6,11 +6,14 @@ registry) whose every file is snapshotted before and compared after.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+import tarfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +190,7 @@ def test_hostile_index_entries(
             "demo-rules",
         ),
         ({"skills/demo/assets/big.bin": b"\0" * (5 * 2**20 + 1)}, "5 MiB limit for one file"),
+        ({"skills/demo/a\n0000 644 b": "x"}, "has a control character in its name"),
     ],
 )
 def test_hostile_package_contents_in_a_self_consistent_registry(
@@ -567,3 +571,119 @@ def test_a_lock_cannot_smuggle_lines_out_of_the_claudeignore_block(cli: Cli, tea
     )
     (team / "skills.lock").write_text(lock)
     refused(cli, team, "install", message="holds a line break")
+
+
+# -- static HTTPS sites ----------------------------------------------------------------------
+
+
+def _tar(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
+    buffer = io.BytesIO()
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def _member(name: str, data: bytes = b"x", kind: bytes = tarfile.REGTYPE) -> Any:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.size = len(data) if kind == tarfile.REGTYPE else 0
+    info.linkname = "skillpm.yaml" if kind == tarfile.LNKTYPE else ""
+    return info, data if kind == tarfile.REGTYPE else None
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    from skillpm import static_site
+    from skillpm.registry import LocalRegistry
+    from tests.sitehelpers import SiteServer
+
+    source = make_registry(tmp_path / "src-registry", [{"name": "demo"}])
+    out = tmp_path / "site"
+    static_site.build(LocalRegistry("src", "src", source), out)
+    with SiteServer(out) as server:
+        yield out, server.url
+
+
+def _serve_archive(out: Path, data: bytes, **entry: Any) -> None:
+    """Put ``data`` as demo's archive, with the index file agreeing on its sha256."""
+    (out / "packages/demo/demo-1.0.0.tar.gz").write_bytes(data)
+    index_file = out / "index/demo.json"
+    index = json.loads(index_file.read_text())
+    version = index["versions"]["1.0.0"]
+    version["archive-sha256"] = hashlib.sha256(data).hexdigest()
+    version.update(entry)
+    index_file.write_text(json.dumps(index))
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ([_member("../../outside.md")], "escapes the package folder"),
+        ([_member("/etc/cron.d/x")], "not a relative posix path"),
+        ([_member("C:/x")], "not a relative posix path"),
+        ([_member("skillpm.yaml"), _member("copy", kind=tarfile.LNKTYPE)], "links are not allowed"),
+        ([_member("zeros", b"\0" * (4 * 2**20))], "compression ratio"),
+        ([_member("big", os.urandom(5 * 2**20 + 1))], "5 MiB limit"),
+        ([_member("a\nb")], "control character"),
+    ],
+)
+def test_hostile_archives_from_a_site(
+    cli: Cli, team: Path, site: tuple[Path, str], members: list[Any], message: str
+) -> None:
+    out, url = site
+    _serve_archive(out, _tar(members))
+    refused(cli, team, "install", "demo", "--registry", url, message=message)
+    assert not (team.parent / "outside.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"archive": "packages/other/other-1.0.0.tar.gz"}, "is outside packages/demo/"),
+        ({"archive": "../../etc/passwd"}, "escapes its folder"),
+        ({"skills": ["../x"]}, "skill name '../x'"),
+    ],
+)
+def test_hostile_index_files_from_a_site(
+    cli: Cli, team: Path, site: tuple[Path, str], entry: dict[str, Any], message: str
+) -> None:
+    out, url = site
+    _serve_archive(out, (out / "packages/demo/demo-1.0.0.tar.gz").read_bytes(), **entry)
+    refused(cli, team, "install", "demo", "--registry", url, message=message)
+
+
+# -- plugin marketplaces -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        ({"name": "evil", "source": "./../../outside"}, "points outside the repository"),
+        ({"name": "evil", "source": "/etc"}, "not a relative path"),
+        (
+            {"name": "evil", "source": "./", "strict": False, "skills": ["./../../x"]},
+            "points outside the repository",
+        ),
+    ],
+)
+def test_hostile_marketplace_entries(
+    cli: Cli, team: Path, tmp_path: Path, plugin: dict[str, Any], message: str
+) -> None:
+    from tests.helpers import make_git_repo, marketplace_json
+
+    repo = make_git_repo(
+        tmp_path / "server",
+        {
+            ".claude-plugin/marketplace.json": marketplace_json("acme", [plugin]),
+            "skills/ok/SKILL.md": skill_md("ok"),
+        },
+    )
+    before = snapshot(team)
+    result = cli("install", "evil", "--registry", repo.url, cwd=team)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert snapshot(team) == before

@@ -220,6 +220,9 @@ def _check_member(info: tarfile.TarInfo, where: str) -> str:
     parts = [p for p in name.split("/") if p != "."]
     if not parts or any(p in ("", "..") for p in parts):
         raise UnsafeContentError(f"{label}: escapes the package folder")
+    # A line break would make the integrity lines (DESIGN 4) ambiguous.
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise UnsafeContentError(f"{label}: has a control character in its name")
     if info.size > MAX_FILE_BYTES:
         raise UnsafeContentError(
             f"{label}: {info.size // 1024} KiB is over the {MAX_FILE_BYTES // 2**20} MiB "
