@@ -687,3 +687,23 @@ def test_hostile_marketplace_entries(
     assert result.exit_code == 1, result.output
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert snapshot(team) == before
+
+
+def test_a_file_name_with_a_line_break_cannot_forge_an_integrity(
+    cli: Cli, team: Path, tmp_path: Path
+) -> None:
+    """Integrity lines are '<sha256> <mode> <path>\\n': a name holding a line break can
+    make another tree with the same integrity. The registry below serves one file where
+    the published version had two, without touching index.json: refused by name."""
+    registry = make_registry(
+        tmp_path / "r",
+        [{"name": "demo", "files": {"skills/demo/y": "why", "skills/demo/z": "zed"}}],
+    )
+    folder = registry / "packages/demo/1.0.0/skills/demo"
+    published = tree_integrity(registry / "packages/demo/1.0.0")
+    z_digest = hashlib.sha256(b"zed").hexdigest()
+    (folder / "z").unlink()
+    (folder / "y").unlink()
+    write_tree(folder, {f"y\n{z_digest} 644 skills/demo/z": "why"})  # folders, then file z
+    assert tree_integrity(registry / "packages/demo/1.0.0") == published  # forged
+    refused(cli, team, "install", "demo", "--registry", registry, message="control character")
