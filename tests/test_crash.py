@@ -309,7 +309,7 @@ SYMPTOMS = {
 
 
 def test_doctor_reports_a_half_done_change_instead_of_its_symptoms(
-    cli: Cli, tmp_path: Path, base: Path
+    cli: Cli, tmp_path: Path, base: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from skillpm.store import project_lock
 
@@ -317,6 +317,7 @@ def test_doctor_reports_a_half_done_change_instead_of_its_symptoms(
     project = tmp_path / "p"
     shutil.copytree(base, project)
     assert run_killed("remove", "alpha", cwd=project, step=step + 2) == -9  # mid-swap
+    monkeypatch.setenv("PATH", str(tmp_path / "no-aws-cli"))  # doctor would run 'aws --version'
     before = snapshot(project)
     result = cli("doctor", "--json", cwd=project)
     assert result.exit_code == 1
