@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skillpm.clientlib import VersionEntry
 from skillpm.errors import ResolutionError
 from skillpm.ranges import parse_range, parse_version
-from skillpm.resolver import Candidate, Preferences, Requirement, resolve
+from skillpm.resolver import (
+    Candidate,
+    Preferences,
+    Requirement,
+    _Provider,
+    _search,
+    _without_search,
+    resolve,
+)
 
 HASH = "sha256:" + "0" * 64
 
@@ -94,3 +104,58 @@ def test_prereleases_only_when_allowed() -> None:
     assert picked(resolve([req("base")], cat)) == {"base": "1.0.0"}
     prefs = Preferences(prereleases=frozenset({"base"}))
     assert picked(resolve([req("base")], cat, prefs)) == {"base": "1.1.0rc1"}
+
+
+VERSIONS = ("1.0.0", "1.1.0", "2.0.0")
+RANGES = ("*", "^1.0", "^1.1", ">=2", "<2", "1.0.0")
+NAMES = ("a", "b", "c", "d", "e")
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> tuple[dict[str, list[Candidate]], list[Requirement], Preferences]:
+    spec: dict[str, dict[str, dict[str, str]]] = {}
+    for name in NAMES:
+        versions = draw(st.lists(st.sampled_from(VERSIONS), unique=True, max_size=3))
+        spec[name] = {
+            v: draw(
+                st.dictionaries(
+                    st.sampled_from([n for n in NAMES if n != name]),
+                    st.sampled_from(RANGES),
+                    max_size=2,
+                )
+            )
+            for v in versions
+        }
+    roots = draw(st.lists(st.sampled_from(NAMES), unique=True, min_size=1, max_size=4))
+    ranges = [draw(st.sampled_from(RANGES)) for _ in roots]
+    locked = draw(st.dictionaries(st.sampled_from(NAMES), st.sampled_from(VERSIONS), max_size=2))
+    reqs = [req(n, r) for n, r in zip(roots, ranges, strict=True)]
+    return catalog(spec), reqs, Preferences(locked)
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems())
+def test_the_quick_path_gives_resolvelibs_answer(
+    problem: tuple[dict[str, list[Candidate]], list[Requirement], Preferences],
+) -> None:
+    """Without search, the same answer resolvelib gives, or none (then resolvelib runs)."""
+    cat, roots, prefs = problem
+    provider = _Provider(cat, prefs)
+    quick = _without_search(provider, roots)
+    try:
+        full = picked(_search(_Provider(cat, prefs), roots))
+    except ResolutionError:
+        assert quick is None
+        return
+    except RecursionError:  # resolvelib's own limit on some dependency cycles
+        return
+    if quick is not None:
+        assert picked(quick) == full
+
+
+def test_many_roots_resolve_without_search() -> None:
+    cat = catalog({f"p{i:03d}": {"1.0.0": {}, "1.1.0": {}} for i in range(300)})
+    roots = [req(f"p{i:03d}", "^1.0") for i in range(300)]
+    provider = _Provider(cat, Preferences())
+    quick = _without_search(provider, roots)
+    assert quick is not None and set(picked(quick).values()) == {"1.1.0"}

@@ -1,4 +1,4 @@
-from skillpm.cli import main
+from skillpm.entry import main
 
 if __name__ == "__main__":
     main()

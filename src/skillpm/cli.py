@@ -16,36 +16,46 @@ from skillpm import __version__
 from skillpm.clikit import CONTEXT, PROJECT_KEY, Group, usage_line
 
 
-def _project(ctx: click.Context, user: bool = False) -> Any:
+def _root(ctx: click.Context) -> Path:
+    return Path(ctx.meta.get(PROJECT_KEY) or Path.cwd()).resolve()
+
+
+def _fetch_interval(ctx: click.Context) -> float | None:
+    """Check the network options; the fetch interval they set (None: the default)."""
     import os
 
-    from skillpm.project import Project
-    from skillpm.registry import RemoteOptions
-
-    if user and ctx.meta.get(PROJECT_KEY):
-        raise click.UsageError("-g (user scope) and -C (a project folder) exclude each other")
-    root = ctx.meta.get(PROJECT_KEY) or Path.cwd()
-    offline, refresh = bool(ctx.meta.get("offline")), bool(ctx.meta.get("refresh"))
-    if offline and refresh:
+    if ctx.meta.get("offline") and ctx.meta.get("refresh"):
         raise click.UsageError("--offline and --refresh contradict each other; pick one")
     interval = os.environ.get("SKILLPM_FETCH_INTERVAL", "").strip()
+    if not interval:
+        return None
     try:
-        seconds = float(interval) if interval else RemoteOptions.fetch_interval
+        seconds = float(interval)
     except ValueError:
         seconds = -1.0
     if not seconds >= 0:
         raise click.UsageError(
             f"SKILLPM_FETCH_INTERVAL={interval!r}: expected a number of seconds (0 or more)"
         )
+    return seconds
+
+
+def _project(ctx: click.Context, user: bool = False) -> Any:
+    from skillpm.project import Project
+    from skillpm.registry import RemoteOptions
+
+    if user and ctx.meta.get(PROJECT_KEY):
+        raise click.UsageError("-g (user scope) and -C (a project folder) exclude each other")
+    seconds = _fetch_interval(ctx)
     options = RemoteOptions(
-        offline=offline,
-        refresh=refresh,
-        fetch_interval=seconds,
+        offline=bool(ctx.meta.get("offline")),
+        refresh=bool(ctx.meta.get("refresh")),
+        fetch_interval=RemoteOptions.fetch_interval if seconds is None else seconds,
         allow_http=bool(ctx.meta.get("allow_http")),
     )
     if user:
         return Project.user(options)
-    return Project(Path(root).resolve(), options)
+    return Project(_root(ctx), options)
 
 
 def _user_scope(command: Any) -> Any:
@@ -203,6 +213,18 @@ def install(
     skillpm install --frozen                CI: fail if skills.lock is stale
     skillpm install --frozen --offline      from the cache only, never the network
     """
+    plain = not (packages or registry or dry_run or force or prerelease or agent or user)
+    if plain and not ctx.meta.get("refresh"):
+        # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed.
+        from skillpm.installstate import quick_noop
+
+        _fetch_interval(ctx)  # the same usage errors as the full path
+        count = quick_noop(_root(ctx))
+        if count is not None:
+            from skillpm.output import console
+
+            console.info(f"Nothing to do: {count} package{'s' if count != 1 else ''} up to date")
+            return
     from skillpm.commands.install import install as run
 
     if agent and user:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -224,7 +224,9 @@ def parse_version_entry(name: str, version: str, data: Any, where: str) -> Versi
         raise RegistryError(f"{where}: expected an object")
     parse_version(version, where)
     path = data.get("path")
-    if path is not None:
+    # The only path allowed is this one, safe by construction for a valid name and a
+    # parsed version: checking it as any relative path would cost more than the rest.
+    if path is not None and (path != f"packages/{name}/{version}" or not NAME_RE.match(name)):
         path = check_relpath(path, f"{where}: path")
         if path != f"packages/{name}/{version}":
             raise UnsafeContentError(f"{where}: path {path!r} is not packages/{name}/{version}")
@@ -276,21 +278,54 @@ def sorted_versions(versions: Mapping[str, VersionEntry]) -> list[tuple[str, Ver
 
 
 def parse_index(data: Any, where: str) -> RegistryIndex:
+    """Check an index's shape and names now; each package's entries when first used.
+
+    A project reads a handful of packages from an index that may list thousands
+    (5,000 x 20 versions is 100,000 entries): parsing every entry up front cost
+    several times the ``json.loads`` itself. A malformed entry is still reported,
+    with the same message, by whatever reads that package (install, search,
+    ``registry verify``).
+    """
     if not isinstance(data, Mapping) or data.get("format") != INDEX_FORMAT:
         raise RegistryError(f'{where}: not a skillpm index (expected "format": {INDEX_FORMAT})')
     packages = data.get("packages")
     if not isinstance(packages, Mapping):
         raise RegistryError(f'{where}: "packages" must be an object')
-    parsed: dict[str, dict[str, VersionEntry]] = {}
     for name, pkg in packages.items():
         check_name(name, where, "package name")
         versions = pkg.get("versions") if isinstance(pkg, Mapping) else None
         if not isinstance(versions, Mapping):
             raise RegistryError(f'{where}: {name}: "versions" must be an object')
-        parsed[name] = {
-            str(v): parse_version_entry(name, str(v), e, where) for v, e in versions.items()
-        }
-    return RegistryIndex(parsed)
+    return RegistryIndex(_PackagesOnDemand(packages, where))
+
+
+class _PackagesOnDemand(Mapping[str, Mapping[str, VersionEntry]]):
+    """An index's packages, each parsed into ``VersionEntry`` values on first access."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+        self._raw = raw
+        self._where = where
+        self._parsed: dict[str, dict[str, VersionEntry]] = {}
+
+    def __getitem__(self, name: str) -> Mapping[str, VersionEntry]:
+        parsed = self._parsed.get(name)
+        if parsed is None:
+            versions = self._raw[name]["versions"]
+            parsed = {
+                str(v): parse_version_entry(name, str(v), e, self._where)
+                for v, e in versions.items()
+            }
+            self._parsed[name] = parsed
+        return parsed
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def load_index(path: Path, where: str) -> RegistryIndex:

@@ -1,9 +1,9 @@
 """Every git call skillpm makes goes through this module.
 
-GitPython is imported lazily (never on ``--help`` or a no-op install) and used
-to run the git binary: its object model is slow for what a registry needs, so
-each operation here is one git process (``fetch``, ``ls-tree``, one
-``cat-file --batch`` for many blobs).
+Each operation here is one run of the git binary (``fetch``, ``ls-tree``, one
+``cat-file --batch`` for many blobs), through subprocess: GitPython's object
+model is slow for what a registry needs, and importing it alone cost a cold
+install more than the git processes it ran.
 
 A mirror is a bare repository holding one registry's history, shallow and
 without blobs (a partial clone): commits and trees arrive on fetch, and only
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,13 +59,9 @@ class GitFailed(Exception):
         return lines[-1] if lines else f"git exited with status {self.status}"
 
 
-def _gitpython() -> Any:
-    # Without git on PATH, GitPython refuses to import unless told to stay quiet;
-    # we report the missing binary ourselves when a command is run.
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-    import git
-
-    return git
+def _git_binary() -> str:
+    # GitPython's variable, still honoured: it is how a non-PATH git was configured.
+    return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
 
 
 @dataclass(frozen=True)
@@ -115,31 +111,27 @@ class Mirror:
         The mirror need not exist yet: git treats a missing ``GIT_DIR`` as "no
         repository", which is all ``ls-remote`` and ``var`` need.
         """
-        git = _gitpython()
         config = ["-c", f"remote.{REMOTE}.url={url}"] if url is not None else []
-        full_env = dict(
-            _ENV, GIT_DIR=str(self.path), GIT_OBJECT_DIRECTORY=str(self.path / "objects")
-        )
+        full_env = dict(os.environ)
+        full_env.update(_ENV)
+        # English messages: GitFailed.reason and the callers read them.
+        full_env.update(LANGUAGE="C", LC_ALL="C")
+        full_env.update(GIT_DIR=str(self.path), GIT_OBJECT_DIRECTORY=str(self.path / "objects"))
         full_env.update(env or {})
-        cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *config, *args]
-        runner = git.Git(str(self.path.parent))
-        with tempfile.TemporaryFile() as feed:
-            if stdin is not None:
-                feed.write(stdin)
-                feed.seek(0)
-            try:
-                status, out, err = runner.execute(
-                    cmd,
-                    env=full_env,
-                    istream=feed if stdin is not None else None,
-                    with_extended_output=True,
-                    with_exceptions=False,
-                    stdout_as_string=not binary,
-                    strip_newline_in_stdout=False,
-                )
-            except git.exc.GitCommandNotFound:
-                raise GitMissing() from None
-        return int(status), out, err
+        try:
+            proc = subprocess.run(
+                [_git_binary(), *config, *args],
+                cwd=self.path.parent if self.path.parent.is_dir() else None,
+                env=full_env,
+                input=stdin,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise GitMissing() from None
+        out = proc.stdout if binary else proc.stdout.decode(errors="replace")
+        return proc.returncode, out, proc.stderr
 
     # -- creating and fetching -------------------------------------------------
 

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skillpm.catalog import Sources
-from skillpm.clientlib import MANIFEST_NAME, VersionEntry, load_package_manifest
+from skillpm.clientlib import (
+    MANIFEST_NAME,
+    PackageManifest,
+    VersionEntry,
+    load_package_manifest,
+)
 from skillpm.errors import ConflictError, IntegrityError, LockError, RegistryError
 from skillpm.fragment_plan import FragmentPlan
 from skillpm.fsutil import copy_entries
@@ -33,6 +38,14 @@ class Plan:
     fragments: FragmentPlan | None = None  # None: fragments needed no work
     pieces: PiecePlan | None = None  # .claude/settings.json and .claudeignore; None: no work
     dropped: list[Path] = field(default_factory=list)  # our copies in targets no longer used
+    manifests: dict[str, PackageManifest] = field(default_factory=dict)  # of staged packages
+    _dumped: tuple[Lockfile, bytes] | None = None
+
+    def lock_bytes(self) -> bytes:
+        """``skills.lock`` as written for ``lock`` (dumped once however often asked)."""
+        if self._dumped is None or self._dumped[0] is not self.lock:
+            self._dumped = (self.lock, dump_lock(self.lock))
+        return self._dumped[1]
 
     @property
     def empty(self) -> bool:
@@ -50,13 +63,17 @@ def installed_skill_state(project: Project, lock: Lockfile | None) -> dict[str, 
     ``None`` when a copy is missing, ``EDITED`` when the copies differ."""
     state: dict[str, str | None] = {}
     dirs = project.skill_dirs
+    cache = project.state  # folders proven unchanged by their stat stamps are not read
     for pkg in lock.packages if lock else ():
         for skill in pkg.skills:
-            found = {tree_integrity(d / skill) if (d / skill).is_dir() else None for d in dirs}
+            found = {
+                cache.tree_integrity(d / skill) if (d / skill).is_dir() else None for d in dirs
+            }
             if None in found:
                 state[skill] = None
             else:
                 state[skill] = found.pop() if len(found) == 1 else EDITED
+    cache.save()
     return state
 
 
@@ -123,11 +140,15 @@ def _prefetch(sources: Sources, packages: list[LockedPackage]) -> None:
 def _verify(folder: Path, pkg: LockedPackage, registry: Registry) -> None:
     actual = integrity_of_entries(walk_tree(folder))
     if actual != pkg.integrity:
-        raise IntegrityError(
-            f"integrity check failed for {pkg.name} {pkg.version} from {registry.display}: "
-            f"expected {pkg.integrity}, got {actual}; the registry's copy changed after it was "
-            "locked. Nothing was installed"
-        )
+        _integrity_failed(pkg, registry, actual)
+
+
+def _integrity_failed(pkg: LockedPackage, registry: Registry, actual: str) -> None:
+    raise IntegrityError(
+        f"integrity check failed for {pkg.name} {pkg.version} from {registry.display}: "
+        f"expected {pkg.integrity}, got {actual}; the registry's copy changed after it was "
+        "locked. Nothing was installed"
+    )
 
 
 def package_source(sources: Sources, pkg: LockedPackage) -> Path:
@@ -142,8 +163,12 @@ def package_source(sources: Sources, pkg: LockedPackage) -> Path:
 
 def _stage_package(
     project: Project, txn: Transaction, sources: Sources, pkg: LockedPackage
-) -> tuple[Path, LockedPackage]:
-    """Copy a package into the transaction and verify it against ``pkg.integrity``."""
+) -> tuple[Path, LockedPackage, PackageManifest | None]:
+    """Copy a package into the transaction and verify it against ``pkg.integrity``.
+
+    The copy hashes the bytes it writes, so the package and each skill folder in it
+    are verified from those hashes without reading the staged files back.
+    """
     from skillpm.archive import check_sizes
 
     registry, source = _registry_copy(sources, pkg)
@@ -152,11 +177,12 @@ def _stage_package(
     # Copied, never linked: a hard link in a registry folder (uv installs skillpm's
     # own files as hard links) gives an independent file, checked by integrity.
     staged = txn.new_dir(pkg.name)
-    copy_entries(entries, staged)
-    _verify(staged, pkg, registry)
+    digests = copy_entries(entries, staged)
+    actual = integrity_of_entries(entries, digests)
+    if actual != pkg.integrity:
+        _integrity_failed(pkg, registry, actual)
     where = f"{pkg.name} {pkg.version} from {registry.display}: {MANIFEST_NAME}"
-    has_manifest = (staged / MANIFEST_NAME).exists()
-    manifest = load_package_manifest(staged, where) if has_manifest else None
+    manifest = load_package_manifest(staged, where) if MANIFEST_NAME in digests else None
     skill_dirs = dict(zip(manifest.skill_names, manifest.skills, strict=True)) if manifest else {}
     # The lock may select some of a package's skills (PACKAGE/SKILL), never others.
     if not set(pkg.skills) <= set(skill_dirs):
@@ -168,11 +194,17 @@ def _stage_package(
     for skill, rel in skill_dirs.items():
         if skill not in pkg.skills:
             continue
-        folder = staged / rel
-        if not (folder / "SKILL.md").is_file():
+        prefix = rel + "/"
+        if f"{prefix}SKILL.md" not in digests:
             raise RegistryError(f"{pkg.name} {pkg.version}: {rel}/SKILL.md is missing")
-        skill_integrity[skill] = tree_integrity(folder)
-    return staged, replace(pkg, skill_integrity=skill_integrity)
+        inside = [
+            e._replace(relpath=e.relpath[len(prefix) :])
+            for e in entries
+            if e.relpath.startswith(prefix)
+        ]
+        sub = {e.relpath: digests[prefix + e.relpath] for e in inside}
+        skill_integrity[skill] = integrity_of_entries(inside, sub)
+    return staged, replace(pkg, skill_integrity=skill_integrity), manifest
 
 
 def _origin(pkg: LockedPackage) -> str:
@@ -238,8 +270,10 @@ def plan(
         if pkg.name in kept:
             final.append(kept[pkg.name])
             continue
-        staged, pkg = _stage_package(project, txn, sources, pkg)
+        staged, pkg, manifest_of = _stage_package(project, txn, sources, pkg)
         result.staged[pkg.name] = staged
+        if manifest_of is not None:
+            result.manifests[pkg.name] = manifest_of
         final.append(pkg)
         if prev is None:
             result.added.append(pkg)
@@ -247,8 +281,9 @@ def plan(
             result.repaired.append(pkg)
         else:
             result.changed.append((prev, pkg))
+    staying = {p.name for p in new.packages}
     for name, prev in sorted(old_pkgs.items()):
-        if name not in {p.name for p in new.packages}:
+        if name not in staying:
             result.removed.append(prev)
     result.lock = replace(new, packages=tuple(final))
     _check_ownership(project, result, owners_old, state, force=force)
@@ -354,7 +389,7 @@ def apply(
     for copy in result.dropped:
         txn.replace_dir(copy, None)
     for name, staged in result.staged.items():
-        manifest = load_package_manifest(staged)
+        manifest = result.manifests.get(name) or load_package_manifest(staged)
         for skill, rel in zip(manifest.skill_names, manifest.skills, strict=True):
             if skill not in by_name[name].skills:
                 continue
@@ -371,7 +406,7 @@ def apply(
         txn.write_file(project.root / piece.rel, None if piece.new is None else piece.new.encode())
     if manifest_bytes is not None:
         txn.write_file(project.manifest_path, manifest_bytes)
-    txn.write_file(project.lock_path, dump_lock(result.lock))
+    txn.write_file(project.lock_path, result.lock_bytes())
 
 
 def report(result: Plan, seconds: float) -> None:

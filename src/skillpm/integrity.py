@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from skillpm.errors import UnsafeContentError
 
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class FileEntry:
+class FileEntry(NamedTuple):
     relpath: str  # posix, relative to the tree root
     path: Path
     executable: bool
     size: int
+    # (size, mtime_ns, ctime_ns, inode, mode) as walked: what a stat cache compares.
+    stamp: tuple[int, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -53,8 +53,9 @@ def walk_tree(
             elif stat.S_ISREG(st.st_mode):
                 if refuse_hardlinks and st.st_nlink > 1:
                     raise UnsafeContentError(f"{rel}: hard links are not allowed in a package")
+                stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
                 entries.append(
-                    FileEntry(rel, Path(item.path), bool(st.st_mode & 0o111), st.st_size)
+                    FileEntry(rel, Path(item.path), bool(st.st_mode & 0o111), st.st_size, stamp)
                 )
             else:
                 raise UnsafeContentError(f"{rel}: only regular files are allowed in a package")
@@ -62,7 +63,13 @@ def walk_tree(
     return entries
 
 
+# hashlib is imported where it is used: loading OpenSSL is a noticeable part of a
+# no-op install, which walks trees here but only hashes what it doubts.
+
+
 def file_digest(path: Path) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
@@ -71,6 +78,8 @@ def file_digest(path: Path) -> str:
 
 
 def integrity_of_entries(entries: list[FileEntry], digests: dict[str, str] | None = None) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     for e in entries:
         digest = digests[e.relpath] if digests is not None else file_digest(e.path)
@@ -84,6 +93,8 @@ def tree_integrity(root: Path) -> str:
 
 def integrity_of_lines(lines: list[tuple[str, str, str]]) -> str:
     """Integrity from (relpath, mode, sha256 hex) triples, e.g. read from git or a tarball."""
+    import hashlib
+
     h = hashlib.sha256()
     for relpath, mode, digest in sorted(lines):
         h.update(f"{digest} {mode} {relpath}\n".encode())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -38,6 +39,73 @@ vars:
 # lint:
 #   ignore: [BUDGET001]
 """
+
+
+_DEPENDENCIES = re.compile(r"^dependencies:(?P<empty>[ ]*(?:\{\}[ ]*)?)$")
+_ENTRY = re.compile(
+    r"^  (?P<name>[a-z0-9][a-z0-9-]*):[ ](?P<value>'[^'\n]*'|\"[^\"\\\n]*\"|[^\s'\"#][^\s#]*)$"
+)
+_PLAIN = re.compile(r"^[^\s'\"#{}\[\],&*!|>%@`][^\s#]*$")
+_RANGE = re.compile(r"^[\^~]?[0-9]+(?:\.[0-9]+){0,2}(?:-[0-9A-Za-z.-]+)?$")
+
+
+def _set_dependencies_in_place(text: str, ranges: Mapping[str, str]) -> str | None:
+    """The common edit (add or re-range ``name: ^1.2.3`` lines) without ruamel, or None.
+
+    ruamel's round trip costs ~0.4 ms a line, and adding a package to a long
+    skills.yaml was dominated by it. This handles a block-style ``dependencies:``
+    whose entries are one plain ``  name: range`` line each, and changes only the
+    lines ruamel would: a replaced value in place, new entries where ruamel puts
+    them (after the last entry, or right after an empty ``dependencies:``).
+    Everything else is left byte for byte. The result is parsed again and must
+    hold exactly the intended data, or ruamel does the edit.
+    """
+    if "\r" in text or "\t" in text or not text.endswith("\n") or text.startswith("\ufeff"):
+        return None
+    if not all(_RANGE.match(r) for r in ranges.values()):
+        return None
+    lines = text.split("\n")
+    heads = [i for i, line in enumerate(lines) if line.startswith("dependencies:")]
+    head = _DEPENDENCIES.match(lines[heads[0]]) if len(heads) == 1 else None
+    if head is None:
+        return None
+    entries: dict[str, int] = {}
+    last = heads[0]
+    for i in range(heads[0] + 1, len(lines) - 1):
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith(" "):
+            break
+        match = _ENTRY.match(line)
+        if match is None or (match["name"] in ranges and not _PLAIN.match(match["value"])):
+            return None  # ruamel keeps a replaced value's quotes; leave that to it
+        entries[match["name"]] = last = i
+    added = []
+    for name, rng in ranges.items():
+        if name in entries:
+            lines[entries[name]] = f"  {name}: {rng}"
+        else:
+            added.append(f"  {name}: {rng}")
+    if not entries:
+        lines[heads[0]] = "dependencies:"
+    lines[last + 1 : last + 1] = added
+    result = "\n".join(lines)
+    return result if _holds(text, result, ranges) else None
+
+
+def _holds(before: str, after: str, ranges: Mapping[str, str]) -> bool:
+    """Whether ``after`` parses to ``before`` with exactly ``ranges`` set in dependencies."""
+    from skillpm import yamlio
+
+    try:
+        old, new = yamlio.loads(before, "skills.yaml"), yamlio.loads(after, "skills.yaml")
+    except ManifestError:
+        return False
+    if not isinstance(old, dict) or not isinstance(old.get("dependencies") or {}, dict):
+        return False
+    expected = dict(old, dependencies={**(old["dependencies"] or {}), **ranges})
+    return bool(new == expected and list(new["dependencies"]) == list(expected["dependencies"]))
 
 
 def _yaml() -> Any:
@@ -136,6 +204,13 @@ def edit_manifest(
     set_targets: Sequence[str] | None = None,
 ) -> str:
     """Return ``text`` (or the template) with the given changes applied."""
+    plain = not (dependency_registries or remove_dependencies or add_registries)
+    plain = plain and not remove_registries and set_targets is None
+    plain = plain and not any(v is not None for v in (dependency_skills or {}).values())
+    if text is not None and set_dependencies and plain:
+        quick = _set_dependencies_in_place(text, set_dependencies)
+        if quick is not None:
+            return quick
     y = _yaml()
     try:
         doc = y.load(text if text is not None else TEMPLATE)

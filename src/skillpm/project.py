@@ -9,14 +9,15 @@ from pathlib import Path
 
 from skillpm import yamlio
 from skillpm.catalog import Sources
-from skillpm.errors import ManifestError
+from skillpm.errors import LockError, ManifestError
+from skillpm.installstate import ProjectState, digest
 from skillpm.projectfiles import (
     BUILTIN,
     LOCK_FILE,
     MANIFEST_FILE,
     Lockfile,
     ProjectManifest,
-    load_lock,
+    lock_from_bytes,
     parse_manifest,
 )
 from skillpm.registry import Registry, RemoteOptions, open_registry
@@ -56,6 +57,10 @@ class Project:
     scope: str = "project"
     config_dir: Path | None = None  # user scope: where skills.yaml and skills.lock live
     targets: tuple[str, ...] | None = None  # from skills.yaml when None (see targets.py)
+    # sha256 of the bytes last read of skills.yaml and skills.lock (None: absent).
+    manifest_sha: str | None = None
+    lock_sha: str | None = None
+    _state: ProjectState | None = None
 
     @classmethod
     def user(cls, options: RemoteOptions | None = None) -> Project:
@@ -136,9 +141,11 @@ class Project:
         try:
             raw = self.manifest_path.read_bytes()
         except FileNotFoundError:
+            self.manifest_sha = None
             return None
         except OSError as exc:
             raise ManifestError(f"{MANIFEST_FILE}: cannot read: {exc.strerror}") from None
+        self.manifest_sha = digest(raw)
         return yamlio.decode(raw, MANIFEST_FILE)
 
     def load_manifest(self, text: str | None = None) -> ProjectManifest:
@@ -148,7 +155,22 @@ class Project:
         return parse_manifest(yamlio.loads(text, MANIFEST_FILE), MANIFEST_FILE)
 
     def load_lock(self) -> Lockfile | None:
-        return load_lock(self.lock_path)
+        try:
+            raw = self.lock_path.read_bytes()
+        except FileNotFoundError:
+            self.lock_sha = None
+            return None
+        except OSError as exc:
+            raise LockError(f"{LOCK_FILE}: cannot read: {exc.strerror}") from None
+        self.lock_sha = digest(raw)
+        return lock_from_bytes(raw, LOCK_FILE)
+
+    @property
+    def state(self) -> ProjectState:
+        """What skillpm last verified here (the stat cache of installstate)."""
+        if self._state is None:
+            self._state = ProjectState(self.root)
+        return self._state
 
     def registry(self, name: str, url: str) -> Registry:
         key = (name, url)

@@ -52,11 +52,18 @@ def _is_pre(text: str) -> bool:
 
 def parse_version(text: str, where: str = "version") -> Version:
     try:
-        return Version(str(text))
+        return _version(str(text))
     except InvalidVersion:
         raise ManifestError(
             f"{where}: {text!r} is not a valid version (expected e.g. 1.2.0)"
         ) from None
+
+
+@lru_cache(maxsize=16384)
+def _version(text: str) -> Version:
+    # Versions repeat (1.0.0 in many packages; each read from index, lock and catalog),
+    # and a Version is immutable.
+    return Version(text)
 
 
 def range_text(value: object, where: str) -> str:

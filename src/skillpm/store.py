@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -29,17 +30,72 @@ def cache_dir() -> Path:
     override = os.environ.get("SKILLPM_CACHE_DIR")
     if override:
         return Path(override).expanduser()
+    return Path(_user_cache_dir())
+
+
+def _user_cache_dir() -> str:
+    """platformdirs' user cache dir for skillpm, without importing it where that is easy.
+
+    On Linux with an absolute ``$XDG_CACHE_HOME`` (or none, and an absolute
+    ``$HOME``) every platformdirs version gives this path; anything less plain
+    asks platformdirs. A no-op install cannot spare the import.
+    """
+    if sys.platform == "linux" and "ANDROID_DATA" not in os.environ:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        home = os.environ.get("HOME", "")
+        if xdg.startswith("/"):
+            return os.path.join(xdg, "skillpm")
+        if not xdg and home.startswith("/"):
+            return os.path.join(home, ".cache", "skillpm")
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("skillpm", appauthor=False))
+    return platformdirs.user_cache_dir("skillpm", appauthor=False)
+
+
+# Locks held by this process: path -> (fd, depth). Re-entering a held lock nests
+# (as filelock did) instead of deadlocking on a second flock of the same file.
+_held: dict[str, list[int]] = {}
 
 
 @contextlib.contextmanager
 def exclusive(lock_path: Path, what: str) -> Iterator[None]:
     """Hold a process lock; when another process has it, say so and wait."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    if os.name != "posix":  # pragma: no cover - Windows
+        with _filelock(lock_path, what):
+            yield
+        return
+    import fcntl
+
+    key = str(lock_path)
+    if key in _held:
+        _held[key][1] += 1
+        try:
+            yield
+        finally:
+            _held[key][1] -= 1
+        return
+    # flock, as filelock does on POSIX (so both interoperate), without its imports.
+    fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            console.warn(f"waiting for another skillpm process to finish with {what}")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _held[key] = [fd, 1]
+        try:
+            yield
+        finally:
+            del _held[key]
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def _filelock(lock_path: Path, what: str) -> Iterator[None]:  # pragma: no cover - Windows
     import filelock
 
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(lock_path))
     try:
         lock.acquire(timeout=0)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from skillpm import installer
 from skillpm.catalog import gather
 from skillpm.errors import LockError, ManifestError, PackageNotFound, ResolutionError
 from skillpm.fsutil import prune_empty_dirs
+from skillpm.installstate import digest, forget_noop, record_noop
 from skillpm.manifest_edit import edit_manifest
 from skillpm.output import console, elapsed, plural
 from skillpm.project import Project, parse_install_spec, registry_name_for
-from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
+from skillpm.projectfiles import DependencySpec, LockedPackage, Lockfile, ProjectManifest
 from skillpm.registry import redact
 from skillpm.store import project_lock
 from skillpm.transaction import Transaction, recover_interrupted
@@ -143,8 +144,11 @@ def _commit(
             txn.rollback()
             if plan.fragments is not None:
                 report_fragments(plan.fragments)  # hand edits kept
+            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha)
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
+    manifest_sha = digest(manifest_bytes) if manifest_bytes is not None else project.manifest_sha
+    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()))
     for folder in (
         *project.skill_dirs,
         *project.other_skill_dirs,
@@ -174,6 +178,47 @@ def check_pins(manifest: ProjectManifest, lock: Lockfile) -> None:
                 f"skills.yaml pins it to registry {dep.registry} ({redact(url)}); skills.lock "
                 "was edited: restore it, or delete it and run 'skillpm install'"
             )
+
+
+def _remember(
+    project: Project,
+    manifest: ProjectManifest,
+    lock: Lockfile,
+    manifest_sha: str | None,
+    lock_sha: str | None,
+) -> None:
+    """After a run that left the project consistent: let the next no-op skip the work.
+
+    Only where ``installstate.quick_noop`` can prove all a no-op would check: a
+    project (not the user scope) whose lock records every skill's and fragment's
+    hash and has no settings or .claudeignore pieces (those go the full way).
+    """
+    from skillpm.fragment_plan import placement_of
+
+    state = project.state
+    skills = {s: p.skill_integrity.get(s) for p in lock.packages for s in p.skills}
+    fragments = {f: p.fragment_hashes.get(f) for p in lock.packages for f in p.fragments}
+    complete = all(skills.values()) and all(fragments.values())
+    pieces = lock.created_files or any(
+        p.settings or p.settings_replaced or p.claudeignore for p in lock.packages
+    )
+    provable = complete and not pieces and lock.manifest_hash == manifest.hash()
+    if project.is_user or manifest_sha is None or lock_sha is None or not provable:
+        forget_noop(state)
+    else:
+        record_noop(
+            state,
+            manifest_sha,
+            lock_sha,
+            {k: v for k, v in skills.items() if v},
+            {k: v for k, v in fragments.items() if v},
+            placement_of(manifest.settings),
+            [d.relative_to(project.root).as_posix() for d in project.skill_dirs],
+            [d.relative_to(project.root).as_posix() for d in project.other_skill_dirs],
+            list(project.memory_files),
+            len(lock.packages),
+        )
+    state.save()
 
 
 def _report_dry_run(plan: installer.Plan, *, quiet_when_empty: bool = False) -> None:
@@ -245,13 +290,7 @@ def _install_new(
         add_registries.append((registry_name_for(registry_url, manifest), registry_url))
     # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
     ranges = {name: rng or "*" for name, rng in parsed}
-    trial_text = edit_manifest(
-        text,
-        set_dependencies=ranges,
-        add_registries=add_registries,
-        dependency_skills=selections,
-    )
-    trial = project.load_manifest(trial_text)
+    trial = _with_changes(manifest, ranges, add_registries, selections)
     lock = _resolve_lock(
         project,
         trial,
@@ -274,6 +313,28 @@ def _install_new(
     final = project.load_manifest(final_text)
     lock = Lockfile(final.hash(), lock.packages)
     _commit(project, final, old, lock, options, final_text)
+
+
+def _with_changes(
+    manifest: ProjectManifest,
+    ranges: Mapping[str, str],
+    add_registries: Sequence[tuple[str, str]],
+    selections: Mapping[str, tuple[str, ...] | None],
+) -> ProjectManifest:
+    """``manifest`` as ``edit_manifest`` with these changes would make it, without the text
+    (a ruamel round trip of a long skills.yaml costs more than the rest of an add).
+
+    A dependency keeps the registry it names; its skills become those selected; new
+    registries come last.
+    """
+    deps = dict(manifest.dependencies)
+    for name, rng in ranges.items():
+        current = deps.get(name)
+        skills = selections.get(name, current.skills if current else None)
+        registry = current.registry if current else None
+        deps[name] = DependencySpec(name, rng, registry, skills or None)
+    registries = manifest.registries + tuple((n, u.strip()) for n, u in add_registries)
+    return replace(manifest, registries=registries, dependencies=deps)
 
 
 def _selections(
