@@ -238,3 +238,51 @@ def test_the_entry_defers_to_click_on_a_bad_environment(
         result = run_skillpm("install", cwd=installed, env={name: value})
         assert result.exit_code == 2, result.output
         monkeypatch.delenv(name)
+
+
+def test_every_target_copy_and_memory_file_is_checked(
+    cli: Cli, project: Path, tmp_path: Path, trusting: None
+) -> None:
+    kit = fragment_md("team-rules", section="Team rules", body="Be careful.\n")
+    reg = make_registry(
+        tmp_path / "kit",
+        [{"name": "team-kit", "skills": {"deploy": "Deploy."}, "fragments": {"team-rules": kit}}],
+    )
+    assert cli("install", "--agent", "team-kit", "--registry", reg, cwd=project).exit_code == 0
+    assert "Nothing to do" in cli("install", cwd=project).stdout
+    root = project.resolve()
+    assert quick_noop(root) == 1
+    (root / ".agents/skills/deploy/SKILL.md").write_text("changed\n")
+    assert quick_noop(root) is None
+    assert "(restored)" in cli("install", cwd=project).stdout
+    assert quick_noop(root) == 1
+    (root / "AGENTS.md").write_text("# ours\n")
+    assert quick_noop(root) is None
+    assert cli("install", cwd=project).exit_code == 0
+    assert "Be careful." in (root / "AGENTS.md").read_text()
+
+
+def test_a_copy_in_a_target_not_in_use_goes_the_full_way(cli: Cli, installed: Path) -> None:
+    shutil.copytree(installed / ".claude/skills/app", installed / ".agents/skills/app")
+    assert quick_noop(installed) is None
+    result = cli("install", cwd=installed)
+    assert result.exit_code == 0, result.output
+    assert not (installed / ".agents/skills/app").exists()
+
+
+def test_settings_and_ignore_pieces_always_go_the_full_way(
+    cli: Cli, project: Path, tmp_path: Path, trusting: None
+) -> None:
+    from tests.helpers import publish_to
+
+    source = Path(__file__).resolve().parent.parent / "skills" / "claudeignore-defaults"
+    publish_to(tmp_path / "builtin-copy", source)
+    result = cli(
+        "install", "claudeignore-defaults", "--registry", tmp_path / "builtin-copy", cwd=project
+    )
+    assert result.exit_code == 0, result.output
+    assert "Nothing to do" in cli("install", cwd=project).stdout
+    assert quick_noop(project.resolve()) is None
+    (project / ".claudeignore").write_text("")
+    assert cli("install", cwd=project).exit_code == 0
+    assert (project / ".claudeignore").read_text().strip()
