@@ -17,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-WORDS = (
-    "stack lambda bedrock region alarm budget deploy construct tag naming retry backoff timeout "
-    "memory arm64 graviton invoke model agent state machine parallel approval token cost latency "
-    "throttle burst queue event bridge bucket table index stream policy role"
-).split()
+WORDS = [
+    *("stack", "lambda", "bedrock", "region", "alarm", "budget", "deploy", "construct", "tag"),
+    *("naming", "retry", "backoff", "timeout", "memory", "arm64", "graviton", "invoke", "model"),
+    *("agent", "state", "machine", "parallel", "approval", "token", "cost", "latency"),
+    *("throttle", "burst", "queue", "event", "bridge", "bucket", "table", "index", "stream"),
+    *("policy", "role"),
+]
 PUBLISHED = "2026-11-01T00:00:00Z"
 PEER_PACKAGE = "skills@1.4.9"  # the `skills` npm CLI; 1.4.9 is the last that runs on Node 20
 

@@ -5,13 +5,13 @@ Layout under ``cache_dir()``::
     git/<key>/                 one bare mirror per remote (key: hash of the normalised URL)
     packages/sha256-<hex>/     unpacked package versions, verified, keyed by integrity
     locks/                     process locks (projects, mirrors, local registries)
+    projects/<key>.json        what a project's last run verified (installstate's stat cache)
     logs/                      logs of unexpected failures
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import sys
@@ -24,6 +24,14 @@ from skillpm.output import console
 
 # A temp folder this old was left by a process that died; younger ones may be in use.
 _STALE_TMP_SECONDS = 3600
+
+
+def _hex(text: str) -> str:
+    # hashlib (OpenSSL) is imported when a key is needed: a no-op install needs only
+    # cache_dir(), and loading OpenSSL costs it ~2 ms.
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def cache_dir() -> Path:
@@ -109,7 +117,7 @@ def _filelock(lock_path: Path, what: str) -> Iterator[None]:  # pragma: no cover
 
 
 def _project_lock_path(root: Path) -> Path:
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
+    key = _hex(str(root.resolve()))[:24]
     return cache_dir() / "locks" / f"project-{key}.lock"
 
 
@@ -120,25 +128,43 @@ def project_lock(root: Path) -> contextlib.AbstractContextManager[None]:
 
 def project_busy(root: Path) -> bool:
     """Whether another process holds the project lock right now (never waits)."""
-    import filelock
-
     path = _project_lock_path(root)
     if not path.exists():
         return False
-    lock = filelock.FileLock(str(path))
+    if os.name != "posix":  # pragma: no cover - Windows
+        import filelock
+
+        lock = filelock.FileLock(str(path))
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return True
+        except OSError:
+            return False
+        lock.release()
+        return False
+    import fcntl
+
+    if str(path) in _held:
+        return False  # this process holds it
     try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return True
     except OSError:
         return False
-    lock.release()
+    finally:
+        os.close(fd)  # releases the probe's lock, if it got one
     return False
 
 
 def url_key(normalised_url: str) -> str:
     """A short, filesystem-safe key for one remote (credentials are never part of it)."""
-    return hashlib.sha256(normalised_url.encode()).hexdigest()[:24]
+    return _hex(normalised_url)[:24]
 
 
 def mirror_path(key: str) -> Path:
@@ -173,7 +199,7 @@ def create_dir_atomically(final: Path, build: Callable[[Path], None]) -> None:
 
 
 def fetch_stamp(mirror: Path, ref: str) -> Path:
-    return mirror / "skillpm-fetched" / hashlib.sha256(ref.encode()).hexdigest()[:16]
+    return mirror / "skillpm-fetched" / _hex(ref)[:16]
 
 
 def seconds_since_fetch(mirror: Path, ref: str) -> float | None:
