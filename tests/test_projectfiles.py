@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillpm.errors import LockError, ManifestError, SkillpmError
@@ -170,8 +170,10 @@ registries = st.one_of(
     st.sampled_from(["builtin", "../reg", "git+file:///srv/r.git", "git@host:o/r.git#v2"]),
     st.text(min_size=1, max_size=20).filter(lambda t: t.strip() == t and "\x00" not in t),
 )
-hashes = st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True)
-commits = st.one_of(st.none(), st.from_regex(r"[0-9a-f]{40}", fullmatch=True), st.just("1" * 40))
+hashes = st.binary(min_size=32, max_size=32).map(lambda b: "sha256:" + b.hex())
+commits = st.one_of(
+    st.none(), st.binary(min_size=20, max_size=20).map(bytes.hex), st.just("1" * 40)
+)
 packages = st.builds(
     LockedPackage,
     name=tricky_names,
@@ -187,6 +189,7 @@ packages = st.builds(
 )
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.lists(packages, max_size=4, unique_by=lambda p: p.name), hashes)
 def test_the_generated_lock_reader_reads_what_yaml_reads(
     pkgs: list[LockedPackage], manifest_hash: str

@@ -133,7 +133,7 @@ def problems(draw: st.DrawFn) -> tuple[dict[str, list[Candidate]], list[Requirem
     return catalog(spec), reqs, Preferences(locked)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(problems())
 def test_the_quick_path_gives_resolvelibs_answer(
     problem: tuple[dict[str, list[Candidate]], list[Requirement], Preferences],
