@@ -163,7 +163,7 @@ def test_fresh_files_are_hashed_not_trusted(cli: Cli, project: Path, registry: P
 def test_a_damaged_or_foreign_state_file_only_costs_a_full_check(cli: Cli, installed: Path) -> None:
     path = state_path(installed)
     for junk in (b"{not json", b"[]", b'{"format": 2, "root": "/elsewhere"}'):
-        path.write_bytes(junk)
+        Path(path).write_bytes(junk)
         assert quick_noop(installed) is None
         assert "Nothing to do" in cli("install", cwd=installed).stdout
     assert quick_noop(installed) == 2

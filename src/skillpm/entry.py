@@ -42,14 +42,12 @@ def _quick_install(args: list[str]) -> int | None:
     if options is None or not _environment_ok():
         return None
     quiet, verbose, color, project = options
-    from pathlib import Path
-
-    root = Path(project) if project is not None else Path.cwd()
-    if project is not None and (not project or (root.exists() and not root.is_dir())):
+    if project is not None and not os.path.isdir(project):
         return None  # click reports it
     from skillpm.installstate import quick_noop
 
-    count = quick_noop(root.resolve())
+    # No pathlib here (it would cost more than the check): realpath is Path.resolve.
+    count = quick_noop(os.path.realpath(project if project is not None else os.getcwd()))
     if count is None:
         return None
     from skillpm.output import console

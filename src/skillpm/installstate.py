@@ -26,15 +26,19 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from stat import S_ISDIR, S_ISREG
-from typing import Any
 
 from skillpm import __version__
-from skillpm.integrity import integrity_of_entries, walk_tree
+
+# Nothing here imports pathlib or typing at run time: on the no-op path they would
+# cost more than the check itself. Paths are strings (``os.PathLike`` accepted).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
 
 
 def _builtin_sha256() -> Callable[[bytes], Any]:
@@ -62,46 +66,51 @@ def digest(data: bytes) -> str:
     return str(_sha256(data).hexdigest())
 
 
-def state_path(root: Path) -> Path:
-    from skillpm.store import cache_dir
+def state_path(root: StrPath) -> str:
+    from skillpm.cachedir import cache_root
 
-    key = digest(str(root).encode())[:24]
-    return cache_dir() / "projects" / f"{key}.json"
+    key = digest(os.fspath(root).encode())[:24]
+    return os.path.join(cache_root(), "projects", f"{key}.json")
 
 
 class ProjectState:
     """The records of one project; ``save`` writes them back if anything changed."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: StrPath) -> None:
+        self.root = os.fspath(root)
         self.path = state_path(root)
         self.trees: dict[str, Any] = {}
         self.noop: dict[str, Any] | None = None
         self.dirty = False
         try:
-            data = json.loads(self.path.read_bytes())
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read())
         except (OSError, ValueError):
             return
         if (
             isinstance(data, dict)
             and data.get("format") == FORMAT
             and data.get("skillpm") == __version__
-            and data.get("root") == str(root)
+            and data.get("root") == self.root
         ):
             trees, noop = data.get("trees"), data.get("noop")
             self.trees = trees if isinstance(trees, dict) else {}
             self.noop = noop if isinstance(noop, dict) else None
 
-    def tree_integrity(self, folder: Path) -> str:
+    def tree_integrity(self, folder: StrPath) -> str:
         """DESIGN-4 integrity of an installed folder: from its stamps if they prove it."""
         started = time.time_ns()
-        key = folder.relative_to(self.root).as_posix()
         root = os.fspath(folder)
+        key = os.path.relpath(root, self.root).replace(os.sep, "/")
         known = self.trees.get(key)
         if isinstance(known, dict) and _proven(root, known):
             return str(known["integrity"])
+        from pathlib import Path
+
+        from skillpm.integrity import integrity_of_entries, walk_tree
+
         stamps = _stamps(root)  # taken before any byte is read
-        entries = walk_tree(folder)  # refuses what a package must not hold, as before
+        entries = walk_tree(Path(root))  # refuses what a package must not hold, as before
         integrity = integrity_of_entries(entries)
         files = [[e.relpath, *e.stamp] for e in entries]
         dirs = stamps[0] if stamps is not None and stamps[1] == files else None
@@ -128,9 +137,12 @@ class ProjectState:
             "trees": self.trees,
             "noop": self.noop,
         }
+        import tempfile
+
+        folder = os.path.dirname(self.path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
             with os.fdopen(fd, "wb") as f:
                 f.write(json.dumps(data, separators=(",", ":")).encode())
             os.replace(tmp, self.path)
@@ -240,7 +252,7 @@ def forget_noop(state: ProjectState) -> None:
         state.dirty = True
 
 
-def quick_noop(root: Path) -> int | None:
+def quick_noop(root: StrPath) -> int | None:
     """The number of locked packages if ``install`` has nothing to do here, else None.
 
     ``None`` means "not proven", never "something is wrong": the caller then runs
@@ -249,11 +261,14 @@ def quick_noop(root: Path) -> int | None:
     leaves a staging folder or changed stamps, either of which sends the caller
     down the full path (which takes the lock).
     """
+    root = os.fspath(root)
     try:
-        if os.path.lexists(root / STAGING):
+        if os.path.lexists(os.path.join(root, STAGING)):
             return None
-        manifest = (root / MANIFEST_FILE).read_bytes()
-        lock = (root / LOCK_FILE).read_bytes()
+        with open(os.path.join(root, MANIFEST_FILE), "rb") as f:
+            manifest = f.read()
+        with open(os.path.join(root, LOCK_FILE), "rb") as f:
+            lock = f.read()
     except OSError:
         return None
     state = ProjectState(root)
@@ -266,16 +281,18 @@ def quick_noop(root: Path) -> int | None:
     try:
         for skill, integrity in record["skills"].items():
             for where in record["skill-dirs"]:
-                folder = root / where / skill
-                if not folder.is_dir() or state.tree_integrity(folder) != integrity:
+                folder = os.path.join(root, where, skill)
+                if not os.path.isdir(folder) or state.tree_integrity(folder) != integrity:
                     return None
-            if any(os.path.lexists(root / where / skill) for where in record["other-dirs"]):
+            if any(os.path.lexists(os.path.join(root, w, skill)) for w in record["other-dirs"]):
                 return None
         if record["fragments"]:
+            from pathlib import Path
+
             from skillpm.fragment_plan import outputs_intact
 
             memory = tuple(record["memory"])
-            if not outputs_intact(root, record["placement"], record["fragments"], memory):
+            if not outputs_intact(Path(root), record["placement"], record["fragments"], memory):
                 return None
         packages = int(record["packages"])
     except Exception:  # anything unexpected: let the full path judge (and report) it

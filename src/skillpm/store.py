@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from skillpm.cachedir import cache_root
 from skillpm.output import console
 
 # A temp folder this old was left by a process that died; younger ones may be in use.
@@ -35,29 +33,7 @@ def _hex(text: str) -> str:
 
 
 def cache_dir() -> Path:
-    override = os.environ.get("SKILLPM_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    return Path(_user_cache_dir())
-
-
-def _user_cache_dir() -> str:
-    """platformdirs' user cache dir for skillpm, without importing it where that is easy.
-
-    On Linux with an absolute ``$XDG_CACHE_HOME`` (or none, and an absolute
-    ``$HOME``) every platformdirs version gives this path; anything less plain
-    asks platformdirs. A no-op install cannot spare the import.
-    """
-    if sys.platform == "linux" and "ANDROID_DATA" not in os.environ:
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        home = os.environ.get("HOME", "")
-        if xdg.startswith("/"):
-            return os.path.join(xdg, "skillpm")
-        if not xdg and home.startswith("/"):
-            return os.path.join(home, ".cache", "skillpm")
-    import platformdirs
-
-    return platformdirs.user_cache_dir("skillpm", appauthor=False)
+    return Path(cache_root())
 
 
 # Locks held by this process: path -> (fd, depth). Re-entering a held lock nests
@@ -182,6 +158,9 @@ def create_dir_atomically(final: Path, build: Callable[[Path], None]) -> None:
     A crash leaves only a ``.tmp-*`` folder (swept by the next call), never a
     half-built ``final``. If another process got there first, its copy wins.
     """
+    import shutil
+    import tempfile
+
     final.parent.mkdir(parents=True, exist_ok=True)
     for stale in final.parent.glob(f".tmp-{final.name}-*"):
         if time.time() - stale.stat().st_mtime > _STALE_TMP_SECONDS:
