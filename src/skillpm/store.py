@@ -122,7 +122,7 @@ def project_busy(root: Path) -> bool:
     import fcntl
 
     if str(path) in _held:
-        return False  # this process holds it
+        return True  # held by this process: a change is running here
     try:
         fd = os.open(path, os.O_RDWR)
     except OSError:
