@@ -361,7 +361,6 @@ def read_generated_lock(text: str) -> dict[str, Any] | None:
     return {"lock-version": 1, "manifest-hash": manifest_hash, "packages": packages}
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+~-]*$")
 _AMBIGUOUS = re.compile(
     r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[0-9:]+)$|^("
     r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|"
@@ -370,7 +369,9 @@ _AMBIGUOUS = re.compile(
 
 
 def _scalar(value: str) -> str:
-    if _PLAIN.match(value) and not _AMBIGUOUS.match(value):
+    # Plain only in the shapes YAML can only read as text (and the fast reader accepts):
+    # a name such as 2026-01-01 or 0x1f would read back as a date or a number.
+    if _TEXT.match(value) and not _AMBIGUOUS.match(value):
         return value
     return json.dumps(value, ensure_ascii=False)
 
