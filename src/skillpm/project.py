@@ -9,7 +9,7 @@ from pathlib import Path
 
 from skillpm import yamlio
 from skillpm.catalog import Sources
-from skillpm.errors import LockError, ManifestError
+from skillpm.errors import LockError, ManifestError, SkillpmError
 from skillpm.installstate import ProjectState, digest
 from skillpm.projectfiles import (
     BUILTIN,
@@ -205,14 +205,6 @@ def registry_name_for(url: str, manifest: ProjectManifest) -> str:
     return name
 
 
-def parse_spec(spec: str) -> tuple[str, str | None]:
-    """``name`` or ``name@range`` from the command line."""
-    name, skill, rng = parse_install_spec(spec)
-    if skill is not None:
-        raise ManifestError(f"{spec!r}: expected a package name, not PACKAGE/SKILL")
-    return name, rng
-
-
 def parse_install_spec(spec: str) -> tuple[str, str | None, str | None]:
     """``name``, ``name/skill`` or either with ``@range``: (name, skill, range)."""
     from skillpm.clientlib import check_name
@@ -223,7 +215,7 @@ def parse_install_spec(spec: str) -> tuple[str, str | None, str | None]:
         check_name(name, f"{spec!r}", "package name")
         if slash:
             check_name(skill, f"{spec!r}", "skill name")
-    except Exception as exc:
+    except SkillpmError as exc:  # an unsafe name too: one kind of error for a bad spec
         raise ManifestError(str(exc)) from None
     return name, (skill if slash else None), _range(spec, rng)
 

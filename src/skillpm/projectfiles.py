@@ -120,12 +120,6 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
     return ProjectManifest(tuple(registries), deps, vars_, settings)
 
 
-def load_manifest(path: Path) -> ProjectManifest | None:
-    if not path.exists():
-        return None
-    return parse_manifest(yamlio.load_file(path, path.name), path.name)
-
-
 @dataclass(frozen=True)
 class LockedPackage:
     name: str

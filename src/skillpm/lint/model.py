@@ -9,7 +9,7 @@ apart.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -111,7 +111,3 @@ def rule(id: str, name: str, severity: Severity, summary: str, help: str, *tags:
     declared = Rule(id, name, severity, summary, help, tags)
     RULES[id] = declared
     return declared
-
-
-def with_severity(finding: Finding, severity: Severity) -> Finding:
-    return replace(finding, severity=severity)
