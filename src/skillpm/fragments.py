@@ -24,7 +24,6 @@ RESERVED_NAMES = frozenset({IMPORTS_BLOCK})
 DEFAULT_ORDER = 100
 MAX_TEMPLATE = 256 * 1024  # characters of a fragment's body: a CLAUDE.md section, not a book
 _CLAIM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)+)\}\}\s*$", re.S)
 _SCALAR = str | int | float | bool
 
 
@@ -155,14 +154,6 @@ def load_fragments(root: Path, manifest: PackageManifest) -> list[Fragment]:
     return found
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _is_data(value: Any) -> bool:
     if isinstance(value, _SCALAR | None):
         return True
@@ -177,73 +168,16 @@ class Renderer:
     """Renders fragments with one project's ``vars`` in the bounded sandbox."""
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
-        from skillpm import template_sandbox as sandbox
+        from skillpm.template_sandbox import ValueRenderer
 
-        self._sandbox = sandbox
-        self._env = sandbox.BoundedEnvironment()
-        self._captured: list[Any] = []
-        self._env.filters["_skillpm_capture"] = self._capture
-        self._context = {"vars": sandbox.track(dict(variables))}
-
-    def _capture(self, value: Any) -> str:
-        if isinstance(value, self._sandbox.Undefined):
-            str(value)  # raises MissingVariable, naming what is missing
-        self._captured.append(value)
-        return ""
-
-    def _run(self, fragment: Fragment, source: str, line: int) -> str:
-        sandbox = self._sandbox
-        try:
-            template = sandbox.compile_template(self._env, source)
-            return str(sandbox.render(self._env, template, self._context))
-        except sandbox.MissingVariable as exc:
-            if exc.path.startswith("vars"):
-                raise FragmentError(
-                    f"{fragment.name}: {exc.path} is not set; add it under vars: in skills.yaml"
-                ) from None
-            raise FragmentError(
-                f"{fragment.name}: the template uses {exc.path!r}, which is not defined; "
-                "fragment templates can only read vars (from skills.yaml)"
-            ) from None
-        except sandbox.TemplateSyntaxError as exc:
-            at = f":{line + (exc.lineno or 1) - 1}" if exc.lineno else ""
-            raise FragmentError(
-                f"{fragment.where}{at}: template syntax error: {exc.message}"
-            ) from None
-        except sandbox.TemplateLimit as exc:
-            raise FragmentError(
-                f"{fragment.name}: the template was stopped: {exc}; simplify the fragment"
-            ) from None
-        except sandbox.SecurityError as exc:
-            raise FragmentError(
-                f"{fragment.name}: the template tried something fragments may not do ({exc})"
-            ) from None
-        except (RecursionError, MemoryError):
-            raise FragmentError(
-                f"{fragment.name}: the template recursed too deeply; simplify the fragment"
-            ) from None
-        except Exception as exc:  # a template error of any other kind is the author's
-            raise FragmentError(
-                f"{fragment.name}: the template failed ({type(exc).__name__}: {exc})"
-            ) from None
+        self._values = ValueRenderer(variables, _failure)
 
     def _value(self, fragment: Fragment, value: Any) -> Any:
         """Frontmatter values: one ``{{ expression }}`` gives its value, other text renders."""
-        if isinstance(value, Mapping):
-            return {k: self._value(fragment, v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._value(fragment, v) for v in value]
-        if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
-            return value
-        single = _SINGLE_EXPRESSION.match(value)
-        if single is None:
-            return self._run(fragment, value, fragment.body_line)
-        self._captured.clear()
-        self._run(fragment, "{{ (" + single["expr"] + ") | _skillpm_capture }}", 1)
-        return _plain(self._captured[0]) if self._captured else None
+        return self._values.value(value, fragment, fragment.body_line)
 
     def render(self, fragment: Fragment) -> Rendered:
-        body = self._run(fragment, fragment.body, fragment.body_line)
+        body = self._values.text(fragment.body, fragment, fragment.body_line)
         body = body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
         heading = f"## {fragment.section}\n" if fragment.section else ""
         content = heading + ("\n" if heading and body else "") + (body + "\n" if body else "")
@@ -282,6 +216,38 @@ class Renderer:
                 raise FragmentError(problem)
             entries.append(MustNotTouch(item["path"].strip(), reason.strip()))
         return tuple(entries)
+
+
+def _failure(exc: Exception, fragment: Fragment, line: int) -> FragmentError:
+    """A template failure, worded for the fragment's author."""
+    from skillpm import template_sandbox as sandbox
+
+    if isinstance(exc, sandbox.MissingVariable):
+        if exc.path.startswith("vars"):
+            return FragmentError(
+                f"{fragment.name}: {exc.path} is not set; add it under vars: in skills.yaml"
+            )
+        return FragmentError(
+            f"{fragment.name}: the template uses {exc.path!r}, which is not defined; "
+            "fragment templates can only read vars (from skills.yaml)"
+        )
+    if isinstance(exc, sandbox.TemplateSyntaxError):
+        at = f":{line + (exc.lineno or 1) - 1}" if exc.lineno else ""
+        return FragmentError(f"{fragment.where}{at}: template syntax error: {exc.message}")
+    if isinstance(exc, sandbox.TemplateLimit):
+        return FragmentError(
+            f"{fragment.name}: the template was stopped: {exc}; simplify the fragment"
+        )
+    if isinstance(exc, sandbox.SecurityError):
+        return FragmentError(
+            f"{fragment.name}: the template tried something fragments may not do ({exc})"
+        )
+    if isinstance(exc, RecursionError | MemoryError):
+        return FragmentError(
+            f"{fragment.name}: the template recursed too deeply; simplify the fragment"
+        )
+    # A template error of any other kind is the author's too.
+    return FragmentError(f"{fragment.name}: the template failed ({type(exc).__name__}: {exc})")
 
 
 def render_all(fragments: Sequence[Fragment], variables: Mapping[str, Any]) -> list[Rendered]:

@@ -14,7 +14,6 @@ is how a package offers optional settings::
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from skillpm.jsonedit import MAX_DEPTH
 from skillpm.settings_plan import flatten, shown
 
 MAX_SETTINGS_BYTES = 64 * 1024
-_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)+)\}\}\s*$", re.S)
 # Keys whose values Claude Code runs as shell commands: shown on install, so
 # nobody gets one without seeing it.
 COMMAND_KEYS = ("/apiKeyHelper", "/awsAuthRefresh", "/awsCredentialExport", "/statusLine")
@@ -103,76 +101,39 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-class _Renderer:
-    def __init__(self, package: str, variables: Mapping[str, Any]) -> None:
-        from skillpm import template_sandbox as sandbox
+def _failure(exc: Exception, at: str, line: int) -> ManifestError:
+    """A template failure in a settings value (``at`` names the package and key)."""
+    from skillpm import template_sandbox as sandbox
 
-        self.sandbox = sandbox
-        self.package = package
-        self.env = sandbox.BoundedEnvironment()
-        self.captured: list[Any] = []
-        self.env.filters["_skillpm_capture"] = self._capture
-        self.context = {"vars": sandbox.track(dict(variables))}
-
-    def _capture(self, value: Any) -> str:
-        if isinstance(value, self.sandbox.Undefined):
-            str(value)  # raises MissingVariable, naming the variable
-        self.captured.append(value)
-        return ""
-
-    def _run(self, ptr: str, source: str) -> str:
-        sandbox = self.sandbox
-        at = f"{self.package}: settings {shown(ptr)}"
-        try:
-            template = sandbox.compile_template(self.env, source)
-            return str(sandbox.render(self.env, template, self.context))
-        except sandbox.MissingVariable as exc:
-            if exc.path.startswith("vars"):
-                problem = f"{exc.path} is not set; add it under vars: in skills.yaml"
-            else:
-                problem = f"the template uses {exc.path!r}; templates can only read vars"
-        except sandbox.TemplateSyntaxError as exc:
-            problem = f"template syntax error: {exc.message}"
-        except (sandbox.TemplateLimit, sandbox.SecurityError, RecursionError, MemoryError) as exc:
-            problem = f"the template was stopped ({exc})"
-        except Exception as exc:  # any other template failure is the author's
-            problem = f"the template failed ({type(exc).__name__}: {exc})"
-        raise ManifestError(f"{at}: {problem}")
-
-    def value(self, ptr: str, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.value(ptr, v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.value(ptr, v) for k, v in value.items()}
-        if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
-            return value
-        single = _SINGLE.match(value)
-        if single is None:
-            return self._run(ptr, value)
-        self.captured.clear()
-        self._run(ptr, "{{ (" + single["expr"] + ") | _skillpm_capture }}")
-        return _plain(self.captured[0]) if self.captured else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
+    if isinstance(exc, sandbox.MissingVariable):
+        if exc.path.startswith("vars"):
+            problem = f"{exc.path} is not set; add it under vars: in skills.yaml"
+        else:
+            problem = f"the template uses {exc.path!r}; templates can only read vars"
+    elif isinstance(exc, sandbox.TemplateSyntaxError):
+        problem = f"template syntax error: {exc.message}"
+    elif isinstance(
+        exc, sandbox.TemplateLimit | sandbox.SecurityError | RecursionError | MemoryError
+    ):
+        problem = f"the template was stopped ({exc})"
+    else:  # any other template failure is the author's
+        problem = f"the template failed ({type(exc).__name__}: {exc})"
+    return ManifestError(f"{at}: {problem}")
 
 
 def render_settings(
     template: Mapping[str, Any], package: str, variables: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The leaves a package sets with these vars (pointer -> value), templates rendered."""
-    templated = any("{{" in s or "{%" in s for s in _strings(dict(template)))
-    renderer = _Renderer(package, variables) if templated else None
+    renderer = None
+    if any("{{" in s or "{%" in s for s in _strings(dict(template))):
+        from skillpm.template_sandbox import ValueRenderer
+
+        renderer = ValueRenderer(variables, _failure, coerce=True)
     leaves: dict[str, Any] = {}
     for ptr, raw in flatten(template).items():
-        value = renderer.value(ptr, raw) if renderer else raw
+        at = f"{package}: settings {shown(ptr)}"
+        value = renderer.value(raw, at) if renderer else raw
         if value is None or value == "":
             continue  # an optional setting whose variable is not set
         if ptr.startswith("/env/") and not isinstance(value, str):
