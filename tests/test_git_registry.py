@@ -296,6 +296,20 @@ def test_mirror_is_built_in_a_temp_dir_and_renamed(
     assert len(packages) == 2 and all(p.startswith("sha256-") for p in packages)
 
 
+def test_a_cache_entry_holding_a_link_is_unpacked_again(
+    cli: Cli, project: Path, remote: GitRegistry, tmp_path: Path
+) -> None:
+    """A damaged package in the cache is replaced from the mirror, not an error."""
+    assert cli("install", "app", "--registry", remote.url, cwd=project).exit_code == 0
+    cached = cache() / "packages" / lock_of(project)["app"]["integrity"].replace(":", "-")
+    (cached / "skills/app/link.md").symlink_to(cached / "skills/app/SKILL.md")
+    second = copy_project(project, tmp_path / "second")
+    result = cli("install", "--frozen", cwd=second)
+    assert result.exit_code == 0, result.output
+    assert not (cached / "skills/app/link.md").exists()
+    assert snapshot(second / ".claude") == snapshot(project / ".claude")
+
+
 @pytest.mark.parametrize("form", ["scp", "ssh"])
 def test_ssh_transports(
     cli: Cli,

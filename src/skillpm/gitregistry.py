@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from skillpm.archive import check_sizes
 from skillpm.clientlib import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.git import GitFailed, Mirror, TreeEntry
-from skillpm.integrity import integrity_of_lines, tree_integrity
+from skillpm.integrity import integrity_of_lines
 from skillpm.output import console
 from skillpm.registry import Registry, RemoteOptions, redact
 from skillpm.repoview import RepoPackages, open_view
@@ -156,12 +155,9 @@ class GitRegistry(Registry):
         for entry, commit in items:
             if entry.integrity in self._unpacked:
                 continue
-            cached = store.package_cache_path(entry.integrity)
-            if cached.is_dir():
-                if tree_integrity(cached) == entry.integrity:
-                    self._unpacked.add(entry.integrity)
-                    continue
-                shutil.rmtree(cached)  # damaged in the cache: unpack it again
+            if store.cached_package(entry.integrity) is not None:
+                self._unpacked.add(entry.integrity)
+                continue
             todo.setdefault(entry.integrity, (entry, commit or self.pinned_commit()))
         if not todo:
             return

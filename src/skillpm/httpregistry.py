@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -42,7 +41,7 @@ from skillpm.clientlib import (
     parse_index,
     parse_package_index,
 )
-from skillpm.errors import IntegrityError, RegistryError, SkillpmError
+from skillpm.errors import IntegrityError, RegistryError
 from skillpm.fsutil import atomic_write
 from skillpm.registry import Registry, RemoteOptions, check_http_url, redact
 
@@ -338,19 +337,9 @@ class HttpRegistry(Registry):
 
     def _cached(self, entry: VersionEntry) -> bool:
         """Whether the package cache holds this version intact (checked once per process)."""
-        from skillpm.integrity import tree_integrity
-
         if entry.integrity in self._verified:
             return True
-        cached = store.package_cache_path(entry.integrity)
-        if not cached.is_dir():
-            return False
-        try:
-            intact = tree_integrity(cached) == entry.integrity
-        except SkillpmError:
-            intact = False
-        if not intact:  # damaged in the cache: fetch it again
-            shutil.rmtree(cached, ignore_errors=True)
+        if store.cached_package(entry.integrity) is None:
             return False
         self._verified.add(entry.integrity)
         return True
@@ -403,7 +392,6 @@ class HttpRegistry(Registry):
         from skillpm.integrity import integrity_of_entries
 
         assert entry.archive is not None
-        target = store.package_cache_path(entry.integrity)
         what = f"{entry.name} {entry.version} from {self.display}"
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
             digest = self.client.download(
@@ -422,21 +410,15 @@ class HttpRegistry(Registry):
                     "changed or damaged. Nothing was installed"
                 )
             spool.seek(0)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
-            try:
-                tree = tmp / "tree"
-                files = unpack(cast("BinaryIO", spool), tree, where=f"{what}: archive")
+
+            def build(tmp: Path) -> None:
+                tmp.rmdir()  # unpack makes the folder itself, and refuses one that exists
+                files = unpack(cast("BinaryIO", spool), tmp, where=f"{what}: archive")
                 actual = integrity_of_entries(files)
                 if actual != entry.integrity:
                     raise IntegrityError(
                         f"integrity check failed for {what}: the archive unpacks to {actual}, "
                         f"the index says {entry.integrity}. Nothing was installed"
                     )
-                try:
-                    os.replace(tree, target)
-                except OSError:
-                    if not target.is_dir():  # else another process put the same tree there
-                        raise
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+
+            store.create_dir_atomically(store.package_cache_path(entry.integrity), build)

@@ -198,3 +198,27 @@ def package_cache_path(integrity: str) -> Path:
     """Where the unpacked, verified files of the package with ``integrity`` are kept."""
     algo, _, digest = integrity.partition(":")
     return cache_dir() / "packages" / f"{algo}-{digest}"
+
+
+def cached_package(integrity: str) -> Path | None:
+    """The cached tree of the package with ``integrity``, if it is there and intact.
+
+    A damaged entry (edited, truncated, holding a link) is removed, so the caller
+    fetches it again instead of installing it or failing on it.
+    """
+    import shutil
+
+    from skillpm.errors import SkillpmError
+    from skillpm.integrity import tree_integrity
+
+    path = package_cache_path(integrity)
+    if not path.is_dir():
+        return None
+    try:
+        intact = tree_integrity(path) == integrity
+    except SkillpmError:  # a link or a vanished folder: damaged too
+        intact = False
+    if intact:
+        return path
+    shutil.rmtree(path)
+    return None
