@@ -102,6 +102,22 @@ def test_lock_problems(cli: Cli, installed: Path) -> None:
     assert (code, _codes(data)) == (1, ["manifest-invalid"])
 
 
+def test_a_link_in_an_installed_skill_counts_as_an_edit(cli: Cli, installed: Path) -> None:
+    """Not an error from every command that looks at the skill: doctor, list and install
+    see an edited copy, and install puts the locked one back."""
+    original = snapshot(installed / ".claude/skills/base")
+    (installed / ".claude/skills/base/link.md").symlink_to("SKILL.md")
+    code, data, _ = _doctor(cli, installed)
+    assert (code, _codes(data)) == (0, ["skill-modified"])
+    listed = cli("list", "--json", cwd=installed)
+    assert listed.exit_code == 0, listed.output
+    assert [p["intact"] for p in json.loads(listed.stdout)["packages"]] == [False]
+    restored = cli("install", cwd=installed)
+    assert restored.exit_code == 0, restored.output
+    assert "+ base 1.0.0 (restored)" in restored.stdout
+    assert snapshot(installed / ".claude/skills/base") == original
+
+
 def test_large_claude_md(cli: Cli, project: Path) -> None:
     (project / "CLAUDE.md").write_text("x" * 60 + "\n" + "word " * 9000)
     code, data, text = _doctor(cli, project)

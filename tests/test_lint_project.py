@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from skillpm.projectfiles import LockedPackage, Lockfile, dump_lock
-from tests.helpers import Cli, lint_json, make_registry, skill_md, write_tree
+from tests.helpers import Cli, fragment_md, lint_json, make_registry, skill_md, write_tree
 
 
 def rules(findings: list[dict[str, Any]]) -> list[str]:
@@ -192,3 +192,60 @@ def test_git_registry_fragments_come_from_the_cache_never_the_network(
     shutil.rmtree(Path(os.environ["SKILLPM_CACHE_DIR"]))
     code, found = lint_json(cli, cwd=project)  # no cache: lint does not fetch
     assert (code, rules(found)) == (0, ["CONFLICT006"])
+
+
+@pytest.fixture
+def both_targets(cli: Cli, tmp_path: Path) -> Path:
+    """A package with a skill and a fragment, installed for Claude Code and other agents."""
+    registry = make_registry(
+        tmp_path / "registry",
+        [
+            {
+                "name": "kit",
+                "skills": {"deploy": ""},
+                "fragments": {"team-rules": fragment_md("team-rules", "Be careful.\n")},
+            }
+        ],
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    result = cli("install", "--agent", "kit", "--registry", str(registry), cwd=project)
+    assert result.exit_code == 0, result.output
+    assert lint_json(cli, cwd=project) == (0, [])
+    return project
+
+
+def test_drift_checks_the_agents_copy_of_a_skill(cli: Cli, both_targets: Path) -> None:
+    with (both_targets / ".agents/skills/deploy/SKILL.md").open("a") as f:
+        f.write("\nA local tweak.\n")
+    code, found = lint_json(cli, cwd=both_targets)
+    assert (code, rules(found)) == (1, ["DRIFT001"])
+    assert found[0]["file"] == ".agents/skills/deploy"
+    assert ".agents/skills/deploy was changed after kit 1.0.0" in found[0]["message"]
+    shutil.rmtree(both_targets / ".agents/skills/deploy")
+    code, found = lint_json(cli, cwd=both_targets)
+    assert (code, rules(found)) == (0, ["DRIFT002"])
+    assert "which is not installed in .agents/skills" in found[0]["message"]
+
+
+def test_drift_checks_blocks_in_agents_md(cli: Cli, both_targets: Path) -> None:
+    agents_md = both_targets / "AGENTS.md"
+    agents_md.write_text(agents_md.read_text().replace("Be careful.", "Be bold."))
+    code, found = lint_json(cli, cwd=both_targets)
+    assert (code, rules(found)) == (1, ["DRIFT003"])
+    assert found[0]["file"] == "AGENTS.md"
+
+
+def test_skills_of_an_agents_only_project_are_linted(cli: Cli, project: Path) -> None:
+    (project / "skills.yaml").write_text("targets: [agents]\n")
+    write_tree(project, {".agents/skills/mine/SKILL.md": skill_md("not-mine")})
+    code, found = lint_json(cli, cwd=project)
+    assert (code, rules(found)) == (1, ["SPEC003"])
+    assert found[0]["file"] == ".agents/skills/mine/SKILL.md"
+
+
+def test_a_link_in_an_installed_skill_is_drift_not_a_crash(cli: Cli, installed: Path) -> None:
+    (installed / ".claude/skills/cdk/link.md").symlink_to("SKILL.md")
+    code, found = lint_json(cli, cwd=installed)
+    assert code == 1
+    assert sorted(rules(found)) == ["DRIFT001", "SAFETY008"]

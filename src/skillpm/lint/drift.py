@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from skillpm.errors import SkillpmError
 from skillpm.lint.model import Finding, Location, Severity, rule
 from skillpm.lint.workspace import ProjectFiles, Workspace
 
@@ -70,33 +69,33 @@ def check(ws: Workspace) -> Iterator[Finding]:
 
 
 def _skills(ws: Workspace, project: ProjectFiles) -> Iterator[Finding]:
-    from skillpm.integrity import tree_integrity
-
+    """Each locked skill's copies (one per target) against what install recorded."""
     if project.lock is None:
         return
-    installed = {s.name: s for s in ws.skills if s.group == project.group}
+    linted = {s.name: s for s in ws.skills if s.group == project.group}
     for pkg in project.lock.packages:
         for name in pkg.skills:
-            skill = installed.get(name)
-            if skill is None:
+            copies = project.installed.get(name, {})
+            missing = [folder for folder, actual in copies.items() if actual is None]
+            if missing:
                 yield SKILL_MISSING(
                     project_lock_at(project, pkg.name),
                     f"{pkg.name} {pkg.version} provides skill {name!r}, which is not installed "
-                    f"in {project.skills_rel}",
+                    f"in {' and '.join(missing)}",
                     "run 'skillpm install'",
                 )
                 continue
             recorded = pkg.skill_integrity.get(name)
-            if recorded is None:
-                continue
-            try:
-                actual = tree_integrity(skill.folder)
-            except SkillpmError:
-                actual = "(unreadable)"
-            if actual != recorded:
+            for folder, actual in copies.items():
+                if recorded is None or actual == recorded:
+                    continue
+                rel = f"{folder}/{name}"
+                skill = linted.get(name)
                 yield SKILL_EDITED(
-                    skill.at(None),
-                    f"{skill.rel} was changed after {pkg.name} {pkg.version} installed it",
+                    skill.at(None)
+                    if skill is not None and skill.rel == rel
+                    else Location(rel, None, pkg.name),
+                    f"{rel} was changed after {pkg.name} {pkg.version} installed it",
                     "publish the change in the package, or 'skillpm install --force' to restore it",
                 )
 

@@ -14,7 +14,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from skillpm import yamlio
 from skillpm.errors import SkillpmError, split_error
 from skillpm.lint.model import Location
 from skillpm.lint.workspace import (
@@ -218,23 +217,16 @@ class Loader:
                 self.add_package(root / entry.path, group)
 
     def add_project(self, root: Path) -> None:
+        from skillpm.fragment_plan import CLAUDE_MD, IMPORT_DIR, RULES_DIR
+        from skillpm.installer import installed_copies
         from skillpm.project import Project
-        from skillpm.projectfiles import LOCK_FILE, parse_manifest
+        from skillpm.projectfiles import LOCK_FILE
         from skillpm.registry import RemoteOptions
 
         group = f"project:{self.display(root)}"
         # Lint never touches the network: a git registry's packages come from the cache.
         project = Project(root, RemoteOptions(offline=True))
-        manifest = None
-        manifest_file = None
-        if project.manifest_path.is_file():
-            manifest_file = self.read(project.manifest_path, None)
-            try:
-                text = yamlio.decode(project.manifest_path.read_bytes(), manifest_file.rel)
-                manifest = parse_manifest(yamlio.loads(text, manifest_file.rel), manifest_file.rel)
-            except SkillpmError as exc:
-                line, message = split_error(exc, manifest_file.rel)
-                self.problem("manifest", manifest_file.at(line), message)
+        manifest, manifest_file = self._manifest(project)
         lock = None
         lock_rel = self.display(project.lock_path)
         if project.lock_path.is_file():
@@ -245,20 +237,29 @@ class Loader:
                 line, message = split_error(exc, LOCK_FILE)
                 self.problem("manifest", Location(lock_rel, line), message)
         owners = lock.skill_owners() if lock else {}
-        if project.skills_dir.is_dir():
-            for item in sorted(project.skills_dir.iterdir(), key=lambda p: p.name):
-                if item.is_dir() and not item.name.startswith("."):
+        # Every target's folder (.claude/skills, .agents/skills); a skill in two of them is
+        # the same skill for two agents, linted once (drift compares every copy).
+        seen: set[str] = set()
+        for folder in project.skill_dirs:
+            if not folder.is_dir():
+                continue
+            for item in sorted(folder.iterdir(), key=lambda p: p.name):
+                if item.is_dir() and not item.name.startswith(".") and item.name not in seen:
+                    seen.add(item.name)
                     self.add_skill(item.resolve(), owners.get(item.name), group)
-        claude_mds = [
-            self.read(p, None)
-            for p in (root / "CLAUDE.md", root / ".claude" / "CLAUDE.md")
-            if p.is_file()
-        ]
+        # The files fragments go to (CLAUDE.md, AGENTS.md), and .claude/CLAUDE.md, which
+        # Claude Code reads too. One file under two names (a link) is read once.
+        memory: list[TextFile] = []
+        for name in dict.fromkeys([*project.memory_files, CLAUDE_MD, ".claude/CLAUDE.md"]):
+            if (root / name).is_file():
+                file = self.read(root / name, None)
+                if all(file is not known for known in memory):
+                    memory.append(file)
         # Where fragments are placed (fragment_plan): CLAUDE.md, or generated files that
         # Claude Code reads as well (claude-md: {placement: import | rules}).
         generated = [
             self.read(p, None)
-            for folder in (root / ".claude" / "skillpm", root / ".claude" / "rules")
+            for folder in (root / IMPORT_DIR, root / RULES_DIR)
             if folder.is_dir()
             for p in sorted(folder.glob("*.md"))
             if p.is_file()
@@ -271,8 +272,11 @@ class Loader:
                 manifest_file,
                 lock,
                 lock_rel,
-                self.display(project.skills_dir),
-                claude_mds,
+                {
+                    skill: {self.display(d): h for d, h in copies.items()}
+                    for skill, copies in installed_copies(project, lock).items()
+                },
+                memory,
                 generated,
             )
         )
@@ -280,6 +284,27 @@ class Loader:
             self.ws.vars[group] = manifest.vars
         if lock is not None:
             self._locked_fragments(project, manifest, lock, group)
+
+    def _manifest(self, project: Any) -> tuple[Any, TextFile | None]:
+        """The project's skills.yaml, read once, and the targets it names (else the default)."""
+        from skillpm.projectfiles import MANIFEST_FILE, ProjectManifest
+
+        manifest = manifest_file = None
+        if project.manifest_path.is_file():
+            manifest_file = self.read(project.manifest_path, None)
+            text = manifest_file.text
+            try:
+                # Text lint could not read is read by the project, for its exact error.
+                manifest = project.load_manifest(
+                    text.removeprefix("\ufeff") if text is not None else None
+                )
+                project.use_targets(manifest)
+            except SkillpmError as exc:
+                line, message = split_error(exc, MANIFEST_FILE)
+                self.problem("manifest", manifest_file.at(line), message)
+        if project.targets is None:
+            project.use_targets(ProjectManifest())
+        return manifest, manifest_file
 
     def _locked_fragments(self, project: Any, manifest: Any, lock: Any, group: str) -> None:
         """The fragments of each locked package, from a verified copy (as install reads them)."""

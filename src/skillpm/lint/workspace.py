@@ -113,8 +113,10 @@ class ProjectFiles:
     manifest_file: TextFile | None
     lock: Any  # projectfiles.Lockfile | None
     lock_rel: str
-    skills_rel: str
-    claude_mds: list[TextFile]  # CLAUDE.md and .claude/CLAUDE.md
+    # Each locked skill's copies: skill folder of a target (.claude/skills) -> integrity,
+    # None when missing (installer.installed_copies).
+    installed: Mapping[str, Mapping[str, str | None]]
+    claude_mds: list[TextFile]  # the memory files (CLAUDE.md, AGENTS.md) and .claude/CLAUDE.md
     generated: list[TextFile]  # .claude/skillpm/*.md and .claude/rules/*.md
 
     @property
