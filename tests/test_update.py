@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from skillpm.clientlib import VersionEntry, newest
+from skillpm.commands.query import latest_entry
 from tests.helpers import Cli, GitRegistry, make_git_registry, snapshot
 
 
@@ -123,3 +125,28 @@ def test_outdated_without_lock(cli: Cli, project: Path) -> None:
     (project / "skills.yaml").write_text("dependencies:\n  base: ^1\n")
     result = cli("outdated", cwd=project)
     assert result.exit_code == 1 and "run 'skillpm install' first" in result.stderr
+
+
+def _versions(*specs: str) -> dict[str, VersionEntry]:
+    """``1.0.0`` a release, ``1.1.0!`` a yanked one."""
+    made = [
+        VersionEntry("p", s.rstrip("!"), "sha256:" + "0" * 64, yanked=s[-1] == "!") for s in specs
+    ]
+    return {e.version: e for e in made}
+
+
+def _version(entry: VersionEntry | None) -> str | None:
+    return entry.version if entry else None
+
+
+def test_newest_skips_yanked_versions_and_prereleases_unless_asked() -> None:
+    versions = _versions("1.0.0", "1.1.0!", "1.2.0rc1", "0.9.0")
+    assert _version(newest(versions.values())) == "1.0.0"
+    assert _version(newest(versions.values(), prereleases=True)) == "1.2.0rc1"
+    assert latest_entry(versions).version == "1.0.0"
+    only_pre = _versions("2.0.0b1", "2.0.0b2!")
+    assert newest(only_pre.values()) is None
+    assert latest_entry(only_pre).version == "2.0.0b1"
+    all_yanked = _versions("1.0.0!", "1.1.0!")
+    assert newest(all_yanked.values(), prereleases=True) is None
+    assert latest_entry(all_yanked).version == "1.1.0"

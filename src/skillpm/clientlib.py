@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -275,6 +275,16 @@ class RegistryIndex:
 
 def sorted_versions(versions: Mapping[str, VersionEntry]) -> list[tuple[str, VersionEntry]]:
     return sorted(versions.items(), key=lambda kv: parse_version(kv[0]))
+
+
+def newest(versions: Iterable[VersionEntry], *, prereleases: bool = False) -> VersionEntry | None:
+    """The highest version that is not yanked (nor a prerelease, unless ``prereleases``)."""
+    live = [
+        e
+        for e in versions
+        if not e.yanked and (prereleases or not parse_version(e.version).is_prerelease)
+    ]
+    return max(live, key=lambda e: parse_version(e.version), default=None)
 
 
 def parse_index(data: Any, where: str) -> RegistryIndex:

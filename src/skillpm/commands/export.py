@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from skillpm import marketplace as mp
-from skillpm.clientlib import NAME_RE, load_index, load_package_manifest, sorted_versions
+from skillpm.clientlib import NAME_RE, load_index, load_package_manifest, newest
 from skillpm.commands.publish import local_root, plural
 from skillpm.errors import ManifestError, RegistryError
 from skillpm.fsutil import atomic_write
@@ -46,11 +46,10 @@ def export_marketplace(
         plugins: list[mp.ExportedPlugin] = []
         left_out: list[str] = []
         for pkg, versions in sorted(index.packages.items()):
-            live = [e for _, e in sorted_versions(versions) if not e.yanked]
-            if not live:
+            entry = newest(versions.values(), prereleases=True)
+            if entry is None:
                 left_out.append(f"{pkg} (every version is yanked)")
                 continue
-            entry = live[-1]
             folder = entry.path or f"packages/{pkg}/{entry.version}"
             manifest = load_package_manifest(root / folder)
             if not manifest.skills:

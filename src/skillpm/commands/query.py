@@ -5,23 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from skillpm.clientlib import VersionEntry, sorted_versions
+from skillpm.clientlib import VersionEntry, newest, sorted_versions
 from skillpm.errors import PackageNotFound, RegistryError
 from skillpm.installer import installed_skill_state, is_intact
 from skillpm.output import console
 from skillpm.project import Project, user_claude_dir
 from skillpm.projectfiles import Lockfile
-from skillpm.ranges import parse_version
 from skillpm.registry import redact
 from skillpm.settings_plan import shown
 
 
 def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
-    """What a bare ``install NAME`` would pick: the newest release that is not yanked."""
-    ordered = [e for _, e in sorted_versions(versions)]
-    live = [e for e in ordered if not e.yanked]
-    releases = [e for e in live if not parse_version(e.version).is_prerelease]
-    return (releases or live or ordered)[-1]
+    """What a bare ``install NAME`` would pick: the newest release that is not yanked
+    (else the newest prerelease, else the newest of all: every version is yanked)."""
+    live = newest(versions.values()) or newest(versions.values(), prereleases=True)
+    return live or sorted_versions(versions)[-1][1]
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from skillpm.catalog import Sources, gather
-from skillpm.clientlib import VersionEntry
+from skillpm.clientlib import newest
 from skillpm.commands.install import InstallOptions, _commit, _recover, _resolve_lock
 from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.manifest_edit import edit_manifest
@@ -18,24 +18,13 @@ from skillpm.ranges import parse_range, parse_version
 from skillpm.store import project_lock
 
 
-def newest(versions: Iterable[VersionEntry], *, prereleases: bool = False) -> str | None:
-    """The highest version that is not yanked (nor a prerelease, unless allowed)."""
-    best: tuple[Any, str] | None = None
-    for entry in versions:
-        version = parse_version(entry.version)
-        if entry.yanked or (version.is_prerelease and not prereleases):
-            continue
-        if best is None or version > best[0]:
-            best = (version, entry.version)
-    return best[1] if best else None
-
-
 def _latest_of(sources: Sources, pkg: LockedPackage) -> str | None:
     registry = sources.by_url(pkg.registry)
     if registry is None:
         return None
     versions = registry.lookup([pkg.name]).get(pkg.name, {})
-    return newest(versions.values(), prereleases=parse_version(pkg.version).is_prerelease)
+    latest = newest(versions.values(), prereleases=parse_version(pkg.version).is_prerelease)
+    return latest.version if latest else None
 
 
 def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[dict[str, Any]]:
@@ -115,9 +104,9 @@ def _widened_ranges(
         if latest is None:
             continue
         if not parse_range(manifest.dependencies[name].range).contains(
-            parse_version(latest), prereleases=allow_pre
+            parse_version(latest.version), prereleases=allow_pre
         ):
-            widened[name] = f"^{latest}"
+            widened[name] = f"^{latest.version}"
     return widened
 
 

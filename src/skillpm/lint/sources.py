@@ -199,7 +199,7 @@ class Loader:
         self.walk(root, manifest.name)
 
     def add_registry(self, root: Path) -> None:
-        from skillpm.clientlib import load_index, sorted_versions
+        from skillpm.clientlib import load_index, newest, sorted_versions
 
         try:
             index = load_index(root / "index.json", self.display(root))
@@ -208,12 +208,11 @@ class Loader:
             return
         for _name, versions in sorted(index.packages.items()):
             ordered = [e for _, e in sorted_versions(versions)]
-            live = [e for e in ordered if not e.yanked] or ordered
-            newest = live[-1] if live else None
-            for entry in ordered if self.all_versions else ([newest] if newest else []):
+            latest = newest(ordered, prereleases=True) or (ordered[-1] if ordered else None)
+            for entry in ordered if self.all_versions else ([latest] if latest else []):
                 if entry.path is None:
                     continue
-                group = ARGS_GROUP if entry is newest else None
+                group = ARGS_GROUP if entry is latest else None
                 self.add_package(root / entry.path, group)
 
     def add_project(self, root: Path) -> None:
