@@ -20,7 +20,7 @@ from skillpm.projectfiles import (
     lock_from_bytes,
     parse_manifest,
 )
-from skillpm.registry import Registry, RemoteOptions, open_registry
+from skillpm.registry import HTTPS, Registry, RemoteOptions, open_registry, transport_of
 
 USER = "user"
 CONFIG_DIR_ENV = "SKILLPM_CONFIG_DIR"
@@ -191,7 +191,7 @@ def registry_name_for(url: str, manifest: ProjectManifest) -> str:
         if existing == url:
             return name
     stem = re.sub(r"\.git$", "", url.rstrip("/").split("#")[0]).rsplit("/", 1)[-1]
-    if url.startswith(("http://", "https://")):
+    if transport_of(url) == HTTPS:
         from urllib.parse import urlsplit
 
         # A site's folder name, else its host: never a port number or a credential.

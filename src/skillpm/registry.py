@@ -120,12 +120,30 @@ def builtin_registry_root() -> Path:
     return here.parent.parent / "registry"
 
 
+GIT, HTTPS, LOCAL = "git", "https", "local"
+
+
+def transport_of(url: str) -> str:
+    """The transport a registry URL names: ``git`` (git+..., git@host:path), ``https`` (a
+    static site, http:// too) or ``local`` (a folder, file:// too)."""
+    if is_git_url(url):
+        return GIT
+    if url.startswith(("http://", "https://")):
+        return HTTPS
+    return LOCAL
+
+
 def is_remote(url: str) -> bool:
-    return url.startswith(("git+", "http://", "https://")) or bool(_SCP_LIKE.match(url))
+    return transport_of(url) != LOCAL
 
 
 def is_git_url(url: str) -> bool:
     return url.startswith("git+") or bool(_SCP_LIKE.match(url))
+
+
+def local_path(url: str, base: Path) -> Path:
+    """The folder a local registry URL names, relative to ``base`` unless absolute."""
+    return base / Path(url.removeprefix("file://")).expanduser()
 
 
 def is_loopback(host: str) -> bool:
@@ -161,15 +179,13 @@ def open_registry(
     """The one place that maps a registry URL to its transport."""
     if name == BUILTIN:
         return LocalRegistry(BUILTIN, BUILTIN, builtin_registry_root())
-    if is_git_url(url):
+    transport = transport_of(url)
+    if transport == GIT:
         from skillpm.gitregistry import GitRegistry
 
         return GitRegistry(name, url, options or RemoteOptions())
-    if url.startswith(("http://", "https://")):
+    if transport == HTTPS:
         from skillpm.httpregistry import HttpRegistry
 
         return HttpRegistry(name, url, options or RemoteOptions())
-    path = Path(url.removeprefix("file://")).expanduser()
-    if not path.is_absolute():
-        path = project_root / path
-    return LocalRegistry(name, url, path)
+    return LocalRegistry(name, url, local_path(url, project_root))

@@ -8,22 +8,23 @@ from skillpm import publish as core
 from skillpm.clientlib import RegistryIndex
 from skillpm.errors import RegistryError
 from skillpm.output import console
-from skillpm.registry import is_git_url, is_remote, redact
+from skillpm.registry import GIT, HTTPS, local_path, redact, transport_of
 
 
 def local_root(registry: str, base: Path) -> Path:
     """The folder of a local registry given on the command line (relative to ``base``)."""
-    if registry.startswith(("http://", "https://")):
+    transport = transport_of(registry)
+    if transport == HTTPS:
         raise RegistryError(
             f"{redact(registry)} is a static site, which is read-only: publish to the registry "
             "folder it is built from, then run 'skillpm registry build-static' and upload the site"
         )
-    if is_remote(registry):
+    if transport == GIT:
         raise RegistryError(
             f"{redact(registry)} is a git registry, and this command works on a registry "
             "folder: run it on a clone of the repository"
         )
-    return base / Path(registry.removeprefix("file://")).expanduser()
+    return local_path(registry, base)
 
 
 def plural(n: int, word: str) -> str:
@@ -115,7 +116,7 @@ def _show_dry_run(prepared: core.Prepared, where: str, *, fresh: bool, nothing: 
 
 
 def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
-    if is_git_url(registry):
+    if transport_of(registry) == GIT:
         _publish_git(source, registry, version=version, dry_run=dry_run)
         return
     root = local_root(registry, base)

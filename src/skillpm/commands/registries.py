@@ -13,28 +13,23 @@ from skillpm.manifest_edit import edit_manifest
 from skillpm.output import console
 from skillpm.project import Project
 from skillpm.projectfiles import BUILTIN
-from skillpm.registry import is_git_url, redact
+from skillpm.registry import GIT, HTTPS, redact, transport_of
 from skillpm.store import project_lock
 
 
 def kind_of(url: str) -> str:
-    if url == BUILTIN:
-        return "builtin"
-    if is_git_url(url):
-        return "git"
-    if url.startswith(("http://", "https://")):
-        return "https"
-    return "local"
+    return "builtin" if url == BUILTIN else transport_of(url)
 
 
 def _check_url(url: str) -> None:
     if not url.strip():
         raise ManifestError("the registry URL is empty")
-    if is_git_url(url):
+    transport = transport_of(url)
+    if transport == GIT:
         from skillpm.gitregistry import parse_git_url
 
         parse_git_url(url)
-    elif url.startswith(("http://", "https://")):
+    elif transport == HTTPS:
         from skillpm.httpregistry import parse_site_url
 
         # The shape only: plain http:// to another host is refused when used, not here.

@@ -10,13 +10,13 @@ from skillpm.commands.publish import local_root, plural
 from skillpm.errors import IntegrityError, RegistryError
 from skillpm.output import console
 from skillpm.publish import open_index, recover_publishes, registry_lock, write_index
-from skillpm.registry import RemoteOptions, is_git_url
+from skillpm.registry import GIT, HTTPS, LOCAL, RemoteOptions, transport_of
 
 
 def yank(
     registry: str, base: Path, name: str, version: str, *, reason: str | None, undo: bool
 ) -> None:
-    if is_git_url(registry):
+    if transport_of(registry) == GIT:
         changed, where = _yank_git(registry, name, version, reason=reason, undo=undo)
     else:
         root = local_root(registry, base)
@@ -130,16 +130,17 @@ def build_static(
     import json
 
     from skillpm import static_site
-    from skillpm.registry import is_remote, open_registry, redact
+    from skillpm.registry import local_path, open_registry, redact
     from skillpm.store import cache_dir, exclusive
 
-    if source.startswith(("http://", "https://")):
+    transport = transport_of(source)
+    if transport == HTTPS:
         raise RegistryError(
             f"{redact(source)} is already a static site; build-static reads a local folder "
             "or git registry"
         )
-    if not is_remote(source):
-        root = (base / Path(source.removeprefix("file://")).expanduser()).resolve()
+    if transport == LOCAL:
+        root = local_path(source, base).resolve()
         if out.resolve() == root or root in out.resolve().parents:
             raise RegistryError(
                 f"{out}: the site must be written outside the registry folder {root}"
