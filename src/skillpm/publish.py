@@ -37,7 +37,7 @@ from skillpm.clientlib import (
 from skillpm.errors import ManifestError, RegistryError, SkillpmError
 from skillpm.fsutil import atomic_write, copy_entries, prune_empty_dirs
 from skillpm.integrity import FileEntry, file_digest, integrity_of_entries, walk_tree
-from skillpm.store import cache_dir, exclusive
+from skillpm.store import path_lock
 from skillpm.transaction import checkpoint
 
 # Never part of a package, at any depth: version control and OS litter. Everything
@@ -224,8 +224,7 @@ def registry_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     The lock lives in the cache, not the registry, so a refused publish leaves the
     registry byte-identical.
     """
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return exclusive(cache_dir() / "locks" / f"registry-{key}.lock", f"registry {root}")
+    return path_lock("registry", root)
 
 
 def open_index(root: Path, *, create: bool = False) -> RegistryIndex:

@@ -92,19 +92,26 @@ def _filelock(lock_path: Path, what: str) -> Iterator[None]:  # pragma: no cover
         lock.release()
 
 
-def _project_lock_path(root: Path) -> Path:
-    key = _hex(str(root.resolve()))[:24]
-    return cache_dir() / "locks" / f"project-{key}.lock"
+def _lock_path(kind: str, path: Path) -> Path:
+    key = _hex(str(path.resolve()))[:24]
+    return cache_dir() / "locks" / f"{kind}-{key}.lock"
+
+
+def path_lock(kind: str, path: Path) -> contextlib.AbstractContextManager[None]:
+    """One skillpm process at a time working on the ``kind`` (project, registry, site) at
+    ``path``. The lock file lives in the cache, keyed by the resolved path, so taking it
+    writes nothing where ``path`` is."""
+    return exclusive(_lock_path(kind, path), f"{kind} {path}")
 
 
 def project_lock(root: Path) -> contextlib.AbstractContextManager[None]:
-    """One skillpm process per project. The lock file lives in the cache, not the project."""
-    return exclusive(_project_lock_path(root), f"project {root}")
+    """One skillpm process per project."""
+    return path_lock("project", root)
 
 
 def project_busy(root: Path) -> bool:
     """Whether another process holds the project lock right now (never waits)."""
-    path = _project_lock_path(root)
+    path = _lock_path("project", root)
     if not path.exists():
         return False
     if os.name != "posix":  # pragma: no cover - Windows

@@ -126,12 +126,11 @@ def verify(path: Path) -> None:
 def build_static(
     source: str, out: Path, base: Path, *, full_index: bool, options: RemoteOptions | None = None
 ) -> None:
-    import hashlib
     import json
 
     from skillpm import static_site
     from skillpm.registry import local_path, open_registry, redact
-    from skillpm.store import cache_dir, exclusive
+    from skillpm.store import path_lock
 
     transport = transport_of(source)
     if transport == HTTPS:
@@ -156,8 +155,7 @@ def build_static(
         )
     label = redact(source)
     registry = open_registry(label, source, base, options)
-    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
-    with exclusive(cache_dir() / "locks" / f"site-{key}.lock", f"site {out}"):
+    with path_lock("site", out):
         built = static_site.build(registry, out, full_index=full_index)
     for rel in built.rewritten_archives:
         console.warn(
