@@ -86,7 +86,12 @@ def test_a_broken_netrc_is_one_clear_line(isolated_env: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("SKILLPM_HTTP_TIMEOUT", "soon"), ("SKILLPM_HTTP_RETRIES", "-1")]
+    ("name", "value"),
+    [
+        ("SKILLPM_HTTP_TIMEOUT", "soon"),
+        ("SKILLPM_HTTP_TIMEOUT", "nan"),
+        ("SKILLPM_HTTP_RETRIES", "-1"),
+    ],
 )
 def test_bad_settings_in_the_environment(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str

@@ -20,24 +20,18 @@ def _root(ctx: click.Context) -> Path:
     return Path(ctx.meta.get(PROJECT_KEY) or Path.cwd()).resolve()
 
 
-def _fetch_interval(ctx: click.Context) -> float | None:
-    """Check the network options; the fetch interval they set (None: the default)."""
-    import os
+def _network_settings(ctx: click.Context) -> None:
+    """The usage errors of the network options and settings (for the full path and the
+    quick one, which must not import the registries)."""
+    from skillpm.envvars import FETCH_INTERVAL, env_number
+    from skillpm.errors import RegistryError
 
     if ctx.meta.get("offline") and ctx.meta.get("refresh"):
         raise click.UsageError("--offline and --refresh contradict each other; pick one")
-    interval = os.environ.get("SKILLPM_FETCH_INTERVAL", "").strip()
-    if not interval:
-        return None
     try:
-        seconds = float(interval)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:
-        raise click.UsageError(
-            f"SKILLPM_FETCH_INTERVAL={interval!r}: expected a number of seconds (0 or more)"
-        )
-    return seconds
+        env_number(FETCH_INTERVAL, 0.0)
+    except RegistryError as exc:  # a bad setting is a usage error, like a bad option
+        raise click.UsageError(str(exc)) from None
 
 
 def _project(ctx: click.Context, user: bool = False) -> Any:
@@ -46,11 +40,10 @@ def _project(ctx: click.Context, user: bool = False) -> Any:
 
     if user and ctx.meta.get(PROJECT_KEY):
         raise click.UsageError("-g (user scope) and -C (a project folder) exclude each other")
-    seconds = _fetch_interval(ctx)
-    options = RemoteOptions(
+    _network_settings(ctx)
+    options = RemoteOptions.from_env(
         offline=bool(ctx.meta.get("offline")),
         refresh=bool(ctx.meta.get("refresh")),
-        fetch_interval=RemoteOptions.fetch_interval if seconds is None else seconds,
         allow_http=bool(ctx.meta.get("allow_http")),
     )
     if user:
@@ -218,7 +211,7 @@ def install(
         # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed.
         from skillpm.installstate import quick_noop
 
-        _fetch_interval(ctx)  # the same usage errors as the full path
+        _network_settings(ctx)  # the same usage errors as the full path
         count = quick_noop(_root(ctx))
         if count is not None:
             from skillpm.output import console

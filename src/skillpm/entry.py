@@ -93,11 +93,7 @@ def _environment_ok() -> bool:
         value = os.environ.get(flag)
         if value is not None and value.strip().lower() not in _BOOLS:
             return False
-    interval = os.environ.get("SKILLPM_FETCH_INTERVAL", "").strip()
-    if interval:
-        try:
-            if not float(interval) >= 0:
-                return False
-        except ValueError:
-            return False
-    return True
+    from skillpm.envvars import FETCH_INTERVAL, number
+
+    interval = os.environ.get(FETCH_INTERVAL, "").strip()
+    return not interval or number(interval) is not None

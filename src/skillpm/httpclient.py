@@ -38,6 +38,7 @@ from typing import IO, Any, TypeVar
 from urllib.parse import SplitResult
 
 from skillpm import __version__
+from skillpm.envvars import HTTP_RETRIES, HTTP_TIMEOUT, env_number
 from skillpm.errors import RegistryError
 from skillpm.registry import check_http_url, is_loopback, redact
 
@@ -47,20 +48,6 @@ MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After is not worth waiting for
 _CHUNK = 1 << 16
 
 T = TypeVar("T")
-
-
-def _env_number(name: str, default: float, *, integer: bool = False) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        kind = "a whole number" if integer else "a number of seconds"
-        raise RegistryError(f"{name}={raw!r}: expected {kind} (0 or more)")
-    return value
 
 
 @dataclass(frozen=True)
@@ -75,8 +62,8 @@ class HttpSettings:
     def from_env(cls, *, allow_http: bool) -> HttpSettings:
         """Defaults, with ``SKILLPM_HTTP_TIMEOUT`` and ``SKILLPM_HTTP_RETRIES`` applied."""
         return cls(
-            timeout=_env_number("SKILLPM_HTTP_TIMEOUT", cls.timeout) or cls.timeout,
-            retries=int(_env_number("SKILLPM_HTTP_RETRIES", cls.retries, integer=True)),
+            timeout=env_number(HTTP_TIMEOUT, cls.timeout) or cls.timeout,
+            retries=int(env_number(HTTP_RETRIES, cls.retries, integer=True)),
             allow_http=allow_http,
         )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
 from skillpm.clientlib import RegistryIndex, VersionEntry, load_index
+from skillpm.envvars import FETCH_INTERVAL, env_number
 from skillpm.errors import RegistryError
 from skillpm.output import redact as redact  # the one redaction, for every transport
 from skillpm.projectfiles import BUILTIN
@@ -30,6 +31,17 @@ class RemoteOptions:
     refresh: bool = False  # fetch now, whatever the cache's age
     fetch_interval: float = 300.0  # seconds a fetched view counts as fresh
     allow_http: bool = False  # plain http:// to hosts other than loopback
+
+    @classmethod
+    def from_env(cls, *, offline: bool, refresh: bool, allow_http: bool) -> RemoteOptions:
+        """The command line's flags, with ``SKILLPM_FETCH_INTERVAL`` applied. (The HTTP
+        settings are read when a site is first used: see ``httpclient.HttpSettings``.)"""
+        return cls(
+            offline=offline,
+            refresh=refresh,
+            fetch_interval=env_number(FETCH_INTERVAL, cls.fetch_interval),
+            allow_http=allow_http,
+        )
 
 
 class Registry(abc.ABC):
