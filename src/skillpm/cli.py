@@ -214,9 +214,9 @@ def install(
         _network_settings(ctx)  # the same usage errors as the full path
         count = quick_noop(_root(ctx))
         if count is not None:
-            from skillpm.output import console
+            from skillpm.output import console, up_to_date
 
-            console.info(f"Nothing to do: {count} package{'s' if count != 1 else ''} up to date")
+            console.info(up_to_date(count))
             return
     from skillpm.commands.install import install as run
 

@@ -50,10 +50,10 @@ def _quick_install(args: list[str]) -> int | None:
     count = quick_noop(os.path.realpath(project if project is not None else os.getcwd()))
     if count is None:
         return None
-    from skillpm.output import console
+    from skillpm.output import console, up_to_date
 
     console.configure(quiet=quiet, verbose=verbose, color=color)
-    console.info(f"Nothing to do: {count} package{'s' if count != 1 else ''} up to date")
+    console.info(up_to_date(count))
     return count
 
 

@@ -40,6 +40,7 @@ from urllib.parse import SplitResult
 from skillpm import __version__
 from skillpm.envvars import HTTP_RETRIES, HTTP_TIMEOUT, env_number
 from skillpm.errors import RegistryError
+from skillpm.output import plural
 from skillpm.registry import check_http_url, is_loopback, redact
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -308,7 +309,7 @@ class Client:
         )
 
     def _gave_up(self, url: str, retry: _Retry, attempts: int) -> str:
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        tries = plural(attempts, "attempt")
         if retry.status is not None:
             return (
                 f"{self.label}: {retry.why} for {redact(url)} after {tries}; the "

@@ -53,6 +53,11 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def up_to_date(count: int, what: str = "package") -> str:
+    """What a no-op install (or sync) says, from whichever of its paths proved it."""
+    return f"Nothing to do: {plural(count, what)} up to date"
+
+
 class _Status:
     """A one-line spinner on stderr, drawn by a daemon thread after a short delay."""
 

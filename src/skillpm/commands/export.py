@@ -14,10 +14,10 @@ from pathlib import Path
 
 from skillpm import marketplace as mp
 from skillpm.clientlib import NAME_RE, load_index, load_package_manifest, newest
-from skillpm.commands.publish import local_root, plural
+from skillpm.commands.publish import local_root
 from skillpm.errors import ManifestError, RegistryError
 from skillpm.fsutil import atomic_write
-from skillpm.output import console
+from skillpm.output import console, plural
 from skillpm.publish import registry_lock
 
 

@@ -13,7 +13,7 @@ from skillpm.errors import LockError, ManifestError, PackageNotFound, Resolution
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.installstate import digest, forget_noop, record_noop
 from skillpm.manifest_edit import edit_manifest
-from skillpm.output import console, elapsed, plural
+from skillpm.output import console, elapsed, plural, up_to_date
 from skillpm.project import Project, parse_install_spec, registry_name_for
 from skillpm.projectfiles import DependencySpec, LockedPackage, Lockfile, ProjectManifest
 from skillpm.registry import redact
@@ -390,7 +390,7 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
         what = "fragment" if options.rerender else "package"
         if options.rerender:
             n = sum(len(p.fragments) for p in new.packages)
-        console.info(f"Nothing to do: {n} {what}{'s' if n != 1 else ''} up to date")
+        console.info(up_to_date(n, what))
 
 
 def sync(project: Project, options: InstallOptions) -> None:

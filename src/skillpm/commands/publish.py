@@ -7,7 +7,7 @@ from pathlib import Path
 from skillpm import publish as core
 from skillpm.clientlib import RegistryIndex
 from skillpm.errors import RegistryError
-from skillpm.output import console
+from skillpm.output import console, plural
 from skillpm.registry import GIT, HTTPS, local_path, redact, transport_of
 
 
@@ -25,10 +25,6 @@ def local_root(registry: str, base: Path) -> Path:
             "folder: run it on a clone of the repository"
         )
     return local_path(registry, base)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _size(n: int) -> str:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from skillpm import registry_admin as core
 from skillpm.clientlib import dump_index
-from skillpm.commands.publish import local_root, plural
+from skillpm.commands.publish import local_root
 from skillpm.errors import IntegrityError, RegistryError
-from skillpm.output import console
+from skillpm.output import console, plural
 from skillpm.publish import open_index, recover_publishes, registry_lock, write_index
 from skillpm.registry import GIT, HTTPS, LOCAL, RemoteOptions, transport_of
 

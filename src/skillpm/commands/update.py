@@ -11,7 +11,7 @@ from skillpm.clientlib import newest
 from skillpm.commands.install import InstallOptions, _commit, _recover, _resolve_lock
 from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.manifest_edit import edit_manifest
-from skillpm.output import console
+from skillpm.output import console, plural
 from skillpm.project import Project
 from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
 from skillpm.ranges import parse_range, parse_version
@@ -68,7 +68,7 @@ def outdated(project: Project, *, as_json: bool) -> None:
         return
     if not rows:
         n = len(lock.packages) if lock else 0
-        console.result(f"All {n} package{'s' if n != 1 else ''} are at their latest versions")
+        console.result(f"All {plural(n, 'package')} are at their latest versions")
         return
     table = [("Package", "Current", "Wanted", "Latest", "")]
     for r in rows:

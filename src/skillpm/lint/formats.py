@@ -11,6 +11,7 @@ from urllib.parse import quote
 from skillpm import __version__
 from skillpm.lint.engine import Report
 from skillpm.lint.model import RULES, Finding, Location, Rule, Severity
+from skillpm.output import plural
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -43,24 +44,18 @@ def text_lines(report: Report) -> Iterator[tuple[str, dict[str, Any] | None]]:
 
 
 def summary(report: Report) -> str:
-    checked = (
-        f"{report.skills} skill{'s' if report.skills != 1 else ''}, "
-        f"{report.fragments} fragment{'s' if report.fragments != 1 else ''}"
-    )
+    checked = f"{plural(report.skills, 'skill')}, {plural(report.fragments, 'fragment')}"
     parts = []
     for severity in Severity:
         n = report.count(severity)
         if n:
-            parts.append(f"{n} {severity.value}{'s' if n != 1 else ''}")
+            parts.append(plural(n, severity.value))
     suppressed = len(report.suppressed_inline) + len(report.suppressed_config)
     tail = f"; {suppressed} suppressed" if suppressed else ""
     if not parts:
         return f"No problems found in {checked}{tail}"
     files = len({f.file for f in report.findings})
-    return (
-        f"Found {', '.join(parts)} in {files} file{'s' if files != 1 else ''} "
-        f"({checked} checked{tail})"
-    )
+    return f"Found {', '.join(parts)} in {plural(files, 'file')} ({checked} checked{tail})"
 
 
 def json_data(report: Report) -> list[dict[str, object]]:

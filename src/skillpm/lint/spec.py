@@ -20,6 +20,7 @@ from typing import Any
 from skillpm.errors import split_error
 from skillpm.lint.model import Finding, Location, Severity, rule
 from skillpm.lint.workspace import Fragment, Skill, Workspace
+from skillpm.output import plural
 
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024
@@ -306,7 +307,7 @@ def _check_description(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Findin
     if words < 4:
         yield WHEN(
             where,
-            f"description is {words} word{'s' if words != 1 else ''}: too short for Claude to "
+            f"description is {plural(words, 'word')}: too short for Claude to "
             "know what the skill does",
             "say what the skill does and when to use it",
         )
