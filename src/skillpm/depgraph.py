@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from skillpm.projectfiles import LockedPackage
 
 MAX_CHAINS = 100  # a diamond-heavy graph has exponentially many paths; show the first ones
+
+
+def reachable(roots: Iterable[str], locked: Mapping[str, LockedPackage]) -> set[str]:
+    """The locked packages that ``roots`` (skills.yaml dependencies) need, themselves included."""
+    seen: set[str] = set()
+    stack = [r for r in roots if r in locked]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(d for d in locked[name].dependencies if d in locked)
+    return seen
 
 
 def chains_to(
@@ -70,11 +83,9 @@ def build_tree(
 
     Also returns locked packages no root reaches (a stale lock), by name.
     """
-    reached: set[str] = set()
 
     def node(name: str, ancestors: frozenset[str]) -> Node:
         pkg = locked[name]
-        reached.add(name)
         if name in ancestors:
             return Node(name, pkg.version, skills=pkg.skills, cycle=True)
         inner = ancestors | {name}
@@ -89,7 +100,7 @@ def build_tree(
         else:
             root = Node(name, None, requirement)
         roots.append(root)
-    orphans = sorted(set(locked) - reached)
+    orphans = sorted(set(locked) - reachable(requirements, locked))
     return roots, orphans
 
 

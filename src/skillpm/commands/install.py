@@ -431,8 +431,10 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
         if roots <= set(locked):
+            from skillpm.depgraph import reachable
+
             # Prune the locked graph: no registry needed, nothing else moves.
-            keep = _reachable(roots, locked)
+            keep = reachable(roots, locked)
             new = Lockfile(new_manifest.hash(), tuple(p for p in old.packages if p.name in keep))
             # vars are as they were when the lock was written: the fragments that stay
             # need no rendering (and so no registry) unless their blocks are damaged.
@@ -457,15 +459,3 @@ def settle(project: Project) -> None:
     if os.path.lexists(project.staging_root):
         with project_lock(project.root):
             _recover(project)
-
-
-def _reachable(roots: set[str], locked: dict[str, LockedPackage]) -> set[str]:
-    seen: set[str] = set()
-    stack = [r for r in roots if r in locked]
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        stack.extend(d for d in locked[name].dependencies if d in locked)
-    return seen
