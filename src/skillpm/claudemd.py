@@ -33,8 +33,8 @@ BEGIN_RE = re.compile(
 )
 END_RE = re.compile(r"<!-- skillpm:end (?P<name>[a-z0-9][a-z0-9-]*) -->")
 # Loose forms, to tell a damaged marker from ordinary text.
-_LOOSE_BEGIN = re.compile(r"<!--\s*skillpm:begin\s+(?P<name>[a-z0-9-]+)")
-_LOOSE_END = re.compile(r"<!--\s*skillpm:end\s+(?P<name>[a-z0-9-]+)")
+LOOSE_BEGIN = re.compile(r"<!--\s*skillpm:begin\s+(?P<name>[a-z0-9-]+)")
+LOOSE_END = re.compile(r"<!--\s*skillpm:end\s+(?P<name>[a-z0-9-]+)")
 
 
 def content_hash(content: str) -> str:
@@ -150,8 +150,8 @@ def parse(text: str) -> Document:
     while i < len(lines):
         begin = BEGIN_RE.fullmatch(_bare(lines[i]))
         if begin is None:
-            end = END_RE.fullmatch(_bare(lines[i])) or _LOOSE_END.match(_bare(lines[i]))
-            loose = _LOOSE_BEGIN.match(_bare(lines[i]))
+            end = END_RE.fullmatch(_bare(lines[i])) or LOOSE_END.match(_bare(lines[i]))
+            loose = LOOSE_BEGIN.match(_bare(lines[i]))
             if end is not None:
                 doc.damage.append(Damage(end["name"], i + 1, "an end marker without a begin"))
             elif loose is not None:
@@ -163,7 +163,7 @@ def parse(text: str) -> Document:
         close = None
         for j in range(i + 1, len(lines)):
             bare = _bare(lines[j])
-            if BEGIN_RE.fullmatch(bare) or _LOOSE_BEGIN.match(bare):
+            if BEGIN_RE.fullmatch(bare) or LOOSE_BEGIN.match(bare):
                 break
             end = END_RE.fullmatch(bare)
             if end is not None:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from skillpm import yamlio
-from skillpm.claudemd import _LOOSE_BEGIN, _LOOSE_END, Block, content_hash
+from skillpm.claudemd import LOOSE_BEGIN, LOOSE_END, Block, content_hash
 from skillpm.clientlib import PackageManifest, check_name
 from skillpm.errors import FragmentError, ManifestError
 
@@ -182,7 +182,7 @@ class Renderer:
         heading = f"## {fragment.section}\n" if fragment.section else ""
         content = heading + ("\n" if heading and body else "") + (body + "\n" if body else "")
         for line in content.split("\n"):
-            if _LOOSE_BEGIN.match(line) or _LOOSE_END.match(line):
+            if LOOSE_BEGIN.match(line) or LOOSE_END.match(line):
                 raise FragmentError(
                     f"{fragment.name}: the rendered text holds a skillpm marker line "
                     f"({line.strip()[:60]}); markers are skillpm's own, remove it"

@@ -10,11 +10,11 @@ from skillpm.project import Project
 
 
 def init(project: Project) -> None:
-    from skillpm.commands.install import _recover
+    from skillpm.commands.install import recover
     from skillpm.store import project_lock
 
     with project_lock(project.root):
-        _recover(project)  # an interrupted install may have been writing skills.yaml
+        recover(project)  # an interrupted install may have been writing skills.yaml
         if project.manifest_path.exists():
             raise ManifestError(
                 f"{project.manifest_path.name} already exists here; edit it instead"

@@ -1,4 +1,8 @@
-"""``install`` and ``remove``: manifest -> resolution -> lock -> installed files."""
+"""``install`` and ``remove``: manifest -> resolution -> lock -> installed files.
+
+``resolve_lock``, ``commit`` and ``recover`` are the steps every command that changes a
+project shares (``update``, ``sync``, ``registry add``, ``init``).
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ class InstallOptions:
     agent: bool = False  # add the "agents" target (.agents/skills, AGENTS.md) to skills.yaml
 
 
-def _resolve_lock(
+def resolve_lock(
     project: Project,
     manifest: ProjectManifest,
     old: Lockfile | None,
@@ -98,7 +102,7 @@ def _resolve_lock(
     return Lockfile(manifest.hash(), tuple(packages))
 
 
-def _commit(
+def commit(
     project: Project,
     manifest: ProjectManifest,
     old: Lockfile | None,
@@ -106,6 +110,8 @@ def _commit(
     options: InstallOptions,
     manifest_text: str | None,
 ) -> installer.Plan:
+    """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
+    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last."""
     from skillpm.fragment_plan import IMPORT_DIR, RULES_DIR
     from skillpm.installer_fragments import refuse_edits, report_fragments, show_diff
 
@@ -247,7 +253,7 @@ def install(
     options: InstallOptions = InstallOptions(),
 ) -> None:
     with project_lock(project.root):
-        _recover(project)
+        recover(project)
         if specs or registry_url:
             if options.frozen:
                 raise LockError(
@@ -291,7 +297,7 @@ def _install_new(
     # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
     ranges = {name: rng or "*" for name, rng in parsed}
     trial = _with_changes(manifest, ranges, add_registries, selections)
-    lock = _resolve_lock(
+    lock = resolve_lock(
         project,
         trial,
         old,
@@ -312,7 +318,7 @@ def _install_new(
     )
     final = project.load_manifest(final_text)
     lock = Lockfile(final.hash(), lock.packages)
-    _commit(project, final, old, lock, options, final_text)
+    commit(project, final, old, lock, options, final_text)
 
 
 def _with_changes(
@@ -382,8 +388,8 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
     if fresh and old is not None:
         new = old
     else:
-        new = _resolve_lock(project, manifest, old, prerelease=options.prerelease, report=True)
-    plan = _commit(project, manifest, old, new, options, edited)
+        new = resolve_lock(project, manifest, old, prerelease=options.prerelease, report=True)
+    plan = commit(project, manifest, old, new, options, edited)
     quiet = options.dry_run or options.show_diff
     if plan.empty and not quiet and (old is not None and old == plan.lock):
         n = len(new.packages)
@@ -401,13 +407,13 @@ def sync(project: Project, options: InstallOptions) -> None:
     not anything seems to have changed.
     """
     with project_lock(project.root):
-        _recover(project)
+        recover(project)
         _install_from_manifest(project, replace(options, rerender=True))
 
 
 def remove(project: Project, names: Sequence[str], options: InstallOptions) -> None:
     with project_lock(project.root):
-        _recover(project)
+        recover(project)
         text = project.manifest_text()
         manifest = project.load_manifest(text)
         old = project.load_lock() or Lockfile(manifest.hash())
@@ -440,11 +446,11 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             # need no rendering (and so no registry) unless their blocks are damaged.
             options = replace(options, vars_unchanged=old.manifest_hash == manifest.hash())
         else:
-            new = _resolve_lock(project, new_manifest, old, report=True)
-        _commit(project, new_manifest, old, new, options, new_text)
+            new = resolve_lock(project, new_manifest, old, report=True)
+        commit(project, new_manifest, old, new, options, new_text)
 
 
-def _recover(project: Project) -> None:
+def recover(project: Project) -> None:
     """Finish or drop what a killed run left; every command that changes the project
     calls this first, under the project lock."""
     outside = [project.manifest_path, project.lock_path] if project.is_user else []
@@ -458,4 +464,4 @@ def settle(project: Project) -> None:
     it, so what is shown is the old state or the new one, never a mix."""
     if os.path.lexists(project.staging_root):
         with project_lock(project.root):
-            _recover(project)
+            recover(project)

@@ -6,7 +6,7 @@ import difflib
 from typing import Any
 
 from skillpm.clientlib import check_name
-from skillpm.commands.install import _recover
+from skillpm.commands.install import recover
 from skillpm.errors import ManifestError, RegistryError, SkillpmError
 from skillpm.fsutil import atomic_write
 from skillpm.manifest_edit import edit_manifest
@@ -46,7 +46,7 @@ def add(project: Project, name: str, url: str) -> None:
         raise ManifestError(f"{BUILTIN!r} is the built-in registry's name; pick another")
     _check_url(url)
     with project_lock(project.root):
-        _recover(project)
+        recover(project)
         text = project.manifest_text()
         manifest = project.load_manifest(text)
         existing = manifest.registry_url(name)
@@ -71,7 +71,7 @@ def add(project: Project, name: str, url: str) -> None:
 
 def remove(project: Project, name: str) -> None:
     with project_lock(project.root):
-        _recover(project)
+        recover(project)
         text = project.manifest_text()
         manifest = project.load_manifest(text)
         url = manifest.registry_url(name)

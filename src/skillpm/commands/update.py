@@ -8,7 +8,7 @@ from typing import Any
 
 from skillpm.catalog import Sources, gather
 from skillpm.clientlib import newest
-from skillpm.commands.install import InstallOptions, _commit, _recover, _resolve_lock
+from skillpm.commands.install import InstallOptions, commit, recover, resolve_lock
 from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.manifest_edit import edit_manifest
 from skillpm.output import console, plural
@@ -29,7 +29,7 @@ def _latest_of(sources: Sources, pkg: LockedPackage) -> str | None:
 
 def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[dict[str, Any]]:
     everything = frozenset(p.name for p in lock.packages) | frozenset(manifest.dependencies)
-    wanted = _resolve_lock(project, manifest, lock, unpinned=everything).by_name()
+    wanted = resolve_lock(project, manifest, lock, unpinned=everything).by_name()
     sources = project.sources(manifest)
     rows = []
     for pkg in sorted(lock.packages, key=lambda p: p.name):
@@ -114,7 +114,7 @@ def update(
     project: Project, names: Sequence[str], *, latest: bool, options: InstallOptions
 ) -> None:
     with project_lock(project.root):
-        _recover(project)  # finish or undo what an interrupted run left
+        recover(project)  # finish or undo what an interrupted run left
         text = project.manifest_text()
         manifest = project.load_manifest(text)
         old = project.load_lock()
@@ -134,7 +134,7 @@ def update(
                 new_text = edit_manifest(text, set_dependencies=widened)
         final = project.load_manifest(new_text) if new_text is not None else manifest
         targets = frozenset(names) if names else frozenset(known)
-        lock = _resolve_lock(project, final, old, unpinned=targets)
-        plan = _commit(project, final, old, lock, options, new_text)
+        lock = resolve_lock(project, final, old, unpinned=targets)
+        plan = commit(project, final, old, lock, options, new_text)
         if plan.empty and new_text is None and not options.dry_run:
             console.info("Nothing to update: every package is at the newest version allowed")
