@@ -210,6 +210,35 @@ def test_a_registry_folder_is_not_overwritten_as_a_site(
     assert result.exit_code == 1
     assert "holds a registry" in result.stderr
     assert snapshot(other) == before
+    # An index skillpm cannot read any more is still a registry's: it names package folders.
+    good = json.loads((other / "index.json").read_text())
+    for damage in ("format", "integrity"):
+        index = json.loads(json.dumps(good))
+        if damage == "format":
+            index["format"] = 99
+        else:
+            index["packages"]["solo"]["versions"]["1.0.0"]["integrity"] = "sha256:bad"
+        (other / "index.json").write_text(json.dumps(index))
+        before = snapshot(other)
+        result = cli("registry", "build-static", registry, other)
+        assert result.exit_code == 1
+        assert "holds a registry" in result.stderr
+        assert snapshot(other) == before
+
+
+def test_a_site_is_rebuilt_in_place_whatever_its_packages_are_named(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A dependency named "path" is not a package folder: the site is still a site."""
+    registry = make_registry(
+        tmp_path / "registry",
+        [{"name": "path"}, {"name": "user", "dependencies": {"path": "^1.0"}}],
+    )
+    out = tmp_path / "site"
+    build(cli, registry, out)
+    publish_to(registry, make_package(tmp_path / "src", "user", "1.1.0"))
+    build(cli, registry, out)
+    assert (out / "packages/user/user-1.1.0.tar.gz").is_file()
 
 
 def test_a_git_registry_builds_the_same_site_as_its_checkout(cli: Cli, tmp_path: Path) -> None:

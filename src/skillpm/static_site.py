@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -43,9 +44,10 @@ from skillpm.clientlib import (
     archive_relpath,
     dump_package_index,
     dump_site_index,
+    parse_index,
     sorted_versions,
 )
-from skillpm.errors import IntegrityError, UnsafeContentError
+from skillpm.errors import IntegrityError, RegistryError, SkillpmError, UnsafeContentError
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.integrity import integrity_of_entries, walk_tree
 from skillpm.registry import Registry
@@ -148,8 +150,34 @@ def _site_files(out: Path) -> set[str]:
     return found
 
 
+def holds_registry(out: Path) -> bool:
+    """Whether ``out/index.json`` is a registry's (its entries name package folders), where
+    writing a site would replace the registry's index and archives."""
+    try:
+        data = json.loads((out / "index.json").read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    try:
+        index = parse_index(data, str(out))  # entries are parsed as they are read, below
+        return any(e.path is not None for v in index.packages.values() for e in v.values())
+    except SkillpmError:
+        # An index skillpm cannot read: still a registry's if an entry names a folder.
+        packages = data.get("packages") if isinstance(data, Mapping) else None
+        return any(
+            isinstance(entry, Mapping) and "path" in entry
+            for package in (packages.values() if isinstance(packages, Mapping) else ())
+            if isinstance(package, Mapping) and isinstance(package.get("versions"), Mapping)
+            for entry in package["versions"].values()
+        )
+
+
 def build(source: Registry, out: Path, *, full_index: bool = True) -> Built:
     """Write the static site of ``source`` into ``out`` (created if missing)."""
+    if holds_registry(out):
+        raise RegistryError(
+            f"{out}: holds a registry (its index.json lists package folders), not a static "
+            "site; pick an empty or new folder"
+        )
     built = Built()
     packages: Mapping[str, Mapping[str, VersionEntry]] = source.all_packages()
     commit = source.pinned_commit()

@@ -126,8 +126,6 @@ def verify(path: Path) -> None:
 def build_static(
     source: str, out: Path, base: Path, *, full_index: bool, options: RemoteOptions | None = None
 ) -> None:
-    import json
-
     from skillpm import static_site
     from skillpm.registry import local_path, open_registry, redact
     from skillpm.store import path_lock
@@ -144,15 +142,6 @@ def build_static(
             raise RegistryError(
                 f"{out}: the site must be written outside the registry folder {root}"
             )
-    try:
-        existing = json.loads((out / "index.json").read_bytes())
-    except (OSError, ValueError):
-        existing = None
-    if isinstance(existing, dict) and '"path":' in json.dumps(existing.get("packages")):
-        raise RegistryError(
-            f"{out}: holds a registry (its index.json lists package folders), not a static "
-            "site; pick an empty or new folder"
-        )
     label = redact(source)
     registry = open_registry(label, source, base, options)
     with path_lock("site", out):
