@@ -1,4 +1,5 @@
-"""The command line: parse options, call the core, map errors to exit codes once.
+"""The command line: parse options and call the core (``clikit.run`` maps errors to exit
+codes, once).
 
 Only click is imported at start-up; every command imports what it needs, so
 ``skillpm --help`` and a no-op ``skillpm install`` stay fast.
@@ -6,107 +7,26 @@ Only click is imported at start-up; every command imports what it needs, so
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from skillpm import __version__
-from skillpm.clikit import CONTEXT, PROJECT_KEY, Group, usage_line
-
-
-def _root(ctx: click.Context) -> Path:
-    return Path(ctx.meta.get(PROJECT_KEY) or Path.cwd()).resolve()
-
-
-def _network_settings(ctx: click.Context) -> None:
-    """The usage errors of the network options and settings (for the full path and the
-    quick one, which must not import the registries)."""
-    from skillpm.envvars import FETCH_INTERVAL, env_number
-    from skillpm.errors import RegistryError
-
-    if ctx.meta.get("offline") and ctx.meta.get("refresh"):
-        raise click.UsageError("--offline and --refresh contradict each other; pick one")
-    try:
-        env_number(FETCH_INTERVAL, 0.0)
-    except RegistryError as exc:  # a bad setting is a usage error, like a bad option
-        raise click.UsageError(str(exc)) from None
-
-
-def _project(ctx: click.Context, user: bool = False) -> Any:
-    from skillpm.project import Project
-    from skillpm.registry import RemoteOptions
-
-    if user and ctx.meta.get(PROJECT_KEY):
-        raise click.UsageError("-g (user scope) and -C (a project folder) exclude each other")
-    _network_settings(ctx)
-    options = RemoteOptions.from_env(
-        offline=bool(ctx.meta.get("offline")),
-        refresh=bool(ctx.meta.get("refresh")),
-        allow_http=bool(ctx.meta.get("allow_http")),
-    )
-    if user:
-        return Project.user(options)
-    return Project(_root(ctx), options)
-
-
-def _user_scope(command: Any) -> Any:
-    """``-g``: the user's own skills (~/.claude/skills), manifest and lock in the config dir."""
-    return click.option(
-        "-g",
-        "--global",
-        "user",
-        is_flag=True,
-        help="User scope: ~/.claude/skills, with skills.yaml and skills.lock in the config "
-        "dir (SKILLPM_CONFIG_DIR); never writes in the current folder.",
-    )(command)
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.meta[param.name or ""] = True
-
-
-def _network_options(command: Any) -> Any:
-    """``--offline``, ``--refresh``, ``--allow-http`` for every command that may read a
-    remote registry."""
-    command = click.option(
-        "--allow-http",
-        is_flag=True,
-        expose_value=False,
-        envvar="SKILLPM_ALLOW_HTTP",
-        callback=_remember,
-        help="Accept plain http:// registries on other hosts than this one (unsafe). "
-        "[env: SKILLPM_ALLOW_HTTP]",
-    )(command)
-    command = click.option(
-        "--refresh",
-        is_flag=True,
-        expose_value=False,
-        callback=_remember,
-        help="Fetch git registries and revalidate cached site indexes now, however recently "
-        "they were fetched.",
-    )(command)
-    return click.option(
-        "--offline",
-        is_flag=True,
-        expose_value=False,
-        envvar="SKILLPM_OFFLINE",
-        callback=_remember,
-        help="Never touch the network: use the cache, or fail. [env: SKILLPM_OFFLINE]",
-    )(command)
-
-
-def _complete(kind: str) -> Any:
-    """A ``shell_complete`` callback naming packages; never touches the network."""
-
-    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-        from skillpm.completion import complete_packages
-
-        return complete_packages(ctx.meta.get(PROJECT_KEY), kind, incomplete)
-
-    return complete
+from skillpm.cli_registry import registry
+from skillpm.clikit import (
+    CONTEXT,
+    PROJECT_KEY,
+    Group,
+    check_network_settings,
+    complete,
+    here,
+    install_options,
+    network_options,
+    open_project,
+    project_root,
+    run_and_exit,
+    user_scope,
+)
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
@@ -141,30 +61,18 @@ def cli(ctx: click.Context, quiet: bool, verbose: int, color: str, project: Path
         ctx.meta[PROJECT_KEY] = project
 
 
-def _here(ctx: click.Context, path: Path | None = None) -> Path:
-    """``path`` relative to -C (like ``git -C``), else to the current folder."""
-    base = Path(ctx.meta.get(PROJECT_KEY) or Path.cwd())
-    return base if path is None else base / path.expanduser()
-
-
 @cli.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Write a commented skills.yaml in the project folder."""
     from skillpm.commands.init import init as run
 
-    run(_project(ctx))
-
-
-def _install_options(**kwargs: Any) -> Any:
-    from skillpm.commands.install import InstallOptions
-
-    return InstallOptions(**kwargs)
+    run(open_project(ctx))
 
 
 @cli.command()
 @click.argument(
-    "packages", nargs=-1, metavar="[PKG[@RANGE]]...", shell_complete=_complete("available")
+    "packages", nargs=-1, metavar="[PKG[@RANGE]]...", shell_complete=complete("available")
 )
 @click.option(
     "--registry", metavar="URL", help="Registry (folder, git URL or https:// site) to add and use."
@@ -181,8 +89,8 @@ def _install_options(**kwargs: Any) -> Any:
     help="Also install for other agents: skills into .agents/skills, fragments into AGENTS.md "
     "(saved as targets: [claude, agents] in skills.yaml).",
 )
-@_user_scope
-@_network_options
+@user_scope
+@network_options
 @click.pass_context
 def install(
     ctx: click.Context,
@@ -211,8 +119,8 @@ def install(
         # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed.
         from skillpm.installstate import quick_noop
 
-        _network_settings(ctx)  # the same usage errors as the full path
-        count = quick_noop(_root(ctx))
+        check_network_settings(ctx)  # the same usage errors as the full path
+        count = quick_noop(project_root(ctx))
         if count is not None:
             from skillpm.output import console, up_to_date
 
@@ -222,20 +130,20 @@ def install(
 
     if agent and user:
         raise click.UsageError("--agent is for projects; the user scope is ~/.claude only")
-    options = _install_options(
+    options = install_options(
         frozen=frozen, dry_run=dry_run, force=force, prerelease=prerelease, agent=agent
     )
-    run(_project(ctx, user), packages, registry_url=registry, options=options)
+    run(open_project(ctx, user), packages, registry_url=registry, options=options)
 
 
 @cli.command()
 @click.argument(
-    "packages", nargs=-1, required=True, metavar="PKG...", shell_complete=_complete("direct")
+    "packages", nargs=-1, required=True, metavar="PKG...", shell_complete=complete("direct")
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Remove skills and CLAUDE.md blocks even if edited.")
-@_user_scope
-@_network_options
+@user_scope
+@network_options
 @click.pass_context
 def remove(
     ctx: click.Context, packages: tuple[str, ...], dry_run: bool, force: bool, user: bool
@@ -243,12 +151,12 @@ def remove(
     """Remove packages, their skills, and dependencies nothing else needs."""
     from skillpm.commands.install import remove as run
 
-    run(_project(ctx, user), packages, _install_options(dry_run=dry_run, force=force))
+    run(open_project(ctx, user), packages, install_options(dry_run=dry_run, force=force))
 
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Replace CLAUDE.md blocks that were edited by hand.")
-@_network_options
+@network_options
 @click.pass_context
 def sync(ctx: click.Context, force: bool) -> None:
     """Re-render CLAUDE.md fragments (after a change of vars).
@@ -259,28 +167,28 @@ def sync(ctx: click.Context, force: bool) -> None:
     """
     from skillpm.commands.install import sync as run
 
-    run(_project(ctx), _install_options(force_fragments=force))
+    run(open_project(ctx), install_options(force_fragments=force))
 
 
 @cli.command()
-@_network_options
+@network_options
 @click.pass_context
 def diff(ctx: click.Context) -> None:
     """Show what sync would change, without writing."""
     from skillpm.commands.install import sync as run
 
-    run(_project(ctx), _install_options(show_diff=True))
+    run(open_project(ctx), install_options(show_diff=True))
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_network_options
+@network_options
 @click.pass_context
 def outdated(ctx: click.Context, as_json: bool) -> None:
     """Show packages with newer versions: wanted (within ranges) and latest."""
     from skillpm.commands.update import outdated as run
 
-    run(_project(ctx), as_json=as_json)
+    run(open_project(ctx), as_json=as_json)
 
 
 @cli.command()
@@ -288,7 +196,7 @@ def outdated(ctx: click.Context, as_json: bool) -> None:
 @click.option("--latest", is_flag=True, help="Also widen ranges in skills.yaml to the latest.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Overwrite locally edited skills.")
-@_network_options
+@network_options
 @click.pass_context
 def update(
     ctx: click.Context, packages: tuple[str, ...], latest: bool, dry_run: bool, force: bool
@@ -299,99 +207,57 @@ def update(
     """
     from skillpm.commands.update import update as run
 
-    options = _install_options(dry_run=dry_run, force=force)
-    run(_project(ctx), packages, latest=latest, options=options)
+    options = install_options(dry_run=dry_run, force=force)
+    run(open_project(ctx), packages, latest=latest, options=options)
 
 
-@cli.group(cls=Group)
-def registry() -> None:
-    """Registries: add, remove and list those in skills.yaml; reindex, verify or build one.
-
-    \b
-    skillpm registry add team git+https://github.com/acme/skills-registry.git
-    skillpm registry add team 'git@github.com:acme/skills-registry.git#v2'
-    skillpm registry add public https://skills.example.com/
-    skillpm registry add local ../skills-registry
-    skillpm registry build-static ../skills-registry site/   # for S3, Pages or any CDN
-    """
-
-
-@registry.command(name="add")
-@click.argument("name")
-@click.argument("url")
-@click.pass_context
-def registry_add(ctx: click.Context, name: str, url: str) -> None:
-    """Add a registry: a folder; git+https://, git+ssh://, git+file://, git@host:org/repo.git
-    (each with an optional #branch, #tag or #commit); or a static site's https:// URL."""
-    from skillpm.commands.registries import add
-
-    add(_project(ctx), name, url)
-
-
-@registry.command(name="remove")
-@click.argument("name")
-@click.pass_context
-def registry_remove(ctx: click.Context, name: str) -> None:
-    """Remove a registry from skills.yaml."""
-    from skillpm.commands.registries import remove as run
-
-    run(_project(ctx), name)
-
-
-@registry.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def registry_list(ctx: click.Context, as_json: bool) -> None:
-    """List the registries in lookup order (the built-in one last)."""
-    from skillpm.commands.registries import list_registries
-
-    list_registries(_project(ctx), as_json=as_json)
+cli.add_command(registry)
 
 
 @cli.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_user_scope
+@user_scope
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool, user: bool) -> None:
     """List installed packages (and warn of user-scope skills shadowing the project's)."""
     from skillpm.commands.query import list_installed
 
-    list_installed(_project(ctx, user), as_json=as_json)
+    list_installed(open_project(ctx, user), as_json=as_json)
 
 
 @cli.command()
-@click.argument("package", shell_complete=_complete("available"))
+@click.argument("package", shell_complete=complete("available"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_network_options
+@network_options
 @click.pass_context
 def info(ctx: click.Context, package: str, as_json: bool) -> None:
     """Show a package's versions, skills and dependencies."""
     from skillpm.commands.query import info as run
 
-    run(_project(ctx), package, as_json=as_json)
+    run(open_project(ctx), package, as_json=as_json)
 
 
 @cli.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_network_options
+@network_options
 @click.pass_context
 def search(ctx: click.Context, text: str, as_json: bool) -> None:
     """Search package names and descriptions in every configured registry."""
     from skillpm.commands.query import search as run
 
-    run(_project(ctx), text, as_json=as_json)
+    run(open_project(ctx), text, as_json=as_json)
 
 
 @cli.command()
-@click.argument("package", shell_complete=_complete("installed"))
+@click.argument("package", shell_complete=complete("installed"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def why(ctx: click.Context, package: str, as_json: bool) -> None:
     """Show which skills.yaml dependencies brought in an installed package."""
     from skillpm.commands.graph import why as run
 
-    run(_project(ctx), package, as_json=as_json)
+    run(open_project(ctx), package, as_json=as_json)
 
 
 @cli.command()
@@ -401,7 +267,7 @@ def tree(ctx: click.Context, as_json: bool) -> None:
     """Show the locked dependency tree, from skills.yaml down."""
     from skillpm.commands.graph import tree as run
 
-    run(_project(ctx), as_json=as_json)
+    run(open_project(ctx), as_json=as_json)
 
 
 @cli.command()
@@ -419,7 +285,7 @@ def new(ctx: click.Context, name: str, skill: bool, fragment: bool) -> None:
     """
     from skillpm.commands.publish import new as run
 
-    run(_here(ctx), name, skill=skill, fragment=fragment)
+    run(here(ctx), name, skill=skill, fragment=fragment)
 
 
 @cli.command()
@@ -440,7 +306,7 @@ def pack(ctx: click.Context, path: Path, out_dir: Path, version: str | None) -> 
     """
     from skillpm.commands.publish import pack as run
 
-    run(_here(ctx, path), _here(ctx, out_dir), version=version)
+    run(here(ctx, path), here(ctx, out_dir), version=version)
 
 
 @cli.command()
@@ -499,7 +365,7 @@ def lint(
         ignore=ignore,
         inline_ignores=not no_inline_ignore,
     )
-    ctx.exit(command.lint(_here(ctx).resolve(), [_here(ctx, p) for p in paths], options))
+    ctx.exit(command.lint(here(ctx).resolve(), [here(ctx, p) for p in paths], options))
 
 
 @cli.command()
@@ -526,7 +392,7 @@ def publish(
     """
     from skillpm.commands.publish import publish as run
 
-    run(_here(ctx, path), registry, _here(ctx), version=version, dry_run=dry_run)
+    run(here(ctx, path), registry, here(ctx), version=version, dry_run=dry_run)
 
 
 @cli.command()
@@ -542,7 +408,7 @@ def yank(ctx: click.Context, name: str, version: str, registry: str, reason: str
     """
     from skillpm.commands.registry_admin import yank as run
 
-    run(registry, _here(ctx), name, version, reason=reason, undo=False)
+    run(registry, here(ctx), name, version, reason=reason, undo=False)
 
 
 @cli.command()
@@ -554,30 +420,7 @@ def unyank(ctx: click.Context, name: str, version: str, registry: str) -> None:
     """Undo a yank: resolutions may pick the version again."""
     from skillpm.commands.registry_admin import yank as run
 
-    run(registry, _here(ctx), name, version, reason=None, undo=True)
-
-
-@registry.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.pass_context
-def reindex(ctx: click.Context, path: Path) -> None:
-    """Rebuild a registry's index.json from its packages/ folder.
-
-    Published dates and yank state are kept from the old index where it lists a version.
-    """
-    from skillpm.commands.registry_admin import reindex as run
-
-    run(_here(ctx, path))
-
-
-@registry.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.pass_context
-def verify(ctx: click.Context, path: Path) -> None:
-    """Recompute every integrity in a registry and report mismatches (exit code 1)."""
-    from skillpm.commands.registry_admin import verify as run
-
-    run(_here(ctx, path))
+    run(registry, here(ctx), name, version, reason=None, undo=True)
 
 
 @cli.command(name="export-marketplace")
@@ -602,7 +445,7 @@ def export_marketplace(
     """
     from skillpm.commands.export import export_marketplace as run
 
-    run(registry, _here(ctx), name=name, owner=owner, email=email, dry_run=dry_run)
+    run(registry, here(ctx), name=name, owner=owner, email=email, dry_run=dry_run)
 
 
 @cli.command()
@@ -615,7 +458,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     """
     from skillpm.commands.doctor import doctor as run
 
-    if run(_project(ctx), as_json=as_json):
+    if run(open_project(ctx), as_json=as_json):
         ctx.exit(1)
 
 
@@ -638,109 +481,6 @@ def completion(shell: str) -> None:
     console.result(script(cli, shell))
 
 
-@registry.command(name="build-static")
-@click.argument("source", metavar="SRC")
-@click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--full-index/--no-full-index",
-    default=True,
-    show_default=True,
-    help="Also write OUT/index.json, the whole index (search reads it; installs never do).",
-)
-@_network_options
-@click.pass_context
-def build_static(ctx: click.Context, source: str, out: Path, full_index: bool) -> None:
-    """Write a registry as a static site for S3 + CloudFront, GitHub Pages or any web host.
-
-    \b
-    OUT/index/NAME.json                       one package's versions
-    OUT/packages/NAME/NAME-VERSION.tar.gz     reproducible archives
-    OUT/index.json                            the full index (optional)
-
-    SRC is a registry folder or a git registry URL. Running it again on an unchanged registry
-    changes no file, so 'aws s3 sync' uploads only what changed. Install from the site with
-    'skillpm install --registry https://HOST/PATH/ NAME'.
-    """
-    from skillpm.commands.registry_admin import build_static as run
-
-    options = _project(ctx).options
-    run(source, _here(ctx, out), _here(ctx), full_index=full_index, options=options)
-
-
-def _log_unexpected(exc: BaseException, argv: list[str]) -> str:
-    """Write the traceback to a new log file; return its path.
-
-    The log goes to the cache's ``logs/`` folder, or the temp folder when the cache
-    cannot be written (a full disk or a read-only home is a likely cause of the
-    failure itself). Each failing process writes its own file.
-    """
-    import datetime as dt
-    import os
-    import tempfile
-    import traceback
-
-    from skillpm.output import redact
-    from skillpm.store import cache_dir
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    name = f"skillpm-{stamp}-{os.getpid()}.log"
-    body = "".join(traceback.format_exception(exc))
-    # A registry URL may carry a token, in argv or in a message: the log never does.
-    text = redact(f"skillpm {__version__}\nargv: {argv}\n\n{body}")
-    for folder in (cache_dir() / "logs", Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / name
-            path.write_text(text, encoding="utf-8")
-        except OSError:
-            continue
-        return str(path)
-    raise OSError("no folder to write the log to")
-
-
 def main(argv: list[str] | None = None) -> None:
-    """The entry point. Exit codes (DESIGN 7): 0 ok, 1 a user error or problems found,
-    2 a command-line usage error (as click, uv and argparse do), 3 unexpected, 130
-    interrupted. Every error is one line on stderr."""
-    from skillpm.errors import SkillpmError
-    from skillpm.output import console
-
-    try:
-        # Outside standalone mode click returns a command's ``ctx.exit(code)`` code.
-        code = cli.main(args=argv, prog_name="skillpm", standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        console.error("aborted")
-        sys.exit(130)
-    except click.UsageError as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
-            console.result(exc.ctx.get_help())  # bare 'skillpm' (or a group): the help
-            sys.exit(0)
-        console.error(usage_line(exc))
-        sys.exit(2)
-    except click.ClickException as exc:
-        console.error(exc.format_message())
-        sys.exit(1)
-    except SkillpmError as exc:
-        from skillpm.registry import redact
-
-        console.error(redact(str(exc)))  # messages redact URLs already; this is a backstop
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        console.error("interrupted")
-        sys.exit(130)
-    except Exception as exc:
-        try:
-            log = _log_unexpected(exc, sys.argv[1:] if argv is None else argv)
-            where = f"; the details are in {log}"
-        except OSError:
-            where = ""
-        # One line, whatever the exception says; the log has all of it.
-        what = (str(exc).strip().splitlines() or [""])[0][:300]
-        console.error(f"unexpected failure ({type(exc).__name__}: {what}){where}")
-        sys.exit(3)
-    # With standalone_mode=False click returns ctx.exit()'s code instead of raising.
-    sys.exit(code if isinstance(code, int) else 0)
+    """The entry point: run ``cli`` and exit with the code its outcome maps to (DESIGN 7)."""
+    run_and_exit(cli, argv)
