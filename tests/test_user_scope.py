@@ -120,3 +120,48 @@ def test_user_scope_refuses_settings_pieces(cli: Cli, project: Path) -> None:
     claude = home() / ".claude"
     assert not claude.exists() or snapshot(claude) == {}
     assert list(project.iterdir()) == []
+
+
+def test_outdated_update_diff_and_sync_work_on_the_user_scope(
+    cli: Cli, project: Path, tmp_path: Path
+) -> None:
+    from tests.helpers import fragment_md, make_package, publish_to
+
+    team = fragment_md("team", "Team: {{ vars.team }}\n")
+    registry = make_registry(
+        tmp_path / "kit-reg", [{"name": "kit", "skills": {"kit": ""}, "fragments": {"team": team}}]
+    )
+    config().mkdir(parents=True)
+    (config() / "skills.yaml").write_text("vars:\n  team: red\n")
+    assert cli("install", "-g", "kit", "--registry", registry).exit_code == 0
+    claude_md = home() / ".claude/CLAUDE.md"
+    assert "Team: red" in claude_md.read_text()
+
+    publish_to(registry, make_package(tmp_path / "src", "kit", "1.1.0"))
+    outdated = cli("outdated", "-g", "--json")
+    assert outdated.exit_code == 0, outdated.output
+    assert '"latest": "1.1.0"' in outdated.stdout
+    updated = cli("update", "-g")
+    assert updated.exit_code == 0, updated.output
+    assert "kit 1.1.0" in updated.stdout
+    assert "version: 1.1.0" in (config() / "skills.lock").read_text()
+
+    publish_to(registry, make_package(tmp_path / "src2", "kit", "1.2.0", fragments={"team": team}))
+    assert cli("update", "-g").exit_code == 0
+    (config() / "skills.yaml").write_text(
+        (config() / "skills.yaml").read_text().replace("team: red", "team: blue")
+    )
+    shown = cli("diff", "-g")
+    assert shown.exit_code == 0, shown.output
+    assert "+Team: blue" in shown.stdout and "Team: red" in claude_md.read_text()
+    synced = cli("sync", "-g")
+    assert synced.exit_code == 0, synced.output
+    assert "Team: blue" in claude_md.read_text()
+    assert list(project.iterdir()) == []  # the current folder is never written
+
+
+def test_doctor_says_it_checks_projects_only(cli: Cli) -> None:
+    assert "project folder only" in cli("doctor", "--help").stdout
+    refused = cli("doctor", "-g")
+    assert refused.exit_code == 2
+    assert "no such option '-g'" in refused.stderr

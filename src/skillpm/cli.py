@@ -156,9 +156,10 @@ def remove(
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Replace CLAUDE.md blocks that were edited by hand.")
+@user_scope
 @network_options
 @click.pass_context
-def sync(ctx: click.Context, force: bool) -> None:
+def sync(ctx: click.Context, force: bool, user: bool) -> None:
     """Re-render CLAUDE.md fragments (after a change of vars).
 
     Every fragment of the installed packages is rendered again with the vars in
@@ -167,28 +168,30 @@ def sync(ctx: click.Context, force: bool) -> None:
     """
     from skillpm.commands.install import sync as run
 
-    run(open_project(ctx), install_options(force_fragments=force))
+    run(open_project(ctx, user), install_options(force_fragments=force))
 
 
 @cli.command()
+@user_scope
 @network_options
 @click.pass_context
-def diff(ctx: click.Context) -> None:
+def diff(ctx: click.Context, user: bool) -> None:
     """Show what sync would change, without writing."""
     from skillpm.commands.install import sync as run
 
-    run(open_project(ctx), install_options(show_diff=True))
+    run(open_project(ctx, user), install_options(show_diff=True))
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@user_scope
 @network_options
 @click.pass_context
-def outdated(ctx: click.Context, as_json: bool) -> None:
+def outdated(ctx: click.Context, as_json: bool, user: bool) -> None:
     """Show packages with newer versions: wanted (within ranges) and latest."""
     from skillpm.commands.update import outdated as run
 
-    run(open_project(ctx), as_json=as_json)
+    run(open_project(ctx, user), as_json=as_json)
 
 
 @cli.command()
@@ -196,10 +199,16 @@ def outdated(ctx: click.Context, as_json: bool) -> None:
 @click.option("--latest", is_flag=True, help="Also widen ranges in skills.yaml to the latest.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @click.option("--force", is_flag=True, help="Overwrite locally edited skills.")
+@user_scope
 @network_options
 @click.pass_context
 def update(
-    ctx: click.Context, packages: tuple[str, ...], latest: bool, dry_run: bool, force: bool
+    ctx: click.Context,
+    packages: tuple[str, ...],
+    latest: bool,
+    dry_run: bool,
+    force: bool,
+    user: bool,
 ) -> None:
     """Move packages (all by default) to the newest versions their ranges allow.
 
@@ -208,7 +217,7 @@ def update(
     from skillpm.commands.update import update as run
 
     options = install_options(dry_run=dry_run, force=force)
-    run(open_project(ctx), packages, latest=latest, options=options)
+    run(open_project(ctx, user), packages, latest=latest, options=options)
 
 
 cli.add_command(registry)
@@ -454,7 +463,9 @@ def export_marketplace(
 def doctor(ctx: click.Context, as_json: bool) -> None:
     """Check the project: lock, installed skills, CLAUDE.md, Bedrock settings, IAM policies.
 
-    Exits 1 when an error-level problem is found. Never uses the network.
+    Exits 1 when an error-level problem is found. Never uses the network. Checks a
+    project folder only (no -g: its settings and IAM checks are a project's); for the
+    user scope, 'skillpm list -g' shows skills that are modified or missing.
     """
     from skillpm.commands.doctor import doctor as run
 
