@@ -246,6 +246,9 @@ class GitRegistry(Registry):
         """One fetch (the caller holds the mirror lock); creates the mirror on first use."""
         with console.status(f"Fetching registry {self.display}"):
             self._fetch_now(source, dest)
+        # Said once it worked: a failed fetch is one error line, whatever the verbosity.
+        what = f"commit {source[:12]}" if _COMMIT.match(source) else source
+        console.detail(f"fetched {what} of registry {self.display}", level=2)
 
     def _fetch_now(self, source: str, dest: str) -> None:
         remote = self.source.remote
