@@ -24,6 +24,7 @@ class Hit:
     size: int  # body bytes sent
     authorization: str | None
     raw: str = ""  # the request path exactly as sent
+    encoding: str | None = None  # the Content-Encoding answered (gzip), if any
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
@@ -122,7 +123,8 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
                 # Logged before the answer leaves: a client that saw it finds it logged.
                 with site._lock:
                     auth = self.headers.get("Authorization")
-                    site.hits.append(Hit(rel, status, len(body), auth, self.path))
+                    encoding = headers.get("Content-Encoding")
+                    site.hits.append(Hit(rel, status, len(body), auth, self.path, encoding))
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

@@ -60,11 +60,13 @@ def test_quiet_works_before_or_after_the_command(
 
 
 def test_project_option_after_the_command(cli: Cli, project: Path, registry: Path) -> None:
+    here = snapshot(Path.cwd())
     result = cli("install", "base", "--registry", registry, "-C", project)
     assert result.exit_code == 0, result.output
     assert (project / "skills.lock").is_file()
     listed = cli("list", "--json", "--project", project)
     assert [p["name"] for p in json.loads(listed.stdout)["packages"]] == ["base"]
+    assert snapshot(Path.cwd()) == here  # nothing was written in the current folder
 
 
 def test_verbose_after_the_command_adds_detail(cli: Cli, project: Path, registry: Path) -> None:
@@ -188,9 +190,15 @@ def test_json_outputs_parse_with_stable_shapes(cli: Cli, installed: Path) -> Non
     }
 
 
-def test_json_is_clean_even_with_verbose(cli: Cli, installed: Path) -> None:
-    result = cli("-v", "list", "--json", cwd=installed)
-    json.loads(result.stdout)
+def test_json_is_clean_even_with_verbose(cli: Cli, project: Path, tmp_path: Path) -> None:
+    remote = make_git_registry(tmp_path / "server", [{"name": "base", "version": "1.0.0"}])
+    assert cli("install", "base", "--registry", remote.url, cwd=project).exit_code == 0
+    remote.push([{"name": "base", "version": "1.1.0"}])
+    result = cli("-vv", "outdated", "--json", "--refresh", cwd=project)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # exactly one JSON document: no detail mixed in
+    assert [(p["name"], p["latest"]) for p in data["packages"]] == [("base", "1.1.0")]
+    assert "fetched HEAD of registry" in result.stderr  # the -vv detail, on stderr
 
 
 def test_completion_scripts(cli: Cli) -> None:

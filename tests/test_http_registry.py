@@ -340,6 +340,11 @@ def test_gzip_encoded_index_files(cli: Cli, site: Site, project: Path) -> None:
     site.server.gzip = True
     result = cli("install", "--registry", site.url, "cdk-kit", cwd=project)
     assert result.exit_code == 0, result.output
+    encoded = {h.path for h in site.server.hits if h.encoding == "gzip"}
+    assert {"index/cdk-kit.json", "index/aws-env.json"} <= encoded  # the client asked for gzip
+    assert all(h.encoding is None for h in site.server.hits if h.path.endswith(".tar.gz"))
+    assert "+ cdk-kit 1.0.0" in result.stdout
+    assert (project / ".claude/skills/cdk-kit/SKILL.md").is_file()
 
 
 # -- search and info ---------------------------------------------------------------------------
