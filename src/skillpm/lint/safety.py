@@ -281,16 +281,12 @@ def _check_line(file: TextFile, number: int, line: str) -> Iterator[Finding]:
         visible = _HIDDEN_RE.sub("", line)
         # What tag characters spell is read by Claude too: check it for phrasing.
         phrases = f"{visible} {spelled}" if spelled else visible
-    if _FAST_INJECTION.search(phrases):
-        for pattern in _INJECTION_RE:
-            m = pattern.search(phrases)
-            if m:
-                yield INJECTION(
-                    file.at(number),
-                    f"prompt-injection phrasing: {m.group(0)!r}",
-                    "remove it; a skill never needs to override Claude's instructions",
-                )
-                break
+    if _FAST_INJECTION.search(phrases) and (m := _first_match(_INJECTION_RE, phrases)):
+        yield INJECTION(
+            file.at(number),
+            f"prompt-injection phrasing: {m.group(0)!r}",
+            "remove it; a skill never needs to override Claude's instructions",
+        )
     if _FAST_EXFILTRATION.search(visible):
         reason = _exfiltration(visible)
         if reason:
@@ -299,17 +295,12 @@ def _check_line(file: TextFile, number: int, line: str) -> Iterator[Finding]:
                 reason,
                 "remove it; secrets must never leave the machine through a skill",
             )
-    if _FAST_SHELL.search(visible):
-        for pattern in _PIPE_SHELL_RE:
-            m = pattern.search(visible)
-            if m:
-                yield PIPE_SHELL(
-                    file.at(number),
-                    f"runs a download without review: {_clip(m.group(0))!r}",
-                    "download to a file, verify its checksum, then run it (or use a "
-                    "package manager)",
-                )
-                break
+    if _FAST_SHELL.search(visible) and (m := _first_match(_PIPE_SHELL_RE, visible)):
+        yield PIPE_SHELL(
+            file.at(number),
+            f"runs a download without review: {_clip(m.group(0))!r}",
+            "download to a file, verify its checksum, then run it (or use a package manager)",
+        )
     if _FAST_SECRET.search(visible):
         yield from _secrets(file, number, visible)
 
@@ -360,13 +351,16 @@ def _joins_non_ascii(line: str, at: int) -> bool:
     )
 
 
+def _first_match(patterns: list[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    for pattern in patterns:
+        if m := pattern.search(text):
+            return m
+    return None
+
+
 def _exfiltration(line: str) -> str:
-    for pattern in _EXFIL_COMMANDS:
-        m = pattern.search(line)
-        if m:
-            return (
-                f"a command sends secrets or the environment off the machine: {_clip(m.group(0))!r}"
-            )
+    if m := _first_match(_EXFIL_COMMANDS, line):
+        return f"a command sends secrets or the environment off the machine: {_clip(m.group(0))!r}"
     for sentence in re.split(r"(?<=[.!?])\s+", line):
         send = _SEND.search(sentence)
         noun = _SECRET_NOUN.search(sentence)
