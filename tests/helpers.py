@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from click.testing import CliRunner
 
-from skillpm.cli import main
+from skillpm.cli.main import main
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -29,7 +29,7 @@ class Result:
 
 
 class Cli:
-    """Runs the real CLI entry point (``skillpm.cli.main``) in-process."""
+    """Runs the real CLI entry point (``skillpm.cli.main.main``) in-process."""
 
     def __call__(
         self, *args: str | Path, cwd: Path | None = None, input: str | None = None
@@ -95,7 +95,7 @@ def run_killed(*args: str | Path, cwd: Path, step: int) -> int:
     """
     import os
 
-    from skillpm.transaction import CRASH_AFTER_ENV
+    from skillpm.project.transaction import CRASH_AFTER_ENV
 
     sys.stdout.flush()
     sys.stderr.flush()
@@ -187,7 +187,7 @@ def make_package(
 
 
 def publish_to(registry: Path, source: Path) -> None:
-    from skillpm.publish import prepare, publish_local
+    from skillpm.publish.local import prepare, publish_local
 
     publish_local(prepare(source), registry)
 

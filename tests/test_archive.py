@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.archive import FIXED_MTIME, members_of_tree, pack_to, unpack
 from skillpm.errors import UnsafeContentError
+from skillpm.formats.archive import FIXED_MTIME, members_of_tree, pack_to, unpack
 from skillpm.integrity import integrity_of_entries, tree_integrity
 from tests.helpers import write_tree
 
@@ -200,7 +200,7 @@ def test_the_system_tar_reads_it(tmp_path: Path) -> None:
 
 def test_count_and_total_caps_are_enforced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The caps (10,000 files, 50 MiB) with small values, so the proof stays fast."""
-    from skillpm import archive
+    from skillpm.formats import archive
 
     many = _archive(*[_file(f"f{i}", b"x") for i in range(5)])
     monkeypatch.setattr(archive, "MAX_FILES", 4)

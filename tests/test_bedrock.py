@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from skillpm.bedrock import AwsCli, SettingsLayer, check_bedrock, check_model, parse_cli_version
+from skillpm.doctor.bedrock import (
+    AwsCli,
+    SettingsLayer,
+    check_bedrock,
+    check_model,
+    parse_cli_version,
+)
 
 PROFILE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 RECENT_CLI = AwsCli(True, (2, 32, 4))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillpm import claudeignore as ci
+from skillpm.formats import claudeignore as ci
 
 
 def test_block_goes_first_and_comes_back_out() -> None:

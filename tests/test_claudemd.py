@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from skillpm.claudemd import Block, content_hash, merge, parse, remove
+from skillpm.content.claudemd import Block, content_hash, merge, parse, remove
 from skillpm.errors import FragmentError
 
 NAMES = ["aws-environment", "lambda-conventions", "model-selection-policy", "zz"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.clientlib import index_from_bytes
 from skillpm.errors import SkillpmError
+from skillpm.formats.index import index_from_bytes
 from tests.helpers import Cli, make_registry, snapshot
 
 HASH = "sha256:" + "ab" * 32

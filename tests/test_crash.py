@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skillpm.transaction import recover_interrupted
+from skillpm.project.transaction import recover_interrupted
 from tests.helpers import (
     Cli,
     fragment_md,

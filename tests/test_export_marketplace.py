@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from skillpm import marketplace as mp
+from skillpm.registry import marketplace as mp
 from tests.helpers import Cli, fragment_md, make_git_repo, make_registry, snapshot
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -220,7 +220,7 @@ def test_no_op_install_and_help_never_import_jinja2(
     assert cli("install", "team", "--registry", registry, cwd=project).exit_code == 0
     probe = (
         "import sys\n"
-        "from skillpm.cli import main\n"
+        "from skillpm.cli.main import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
         "print('jinja2' in sys.modules, 'ruamel' in sys.modules)\n"
     )

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from skillpm.content.fragments import MustNotTouch, Renderer, parse_fragment, render_all
 from skillpm.errors import FragmentError, ManifestError
-from skillpm.fragments import MustNotTouch, Renderer, parse_fragment, render_all
 from tests.helpers import fragment_md
 
 VARS = {

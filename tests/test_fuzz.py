@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from skillpm import yamlio
-from skillpm.clientlib import index_from_bytes, load_package_manifest
 from skillpm.errors import SkillpmError
-from skillpm.projectfiles import parse_lock, parse_manifest
+from skillpm.formats.index import index_from_bytes, load_package_manifest
+from skillpm.formats.project_files import parse_lock, parse_manifest
 from tests.helpers import Cli, fragment_md, make_package, make_registry, skill_md, write_tree
 from tests.test_claudemd import user_text
 
@@ -121,7 +121,7 @@ def test_index_parser_raises_only_skillpm_errors(data: Any) -> None:
 @FAST
 @given(front=yaml_texts, body=st.text(max_size=60))
 def test_frontmatter_raises_only_skillpm_errors(front: str, body: str) -> None:
-    from skillpm.fragments import parse_fragment
+    from skillpm.content.fragments import parse_fragment
 
     text = f"---\n{front}---\n{body}"
     _only_skillpm_errors(yamlio.split_frontmatter, text, "SKILL.md")

@@ -253,8 +253,8 @@ def test_mirror_lock_waits_says_so_then_rechecks(
     import threading
 
     from skillpm import store
-    from skillpm.gitregistry import GitRegistry as Transport
-    from skillpm.registry import RemoteOptions
+    from skillpm.registry.base import RemoteOptions
+    from skillpm.registry.git import GitRegistry as Transport
     from tests.helpers import SRC
 
     plain = make_git_registry(tmp_path / "plain", SPECS, allow_filter=False)

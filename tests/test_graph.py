@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.depgraph import MAX_CHAINS, build_tree, chains_to, render_tree
-from skillpm.projectfiles import LockedPackage
+from skillpm.formats.project_files import LockedPackage
+from skillpm.resolve.depgraph import MAX_CHAINS, build_tree, chains_to, render_tree
 from tests.helpers import Cli, make_registry, snapshot
 
 SHA = "sha256:" + "0" * 64

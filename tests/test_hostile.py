@@ -497,8 +497,8 @@ ESCAPES = [
 
 @pytest.mark.parametrize("body", ESCAPES)
 def test_sandbox_escapes_are_refused(body: str) -> None:
+    from skillpm.content.fragments import Renderer, parse_fragment
     from skillpm.errors import FragmentError
-    from skillpm.fragments import Renderer, parse_fragment
 
     fragment = parse_fragment(
         fragment_md("demo", body), package="pkg", version="1.0.0", where="fragments/demo.md"
@@ -597,8 +597,8 @@ def _member(name: str, data: bytes = b"x", kind: bytes = tarfile.REGTYPE) -> Any
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    from skillpm import static_site
-    from skillpm.registry import LocalRegistry
+    from skillpm.publish import static_site
+    from skillpm.registry.local import LocalRegistry
     from tests.sitehelpers import SiteServer
 
     source = make_registry(tmp_path / "src-registry", [{"name": "demo"}])

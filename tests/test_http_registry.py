@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from skillpm import static_site
-from skillpm.archive import members_of_tree, pack_to
-from skillpm.clientlib import load_index
-from skillpm.projectfiles import load_lock
-from skillpm.registry import LocalRegistry
+from skillpm.formats.archive import members_of_tree, pack_to
+from skillpm.formats.index import load_index
+from skillpm.formats.project_files import load_lock
+from skillpm.publish import static_site
+from skillpm.registry.local import LocalRegistry
 from skillpm.store import package_cache_path
 from tests.helpers import Cli, make_package, make_registry, publish_to, skill_md, snapshot
 from tests.sitehelpers import SiteServer, make_big_registry, self_signed_certificate

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from skillpm.errors import RegistryError
-from skillpm.httpclient import Client, HttpSettings, find_credential, token_variable
-from skillpm.httpregistry import parse_site_url
-from skillpm.registry import check_http_url, is_loopback
+from skillpm.registry.httpclient import Client, HttpSettings, find_credential, token_variable
+from skillpm.registry.https import parse_site_url
+from skillpm.registry.urls import check_http_url, is_loopback
 from tests.helpers import SRC, Cli, make_registry, write_tree
 from tests.sitehelpers import SiteServer
 
@@ -129,8 +129,8 @@ def test_conditional_get(tmp_path: Path) -> None:
 def test_help_and_a_no_op_install_never_load_the_http_client(
     cli: Cli, project: Path, tmp_path: Path
 ) -> None:
-    from skillpm import static_site
-    from skillpm.registry import LocalRegistry
+    from skillpm.publish import static_site
+    from skillpm.registry.local import LocalRegistry
 
     registry = make_registry(tmp_path / "registry", [{"name": "solo"}])
     static_site.build(LocalRegistry("r", "r", registry), tmp_path / "site")
@@ -138,11 +138,11 @@ def test_help_and_a_no_op_install_never_load_the_http_client(
         assert cli("install", "--registry", server.url, "solo", cwd=project).exit_code == 0
     probe = (
         "import sys\n"
-        "from skillpm.cli import main\n"
+        "from skillpm.cli.main import main\n"
         "try:\n"
         "    main(sys.argv[1:])\n"
         "finally:\n"
-        "    heavy = ('skillpm.httpclient', 'http.client', 'ssl')\n"
+        "    heavy = ('skillpm.registry.httpclient', 'http.client', 'ssl')\n"
         "    print('LOADED', [m for m in heavy if m in sys.modules])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.iampolicy import action_matches, judge_document, scan
+from skillpm.doctor.iampolicy import action_matches, judge_document, scan
 from tests.helpers import write_tree
 
 

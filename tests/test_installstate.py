@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpm import installstate
-from skillpm.installstate import ProjectState, quick_noop, state_path
+from skillpm.project import state as installstate
+from skillpm.project.state import ProjectState, quick_noop, state_path
 from tests.helpers import Cli, fragment_md, make_registry, run_skillpm, snapshot
 
 NOTES = fragment_md("team-notes", section="Team notes", body="- Be kind.\n")
@@ -178,7 +178,7 @@ def test_an_interrupted_run_goes_the_full_way(cli: Cli, installed: Path) -> None
 
 def test_the_console_entry_answers_a_noop_before_click(installed: Path) -> None:
     code = (
-        "import sys; from skillpm.entry import main\n"
+        "import sys; from skillpm.cli.entry import main\n"
         "try:\n    main(sys.argv[1:])\nfinally:\n"
         "    print('click' in sys.modules, file=sys.stderr)\n"
     )
@@ -225,7 +225,7 @@ def test_the_console_entry_answers_a_noop_before_click(installed: Path) -> None:
     ],
 )
 def test_the_entry_leaves_every_other_command_line_to_click(args: list[str]) -> None:
-    from skillpm.entry import _parse
+    from skillpm.cli.entry import _parse
 
     assert _parse(args) is None
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from skillpm.projectfiles import LockedPackage, Lockfile, dump_lock
+from skillpm.formats.project_files import LockedPackage, Lockfile, dump_lock
 from tests.helpers import Cli, fragment_md, lint_json, make_registry, skill_md, write_tree
 
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillpm import manifest_edit
-from skillpm.manifest_edit import TEMPLATE, _set_dependencies_in_place, edit_manifest
+from skillpm.formats import manifest_edit
+from skillpm.formats.manifest_edit import TEMPLATE, _set_dependencies_in_place, edit_manifest
 
 
 def test_added_dependencies_stay_in_their_section() -> None:

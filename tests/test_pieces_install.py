@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skillpm import claudeignore
+from skillpm.formats import claudeignore
 from tests.helpers import Cli, make_registry, publish_to, snapshot, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent

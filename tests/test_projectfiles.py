@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillpm.errors import LockError, ManifestError, SkillpmError
-from skillpm.projectfiles import (
+from skillpm.formats.project_files import (
     LockedPackage,
     Lockfile,
     dump_lock,
@@ -151,7 +151,7 @@ def test_manifest_and_lock_parsing_only_raise_skillpm_errors(text: str) -> None:
 
 
 def test_lock_refused_message_suggests_fix(tmp_path: Path) -> None:
-    from skillpm.projectfiles import load_lock
+    from skillpm.formats.project_files import load_lock
 
     (tmp_path / "skills.lock").write_text("lock-version: 7\n")
     with pytest.raises(LockError, match="delete it and run 'skillpm install'"):

@@ -407,7 +407,7 @@ def test_pack_twice_gives_the_same_sha256(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_pack_holds_what_publish_stores(cli: Cli, tmp_path: Path) -> None:
-    from skillpm.archive import unpack
+    from skillpm.formats.archive import unpack
     from skillpm.integrity import tree_integrity
 
     bare = write_tree(tmp_path / "solo", {"SKILL.md": skill_md("solo")})

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from skillpm.ranges import parse_range
+from skillpm.formats.ranges import parse_range
 
 
 @pytest.mark.parametrize(

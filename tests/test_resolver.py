@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillpm.clientlib import VersionEntry
 from skillpm.errors import ResolutionError
-from skillpm.ranges import parse_range, parse_version
-from skillpm.resolver import (
+from skillpm.formats.index import VersionEntry
+from skillpm.formats.ranges import parse_range, parse_version
+from skillpm.resolve.resolver import (
     Candidate,
     Preferences,
     Requirement,

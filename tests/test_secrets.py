@@ -114,7 +114,7 @@ def test_unexpected_failure_exits_3_with_one_line_and_a_log(
 ) -> None:
     """A bug (here: a function that raises) is exit 3, one line, and a log with the
     traceback, none of which holds the token from the command line or the message."""
-    from skillpm import installer
+    from skillpm.install import installer
 
     remote = make_git_registry(tmp_path / "remote", SPECS)
     _serve_as(remote, isolated_env, SECRET_URLS[0])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from skillpm.settings_plan import Owned, Result, SettingsConflict, flatten, plan, pointer
+from skillpm.content.settings_merge import Owned, Result, SettingsConflict, flatten, plan, pointer
 
 USER = json.dumps(
     {"env": {"MY_TOOL_HOME": "/opt/tool"}, "permissions": {"allow": ["Bash(npm test)"]}},

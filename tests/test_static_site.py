@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.archive import unpack
-from skillpm.clientlib import load_index, parse_index, parse_package_index
+from skillpm.formats.archive import unpack
+from skillpm.formats.index import load_index, parse_index, parse_package_index
 from skillpm.integrity import integrity_of_entries
 from tests.helpers import (
     Cli,

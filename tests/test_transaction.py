@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.transaction import CRASH_AFTER_ENV, Transaction, recover_interrupted
+from skillpm.project.transaction import CRASH_AFTER_ENV, Transaction, recover_interrupted
 from tests.helpers import Cli, make_registry, run_killed, run_skillpm, snapshot, write_tree
 
 

@@ -1,4 +1,4 @@
-from skillpm.entry import main
+from skillpm.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from skillpm import doctor as core
+from skillpm.doctor import checks as core
 from skillpm.output import console, plural
-from skillpm.project import Project
+from skillpm.project.folder import Project
 
 
 def doctor(project: Project, *, as_json: bool) -> bool:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from skillpm import marketplace as mp
-from skillpm.clientlib import NAME_RE, load_index, load_package_manifest, newest
 from skillpm.commands.publish import local_root
 from skillpm.errors import ManifestError, RegistryError
+from skillpm.formats.index import NAME_RE, load_index, load_package_manifest, newest
 from skillpm.fsutil import atomic_write
 from skillpm.output import console, plural
-from skillpm.publish import registry_lock
+from skillpm.publish.local import registry_lock
+from skillpm.registry import marketplace as mp
 
 
 def _default_name(root: Path) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 
-from skillpm.depgraph import build_tree, chains_to, render_tree
 from skillpm.errors import LockError, PackageNotFound
+from skillpm.formats.project_files import Lockfile, ProjectManifest
 from skillpm.output import console
-from skillpm.project import Project
-from skillpm.projectfiles import Lockfile, ProjectManifest
+from skillpm.project.folder import Project
+from skillpm.resolve.depgraph import build_tree, chains_to, render_tree
 
 
 def _load(project: Project) -> tuple[ProjectManifest, Lockfile]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from skillpm.errors import ManifestError
+from skillpm.formats.manifest_edit import TEMPLATE
 from skillpm.fsutil import atomic_write
-from skillpm.manifest_edit import TEMPLATE
 from skillpm.output import console
-from skillpm.project import Project
+from skillpm.project.folder import Project
 
 
 def init(project: Project) -> None:

@@ -11,18 +11,17 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from skillpm import installer
-from skillpm.catalog import gather
 from skillpm.errors import LockError, ManifestError, PackageNotFound, ResolutionError
+from skillpm.formats.manifest_edit import edit_manifest
+from skillpm.formats.project_files import DependencySpec, LockedPackage, Lockfile, ProjectManifest
 from skillpm.fsutil import prune_empty_dirs
-from skillpm.installstate import digest, forget_noop, record_noop
-from skillpm.manifest_edit import edit_manifest
-from skillpm.output import console, elapsed, plural, up_to_date
-from skillpm.project import Project, parse_install_spec, registry_name_for
-from skillpm.projectfiles import DependencySpec, LockedPackage, Lockfile, ProjectManifest
-from skillpm.registry import redact
+from skillpm.install import installer
+from skillpm.output import console, elapsed, plural, redact, up_to_date
+from skillpm.project.folder import Project, parse_install_spec, registry_name_for
+from skillpm.project.state import digest, forget_noop, record_noop
+from skillpm.project.transaction import Transaction, recover_interrupted
+from skillpm.resolve.catalog import gather
 from skillpm.store import project_lock
-from skillpm.transaction import Transaction, recover_interrupted
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,8 @@ def resolve_lock(
     report: bool = False,
 ) -> Lockfile:
     """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
-    from skillpm.ranges import parse_range
-    from skillpm.resolver import Preferences, Requirement, resolve
+    from skillpm.formats.ranges import parse_range
+    from skillpm.resolve.resolver import Preferences, Requirement, resolve
 
     started = time.perf_counter()
     sources = project.sources(manifest)
@@ -112,8 +111,8 @@ def commit(
 ) -> installer.Plan:
     """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
     to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last."""
-    from skillpm.fragment_plan import IMPORT_DIR, RULES_DIR
-    from skillpm.installer_fragments import refuse_edits, report_fragments, show_diff
+    from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
+    from skillpm.install.fragments import refuse_edits, report_fragments, show_diff
 
     check_pins(manifest, new)
     started = time.perf_counter()
@@ -199,7 +198,7 @@ def _remember(
     project (not the user scope) whose lock records every skill's and fragment's
     hash and has no settings or .claudeignore pieces (those go the full way).
     """
-    from skillpm.fragment_plan import placement_of
+    from skillpm.content.fragment_plan import placement_of
 
     state = project.state
     skills = {s: p.skill_integrity.get(s) for p in lock.packages for s in p.skills}
@@ -240,7 +239,7 @@ def _report_dry_run(plan: installer.Plan, *, quiet_when_empty: bool = False) -> 
     if not quiet_when_empty:
         for change in plan.fragments.changes if plan.fragments else ():
             console.info(f" ~ {change.rel}")
-        from skillpm.installer_settings import report_pieces
+        from skillpm.install.settings import report_pieces
 
         report_pieces(plan.pieces, dry_run=True)
 
@@ -267,11 +266,11 @@ def install(
 
 def _with_agents(text: str | None, options: InstallOptions) -> str | None:
     """skills.yaml with the "agents" target added (``--agent``); None when unchanged."""
-    from skillpm.targets import AGENTS, TARGETS, targets_of
+    from skillpm.formats.targets import AGENTS, TARGETS, targets_of
 
     if not options.agent:
         return None
-    from skillpm.projectfiles import parse_manifest
+    from skillpm.formats.project_files import parse_manifest
     from skillpm.yamlio import loads
 
     current = targets_of(parse_manifest(loads(text or "", "skills.yaml"), "skills.yaml").settings)
@@ -437,7 +436,7 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
         if roots <= set(locked):
-            from skillpm.depgraph import reachable
+            from skillpm.resolve.depgraph import reachable
 
             # Prune the locked graph: no registry needed, nothing else moves.
             keep = reachable(roots, locked)

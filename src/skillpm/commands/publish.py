@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillpm import publish as core
-from skillpm.clientlib import RegistryIndex
 from skillpm.errors import RegistryError
-from skillpm.output import console, plural
-from skillpm.registry import GIT, HTTPS, local_path, redact, transport_of
+from skillpm.formats.index import RegistryIndex
+from skillpm.output import console, plural, redact
+from skillpm.publish import local as core
+from skillpm.registry.urls import GIT, HTTPS, local_path, transport_of
 
 
 def local_root(registry: str, base: Path) -> Path:
@@ -32,7 +32,7 @@ def _size(n: int) -> str:
 
 
 def new(parent: Path, name: str, *, skill: bool, fragment: bool) -> None:
-    from skillpm import scaffold
+    from skillpm.publish import scaffold
 
     if not skill and not fragment:
         skill = True
@@ -48,7 +48,7 @@ def new(parent: Path, name: str, *, skill: bool, fragment: bool) -> None:
 
 
 def pack(source: Path, out_dir: Path, *, version: str | None) -> None:
-    from skillpm.archive import pack_to
+    from skillpm.formats.archive import pack_to
 
     prepared = core.prepare(source, version=version)
     target = out_dir / prepared.archive_name
@@ -61,7 +61,7 @@ def pack(source: Path, out_dir: Path, *, version: str | None) -> None:
 
 
 def _warn_about(prepared: core.Prepared, index: RegistryIndex | None, where: str) -> None:
-    from skillpm.scaffold import PLACEHOLDER
+    from skillpm.publish.scaffold import PLACEHOLDER
 
     m = prepared.manifest
     for rel, name in zip(m.skills, m.skill_names, strict=True):
@@ -144,7 +144,7 @@ def publish(source: Path, registry: str, base: Path, *, version: str | None, dry
 
 def _publish_git(source: Path, url: str, *, version: str | None, dry_run: bool) -> None:
     """Publish to a git registry: the local publish on its tip, committed and pushed."""
-    from skillpm.gitpublish import Change, Checkout, GitWriter
+    from skillpm.publish.git import Change, Checkout, GitWriter
 
     prepared = core.prepare(source, version=version)  # validate before the network
     writer = GitWriter(url)

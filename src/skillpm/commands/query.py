@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from skillpm.clientlib import VersionEntry, newest, sorted_versions
+from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError
-from skillpm.installer import installed_skill_state, is_intact
-from skillpm.output import console
-from skillpm.project import Project, user_claude_dir
-from skillpm.projectfiles import Lockfile
-from skillpm.registry import redact
-from skillpm.settings_plan import shown
+from skillpm.formats.index import VersionEntry, newest, sorted_versions
+from skillpm.formats.project_files import Lockfile
+from skillpm.install.installer import installed_skill_state, is_intact
+from skillpm.output import console, redact
+from skillpm.project.folder import Project, user_claude_dir
 
 
 def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:

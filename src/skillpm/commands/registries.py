@@ -5,15 +5,15 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from skillpm.clientlib import check_name
 from skillpm.commands.install import recover
 from skillpm.errors import ManifestError, RegistryError, SkillpmError
+from skillpm.formats.index import check_name
+from skillpm.formats.manifest_edit import edit_manifest
+from skillpm.formats.project_files import BUILTIN
 from skillpm.fsutil import atomic_write
-from skillpm.manifest_edit import edit_manifest
-from skillpm.output import console
-from skillpm.project import Project
-from skillpm.projectfiles import BUILTIN
-from skillpm.registry import GIT, HTTPS, redact, transport_of
+from skillpm.output import console, redact
+from skillpm.project.folder import Project
+from skillpm.registry.urls import GIT, HTTPS, transport_of
 from skillpm.store import project_lock
 
 
@@ -26,11 +26,11 @@ def _check_url(url: str) -> None:
         raise ManifestError("the registry URL is empty")
     transport = transport_of(url)
     if transport == GIT:
-        from skillpm.gitregistry import parse_git_url
+        from skillpm.registry.git import parse_git_url
 
         parse_git_url(url)
     elif transport == HTTPS:
-        from skillpm.httpregistry import parse_site_url
+        from skillpm.registry.https import parse_site_url
 
         # The shape only: plain http:// to another host is refused when used, not here.
         parse_site_url(url, allow_http=True, label="registry add")

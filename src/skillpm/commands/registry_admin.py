@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillpm import registry_admin as core
-from skillpm.clientlib import dump_index
 from skillpm.commands.publish import local_root
 from skillpm.errors import IntegrityError, RegistryError
+from skillpm.formats.index import dump_index
 from skillpm.output import console, plural
-from skillpm.publish import open_index, recover_publishes, registry_lock, write_index
-from skillpm.registry import GIT, HTTPS, LOCAL, RemoteOptions, transport_of
+from skillpm.publish import admin as core
+from skillpm.publish.local import open_index, recover_publishes, registry_lock, write_index
+from skillpm.registry.base import RemoteOptions
+from skillpm.registry.urls import GIT, HTTPS, LOCAL, transport_of
 
 
 def yank(
@@ -46,7 +47,7 @@ def _yank_git(
     url: str, name: str, version: str, *, reason: str | None, undo: bool
 ) -> tuple[bool, str]:
     """(Un)yank in a git registry: the local change on its tip, committed and pushed."""
-    from skillpm.gitpublish import Change, Checkout, GitWriter
+    from skillpm.publish.git import Change, Checkout, GitWriter
 
     writer = GitWriter(url)
     verb = "unyank" if undo else "yank"
@@ -126,8 +127,10 @@ def verify(path: Path) -> None:
 def build_static(
     source: str, out: Path, base: Path, *, full_index: bool, options: RemoteOptions | None = None
 ) -> None:
-    from skillpm import static_site
-    from skillpm.registry import local_path, open_registry, redact
+    from skillpm.output import redact
+    from skillpm.publish import static_site
+    from skillpm.registry.open import open_registry
+    from skillpm.registry.urls import local_path
     from skillpm.store import path_lock
 
     transport = transport_of(source)

@@ -6,15 +6,15 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from skillpm.catalog import Sources, gather
-from skillpm.clientlib import newest
 from skillpm.commands.install import InstallOptions, commit, recover, resolve_lock
 from skillpm.errors import LockError, ManifestError, PackageNotFound
-from skillpm.manifest_edit import edit_manifest
+from skillpm.formats.index import newest
+from skillpm.formats.manifest_edit import edit_manifest
+from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
+from skillpm.formats.ranges import parse_range, parse_version
 from skillpm.output import console, plural
-from skillpm.project import Project
-from skillpm.projectfiles import LockedPackage, Lockfile, ProjectManifest
-from skillpm.ranges import parse_range, parse_version
+from skillpm.project.folder import Project
+from skillpm.resolve.catalog import Sources, gather
 from skillpm.store import project_lock
 
 

@@ -169,8 +169,8 @@ class _Context:
         """The fragment rendered with only ``fields`` (claims, must_not_touch) kept."""
         from dataclasses import replace
 
+        from skillpm.content.fragments import Renderer
         from skillpm.errors import FragmentError
-        from skillpm.fragments import Renderer
 
         if self._renderer is None:
             self._renderer = Renderer(self.vars or {})

@@ -106,7 +106,7 @@ def project_lock_at(project: ProjectFiles, package: str) -> Location:
 
 def _blocks(project: ProjectFiles) -> Iterator[Finding]:
     """Managed blocks wherever fragments are placed, parsed as install parses them."""
-    from skillpm.claudemd import parse
+    from skillpm.content.claudemd import parse
 
     found: set[str] = set()
     for file in project.managed:

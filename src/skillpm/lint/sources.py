@@ -26,7 +26,7 @@ from skillpm.lint.workspace import (
     Workspace,
     parse_frontmatter,
 )
-from skillpm.publish import NOT_PUBLISHED  # what never ships is not linted either
+from skillpm.publish.local import NOT_PUBLISHED  # what never ships is not linted either
 
 MAX_SCAN_BYTES = 2 * 1024 * 1024  # larger files are reported, not read
 ARGS_GROUP = "arguments"  # the context shared by every package, skill and registry argument
@@ -34,7 +34,7 @@ ARGS_GROUP = "arguments"  # the context shared by every package, skill and regis
 
 def read_fragment(file: TextFile, package: str, version: str) -> tuple[Any, SkillpmError | None]:
     """A fragment parsed by the fragments module, exactly as install will read it."""
-    from skillpm.fragments import parse_fragment
+    from skillpm.content.fragments import parse_fragment
 
     if file.text is None:
         return None, None
@@ -164,7 +164,7 @@ class Loader:
         self.ws.fragments.append(Fragment(file, path.stem, package, group, fm, parsed, error))
 
     def add_package(self, root: Path, group: str | None, version_hint: str = "") -> None:
-        from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
+        from skillpm.formats.index import MANIFEST_NAME, load_package_manifest
 
         manifest_file = self.read(root / MANIFEST_NAME, None)
         try:
@@ -199,7 +199,7 @@ class Loader:
         self.walk(root, manifest.name)
 
     def add_registry(self, root: Path) -> None:
-        from skillpm.clientlib import load_index, newest, sorted_versions
+        from skillpm.formats.index import load_index, newest, sorted_versions
 
         try:
             index = load_index(root / "index.json", self.display(root))
@@ -216,11 +216,11 @@ class Loader:
                 self.add_package(root / entry.path, group)
 
     def add_project(self, root: Path) -> None:
-        from skillpm.fragment_plan import CLAUDE_MD, IMPORT_DIR, RULES_DIR
-        from skillpm.installer import installed_copies
-        from skillpm.project import Project
-        from skillpm.projectfiles import LOCK_FILE
-        from skillpm.registry import RemoteOptions
+        from skillpm.content.fragment_plan import CLAUDE_MD, IMPORT_DIR, RULES_DIR
+        from skillpm.formats.project_files import LOCK_FILE
+        from skillpm.install.installer import installed_copies
+        from skillpm.project.folder import Project
+        from skillpm.registry.base import RemoteOptions
 
         group = f"project:{self.display(root)}"
         # Lint never touches the network: a git registry's packages come from the cache.
@@ -286,7 +286,7 @@ class Loader:
 
     def _manifest(self, project: Any) -> tuple[Any, TextFile | None]:
         """The project's skills.yaml, read once, and the targets it names (else the default)."""
-        from skillpm.projectfiles import MANIFEST_FILE, ProjectManifest
+        from skillpm.formats.project_files import MANIFEST_FILE, ProjectManifest
 
         manifest = manifest_file = None
         if project.manifest_path.is_file():
@@ -307,9 +307,9 @@ class Loader:
 
     def _locked_fragments(self, project: Any, manifest: Any, lock: Any, group: str) -> None:
         """The fragments of each locked package, from a verified copy (as install reads them)."""
-        from skillpm.clientlib import MANIFEST_NAME, load_package_manifest
-        from skillpm.installer import package_source
-        from skillpm.projectfiles import ProjectManifest
+        from skillpm.formats.index import MANIFEST_NAME, load_package_manifest
+        from skillpm.formats.project_files import ProjectManifest
+        from skillpm.install.installer import package_source
 
         wanted = [p for p in lock.packages if p.fragments]
         if not wanted:

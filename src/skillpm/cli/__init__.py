@@ -1,0 +1,1 @@
+"""The command line: options parsed here, work done in skillpm.commands."""

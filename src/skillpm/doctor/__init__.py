@@ -1,0 +1,1 @@
+"""Health checks of a project and its Bedrock setup (no network)."""

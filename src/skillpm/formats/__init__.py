@@ -1,0 +1,1 @@
+"""The file formats, parsed at the boundary into frozen dataclasses."""

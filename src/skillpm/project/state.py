@@ -1,0 +1,301 @@
+"""What skillpm last verified in a project, so the next run can trust stat() instead of bytes.
+
+A no-op ``install`` in a git hook or CI step should cost little more than
+starting Python. Two records, in one small JSON file per project under the
+cache (``projects/<key>.json``; never in the project, whose ``.claude/`` is
+usually committed):
+
+- ``trees``: for each installed skill folder, the stat stamp of every file
+  (size, mtime_ns, ctime_ns, inode, mode) and the integrity its bytes had.
+  The stamps are taken before the bytes are read, and a file whose ctime is
+  younger than ``RACY_NS`` at that moment is not trusted (a write in the same
+  clock tick could leave its stamp unchanged, git's "racy clean" problem). A
+  write, chmod, rename or replacement changes ctime, which no user can set, so
+  equal stamps prove equal bytes; any difference only means "hash it again".
+- ``noop``: the sha256 of the ``skills.yaml`` and ``skills.lock`` bytes of a
+  run that found (or made) the lock fresh and everything installed, with what
+  a no-op needs from them (skills and their integrity, fragment hashes). Equal
+  bytes parse to the same manifest and lock, so the YAML, the resolver and the
+  registries need not be loaded to know the lock is fresh. The installed tree
+  and CLAUDE.md are always checked live.
+
+Each record proves itself: a stale or foreign file only costs a full check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from stat import S_ISDIR, S_ISREG
+
+from skillpm import __version__
+
+# Nothing here imports pathlib or typing at run time: on the no-op path they would
+# cost more than the check itself. Paths are strings (``os.PathLike`` accepted).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
+
+
+def _builtin_sha256() -> Callable[[bytes], Any]:
+    """The interpreter's own SHA-256 (same digests): hashlib's OpenSSL costs a no-op ~3 ms."""
+    for name in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
+        try:
+            return __import__(name).sha256  # type: ignore[no-any-return]
+        except (ImportError, AttributeError):
+            continue
+    from hashlib import sha256  # pragma: no cover - an interpreter without them
+
+    return sha256  # pragma: no cover
+
+
+_sha256 = _builtin_sha256()
+
+FORMAT = 3
+RACY_NS = 2_000_000_000  # coarser than any filesystem timestamp skillpm is likely to meet
+MANIFEST_FILE = "skills.yaml"  # as in projectfiles, which this module must not import
+LOCK_FILE = "skills.lock"
+STAGING = ".claude/.skillpm-staging"
+
+
+def digest(data: bytes) -> str:
+    return str(_sha256(data).hexdigest())
+
+
+def state_path(root: StrPath) -> str:
+    from skillpm.cachedir import cache_root
+
+    key = digest(os.fspath(root).encode())[:24]
+    return os.path.join(cache_root(), "projects", f"{key}.json")
+
+
+class ProjectState:
+    """The records of one project; ``save`` writes them back if anything changed."""
+
+    def __init__(self, root: StrPath) -> None:
+        self.root = os.fspath(root)
+        self.path = state_path(root)
+        self.trees: dict[str, Any] = {}
+        self.noop: dict[str, Any] | None = None
+        self.dirty = False
+        try:
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError):
+            return
+        if (
+            isinstance(data, dict)
+            and data.get("format") == FORMAT
+            and data.get("skillpm") == __version__
+            and data.get("root") == self.root
+        ):
+            trees, noop = data.get("trees"), data.get("noop")
+            self.trees = trees if isinstance(trees, dict) else {}
+            self.noop = noop if isinstance(noop, dict) else None
+
+    def tree_integrity(self, folder: StrPath) -> str:
+        """DESIGN-4 integrity of an installed folder: from its stamps if they prove it."""
+        started = time.time_ns()
+        root = os.fspath(folder)
+        key = os.path.relpath(root, self.root).replace(os.sep, "/")
+        known = self.trees.get(key)
+        if isinstance(known, dict) and _proven(root, known):
+            return str(known["integrity"])
+        from pathlib import Path
+
+        from skillpm.integrity import integrity_of_entries, walk_tree
+
+        stamps = _stamps(root)  # taken before any byte is read
+        entries = walk_tree(Path(root))  # refuses what a package must not hold, as before
+        integrity = integrity_of_entries(entries)
+        files = [[e.relpath, *e.stamp] for e in entries]
+        dirs = stamps[0] if stamps is not None and stamps[1] == files else None
+        settled = started - RACY_NS  # a ctime after this may hide a write in the same tick
+        if (
+            dirs is not None
+            and all(row[2] < settled for row in dirs)
+            and all(e.stamp[2] < settled for e in entries)
+        ):
+            self.trees[key] = {"integrity": integrity, "dirs": dirs, "files": files}
+            self.dirty = True
+        elif self.trees.pop(key, None) is not None:
+            self.dirty = True
+        return integrity
+
+    def save(self) -> None:
+        """Write the records if they changed; a cache, so failing to write is no error."""
+        if not self.dirty:
+            return
+        data = {
+            "format": FORMAT,
+            "skillpm": __version__,
+            "root": str(self.root),
+            "trees": self.trees,
+            "noop": self.noop,
+        }
+        import tempfile
+
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            with os.fdopen(fd, "wb") as f:
+                f.write(json.dumps(data, separators=(",", ":")).encode())
+            os.replace(tmp, self.path)
+        except OSError:
+            return
+        self.dirty = False
+
+
+def _stamps(root: str) -> tuple[list[list[Any]], list[list[Any]]] | None:
+    """Stamps of every folder and file under ``root``, files ordered as ``walk_tree`` does.
+
+    A folder's stamp is ``[relpath, mtime_ns, ctime_ns, inode]`` (what changes when
+    an entry is added, removed or renamed in it), a file's ``[relpath, *FileEntry.stamp]``.
+    ``None`` for anything ``walk_tree`` would refuse or fail on.
+    """
+    dirs: list[list[Any]] = []
+    files: list[list[Any]] = []
+    pending = [(root, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            st = os.lstat(folder)
+            scan = os.scandir(folder)
+        except OSError:
+            return None
+        dirs.append([prefix, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+        with scan:
+            for item in scan:
+                st = item.stat(follow_symlinks=False)
+                rel = prefix + item.name
+                if S_ISDIR(st.st_mode):
+                    pending.append((item.path, rel + "/"))
+                elif S_ISREG(st.st_mode):
+                    stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+                    files.append([rel, *stamp])
+                else:
+                    return None
+    files.sort(key=lambda row: str(row[0]))
+    return dirs, files
+
+
+def _proven(root: str, known: Mapping[str, Any]) -> bool:
+    """Whether the folder is as recorded, from one lstat per recorded folder and file.
+
+    A folder whose stamp is unchanged has the same entries (adding, removing or
+    renaming one changes its mtime and ctime), so the files recorded are all there is.
+    """
+    try:
+        for rel, mtime, ctime, ino in known["dirs"]:
+            st = os.lstat(f"{root}/{rel}")
+            if not S_ISDIR(st.st_mode) or (st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (
+                mtime,
+                ctime,
+                ino,
+            ):
+                return False
+        for rel, size, mtime, ctime, ino, mode in known["files"]:
+            st = os.lstat(f"{root}/{rel}")
+            if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode) != (
+                size,
+                mtime,
+                ctime,
+                ino,
+                mode,
+            ):
+                return False
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def record_noop(
+    state: ProjectState,
+    manifest_sha: str,
+    lock_sha: str,
+    skills: Mapping[str, str],
+    fragments: Mapping[str, str],
+    placement: str,
+    skill_dirs: Sequence[str],
+    other_dirs: Sequence[str],
+    memory: Sequence[str],
+    packages: int,
+) -> None:
+    """Remember that these manifest and lock bytes need nothing more than what is installed.
+
+    ``skill_dirs`` are the targets' skill folders (relative to the root), each holding
+    every skill; ``other_dirs`` those of targets not in use, where a copy of a locked
+    skill would be work for the full path (it removes copies of a dropped target).
+    """
+    state.noop = {
+        "manifest": manifest_sha,
+        "lock": lock_sha,
+        "skills": dict(skills),
+        "fragments": dict(fragments),
+        "placement": placement,
+        "skill-dirs": list(skill_dirs),
+        "other-dirs": list(other_dirs),
+        "memory": list(memory),
+        "packages": packages,
+    }
+    state.dirty = True
+
+
+def forget_noop(state: ProjectState) -> None:
+    if state.noop is not None:
+        state.noop = None
+        state.dirty = True
+
+
+def quick_noop(root: StrPath) -> int | None:
+    """The number of locked packages if ``install`` has nothing to do here, else None.
+
+    ``None`` means "not proven", never "something is wrong": the caller then runs
+    the full install, which finds and reports whatever it is. Read-only except
+    for the stat cache, so it needs no project lock; a concurrent run mid-change
+    leaves a staging folder or changed stamps, either of which sends the caller
+    down the full path (which takes the lock).
+    """
+    root = os.fspath(root)
+    try:
+        if os.path.lexists(os.path.join(root, STAGING)):
+            return None
+        with open(os.path.join(root, MANIFEST_FILE), "rb") as f:
+            manifest = f.read()
+        with open(os.path.join(root, LOCK_FILE), "rb") as f:
+            lock = f.read()
+    except OSError:
+        return None
+    state = ProjectState(root)
+    record = state.noop
+    if record is None or (record.get("manifest"), record.get("lock")) != (
+        digest(manifest),
+        digest(lock),
+    ):
+        return None
+    try:
+        for skill, integrity in record["skills"].items():
+            for where in record["skill-dirs"]:
+                folder = os.path.join(root, where, skill)
+                if not os.path.isdir(folder) or state.tree_integrity(folder) != integrity:
+                    return None
+            if any(os.path.lexists(os.path.join(root, w, skill)) for w in record["other-dirs"]):
+                return None
+        if record["fragments"]:
+            from pathlib import Path
+
+            from skillpm.content.fragment_plan import outputs_intact
+
+            memory = tuple(record["memory"])
+            if not outputs_intact(Path(root), record["placement"], record["fragments"], memory):
+                return None
+        packages = int(record["packages"])
+    except Exception:  # anything unexpected: let the full path judge (and report) it
+        return None
+    state.save()
+    return packages

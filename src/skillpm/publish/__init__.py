@@ -1,0 +1,1 @@
+"""The write side of registries: publish, yank, reindex, static sites, new-package scaffolds."""

@@ -1,0 +1,1 @@
+"""From ranges to versions: a pure resolver fed by the configured registries."""

@@ -1,0 +1,106 @@
+"""Gather the candidates the resolver may pick from: the I/O half of resolution.
+
+A name is served by the first registry (in ``skills.yaml`` order, the built-in
+last) that has it, unless the dependency names its registry: versions of one
+package never mix across registries, so a public registry cannot shadow a
+team's package (dependency confusion).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from skillpm.errors import PackageNotFound, RegistryError
+from skillpm.formats.index import VersionEntry
+from skillpm.formats.ranges import parse_version
+from skillpm.output import redact
+from skillpm.registry.base import Registry
+from skillpm.resolve.resolver import Candidate
+
+
+@dataclass
+class Sources:
+    """The opened registries of a project, in lookup order."""
+
+    registries: Sequence[Registry]
+
+    def named(self, name: str) -> Registry:
+        for registry in self.registries:
+            if registry.name == name:
+                return registry
+        raise RegistryError(f"no registry named {name!r} in skills.yaml registries")
+
+    def by_url(self, url: str) -> Registry | None:
+        """The registry a lock entry names (the lock keeps URLs without credentials)."""
+        for registry in self.registries:
+            if redact(registry.url) == redact(url):
+                return registry
+        return None
+
+    def refresh(self) -> bool:
+        """Ask every registry to update its cached view; whether any may have changed."""
+        changed = [registry.refresh() for registry in self.registries]
+        return any(changed)
+
+    def all_names(self) -> set[str]:
+        names: set[str] = set()
+        for registry in self.registries:
+            names.update(registry.all_packages())
+        return names
+
+    def suggest(self, name: str) -> list[str]:
+        try:
+            names = self.all_names()
+        except RegistryError:
+            return []
+        return difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+
+
+def _candidates(registry: Registry, versions: Mapping[str, VersionEntry]) -> list[Candidate]:
+    return [Candidate(e.name, parse_version(v), e, registry.name) for v, e in versions.items()]
+
+
+def gather(
+    sources: Sources,
+    roots: Iterable[str],
+    pinned: Mapping[str, str] | None = None,
+) -> dict[str, list[Candidate]]:
+    """Every version of every name reachable from ``roots`` through dependencies.
+
+    ``pinned`` maps a name to the registry it must come from.
+    """
+    roots = set(roots)
+    pinned = pinned or {}
+    catalog: dict[str, list[Candidate]] = {}
+    missing: set[str] = set()
+    pending = set(roots)
+    while pending:
+        batch = pending
+        pending = set()
+        for name in sorted(n for n in batch if n in pinned):
+            registry = sources.named(pinned[name])
+            found = registry.lookup([name])
+            if name in found:
+                catalog[name] = _candidates(registry, found[name])
+            else:
+                missing.add(name)
+        remaining = {n for n in batch if n not in pinned}
+        for registry in sources.registries:
+            if not remaining:
+                break
+            found = registry.lookup(sorted(remaining))
+            for name, versions in found.items():
+                catalog[name] = _candidates(registry, versions)
+            remaining -= set(found)
+        missing |= remaining
+        for name in batch:
+            for cand in catalog.get(name, ()):
+                pending.update(d for d in cand.entry.dependencies if d not in catalog)
+        pending -= missing
+        pending -= set(catalog)
+    for name in sorted(missing):
+        if name in roots:
+            raise PackageNotFound(name, sources.suggest(name))
+    return catalog
