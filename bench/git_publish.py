@@ -43,7 +43,8 @@ from git_cold_install import build_registry  # noqa: E402
 CLONE = """
 import subprocess, sys, tempfile
 from pathlib import Path
-from skillpm.publish.local import prepare, publish_local
+from skillpm.publish.prepare import prepare
+from skillpm.publish.folder import publish_local
 url, source = sys.argv[1], Path(sys.argv[2])
 def git(*a, cwd=None): subprocess.run(["git", *a], cwd=cwd, check=True, capture_output=True)
 prepared = prepare(source)
@@ -59,7 +60,8 @@ with tempfile.TemporaryDirectory() as tmp:
 WORKTREE = """
 import subprocess, sys, tempfile
 from pathlib import Path
-from skillpm.publish.local import prepare, publish_local
+from skillpm.publish.prepare import prepare
+from skillpm.publish.folder import publish_local
 url, source, mirror = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 def git(*a, cwd=None):
     return subprocess.run(["git", *a], cwd=cwd, check=True, capture_output=True, text=True).stdout

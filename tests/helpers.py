@@ -187,7 +187,8 @@ def make_package(
 
 
 def publish_to(registry: Path, source: Path) -> None:
-    from skillpm.publish.local import prepare, publish_local
+    from skillpm.publish.folder import publish_local
+    from skillpm.publish.prepare import prepare
 
     publish_local(prepare(source), registry)
 

@@ -236,7 +236,7 @@ def here(ctx: click.Context, path: Path | None = None) -> Path:
 
 
 def install_options(**kwargs: Any) -> Any:
-    from skillpm.commands.install import InstallOptions
+    from skillpm.install.steps import InstallOptions
 
     return InstallOptions(**kwargs)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from skillpm.commands.publish import local_root
 from skillpm.errors import ManifestError, RegistryError
 from skillpm.formats.index import NAME_RE, load_index, load_package_manifest, newest
 from skillpm.fsutil import atomic_write
 from skillpm.output import console, plural
-from skillpm.publish.local import registry_lock
+from skillpm.publish.folder import registry_lock
+from skillpm.publish.open import registry_folder
 from skillpm.registry import marketplace as mp
 
 
@@ -35,7 +35,7 @@ def export_marketplace(
     email: str | None,
     dry_run: bool = False,
 ) -> Path:
-    root = local_root(registry, base)
+    root = registry_folder(registry, base)
     if not root.is_dir():
         raise RegistryError(f"registry {root}: folder not found")
     name = name or _default_name(root)

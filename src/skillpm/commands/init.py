@@ -10,7 +10,7 @@ from skillpm.project.folder import Project
 
 
 def init(project: Project) -> None:
-    from skillpm.commands.install import recover
+    from skillpm.install.steps import recover
     from skillpm.store import project_lock
 
     with project_lock(project.root):

@@ -48,7 +48,7 @@ def lint(project_root: Path, paths: Sequence[Path], options: LintOptions) -> int
 
     base = project_root
     if not paths or project_root in paths:
-        from skillpm.commands.install import settle
+        from skillpm.install.steps import settle
         from skillpm.project.folder import Project
 
         settle(Project(project_root))  # never lint a half-done change

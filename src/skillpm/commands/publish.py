@@ -4,27 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillpm.errors import RegistryError
 from skillpm.formats.index import RegistryIndex
-from skillpm.output import console, plural, redact
-from skillpm.publish import local as core
-from skillpm.registry.urls import GIT, HTTPS, local_path, transport_of
-
-
-def local_root(registry: str, base: Path) -> Path:
-    """The folder of a local registry given on the command line (relative to ``base``)."""
-    transport = transport_of(registry)
-    if transport == HTTPS:
-        raise RegistryError(
-            f"{redact(registry)} is a static site, which is read-only: publish to the registry "
-            "folder it is built from, then run 'skillpm registry build-static' and upload the site"
-        )
-    if transport == GIT:
-        raise RegistryError(
-            f"{redact(registry)} is a git registry, and this command works on a registry "
-            "folder: run it on a clone of the repository"
-        )
-    return local_path(registry, base)
+from skillpm.output import console, plural
+from skillpm.publish import prepare as core
+from skillpm.publish.open import open_writer
 
 
 def _size(n: int) -> str:
@@ -112,62 +95,20 @@ def _show_dry_run(prepared: core.Prepared, where: str, *, fresh: bool, nothing: 
 
 
 def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
-    if transport_of(registry) == GIT:
-        _publish_git(source, registry, version=version, dry_run=dry_run)
-        return
-    root = local_root(registry, base)
-    if root.resolve().is_relative_to(source.resolve()):
-        raise RegistryError(
-            f"{root}: the registry is inside the package folder {source}; publish to a "
-            "folder outside it"
-        )
-    prepared = core.prepare(source, version=version)
-    with core.registry_lock(root):
-        if not dry_run:
-            from skillpm.commands.registry_admin import recover
-
-            recover(root)
-        fresh = not (root / "index.json").exists()
-        entry = core.publish_local(prepared, root, dry_run=dry_run)
-        try:
-            index: RegistryIndex | None = core.open_index(root, create=True)
-        except RegistryError:
-            index = None
-        _warn_about(prepared, index, str(root))
+    writer = open_writer(registry, base)
+    writer.check_source(source)
+    prepared = core.prepare(source, version=version)  # validated before the network
+    done = writer.publish(prepared, dry_run=dry_run)
+    _warn_about(prepared, done.index, done.label)
     if dry_run:
-        _show_dry_run(prepared, str(root), fresh=fresh, nothing="written")
+        _show_dry_run(prepared, done.where, fresh=done.new_registry, nothing=done.nothing_done)
         return
-    where = f"a new registry at {root}" if fresh else str(root)
-    console.info(f"Published {entry.name} {entry.version} to {where} ({entry.integrity})")
-    console.info(f"Install it with: skillpm install {entry.name} --registry {root}")
-
-
-def _publish_git(source: Path, url: str, *, version: str | None, dry_run: bool) -> None:
-    """Publish to a git registry: the local publish on its tip, committed and pushed."""
-    from skillpm.publish.git import Change, Checkout, GitWriter
-
-    prepared = core.prepare(source, version=version)  # validate before the network
-    writer = GitWriter(url)
-    m = prepared.manifest
-    folder = f"packages/{m.name}/{m.version}"
-
-    def edit(tip: Checkout) -> Change[RegistryIndex]:
-        if tip.has(folder):
-            # All publish_local needs to know of it: the folder is there.
-            (tip.root / folder).mkdir(parents=True)
-        core.publish_local(prepared, tip.root, dry_run=dry_run, where=writer.where, index=tip.index)
-        return Change(tip.index, f"publish {m.name} {m.version}")
-
-    outcome = writer.apply(edit, dry_run=dry_run)
-    _warn_about(prepared, outcome.result, writer.where)
-    where = f"{writer.display} (branch {outcome.branch})"
-    if dry_run:
-        _show_dry_run(prepared, where, fresh=outcome.new_registry, nothing="pushed")
-        return
-    assert outcome.commit is not None
-    new = "a new registry at " if outcome.new_registry else ""
+    new = "a new registry at " if done.new_registry else ""
+    commit = f" as commit {done.commit[:12]}" if done.commit else ""
     console.info(
-        f"Published {m.name} {m.version} to {new}{where} as commit {outcome.commit[:12]} "
-        f"({prepared.integrity})"
+        f"Published {prepared.manifest.name} {prepared.manifest.version} to {new}{done.where}"
+        f"{commit} ({prepared.integrity})"
     )
-    console.info(f"Install it with: skillpm install {m.name} --registry {writer.display}")
+    console.info(
+        f"Install it with: skillpm install {prepared.manifest.name} --registry {done.install_url}"
+    )

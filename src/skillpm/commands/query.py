@@ -9,7 +9,7 @@ from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError
 from skillpm.formats.index import VersionEntry, newest, sorted_versions
 from skillpm.formats.project_files import Lockfile
-from skillpm.install.installer import installed_skill_state, is_intact
+from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
 
@@ -22,7 +22,7 @@ def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
-    from skillpm.commands.install import settle
+    from skillpm.install.steps import settle
 
     settle(project)
     manifest = project.load_manifest()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from skillpm.commands.install import recover
 from skillpm.errors import ManifestError, RegistryError, SkillpmError
 from skillpm.formats.index import check_name
 from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import BUILTIN
 from skillpm.fsutil import atomic_write
+from skillpm.install.steps import recover
 from skillpm.output import console, redact
 from skillpm.project.folder import Project
 from skillpm.registry.urls import GIT, HTTPS, transport_of

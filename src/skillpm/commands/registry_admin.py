@@ -4,77 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillpm.commands.publish import local_root
 from skillpm.errors import IntegrityError, RegistryError
 from skillpm.formats.index import dump_index
 from skillpm.output import console, plural
 from skillpm.publish import admin as core
-from skillpm.publish.local import open_index, recover_publishes, registry_lock, write_index
+from skillpm.publish.folder import recover, registry_lock, write_index
+from skillpm.publish.open import open_writer
 from skillpm.registry.base import RemoteOptions
-from skillpm.registry.urls import GIT, HTTPS, LOCAL, transport_of
 
 
 def yank(
     registry: str, base: Path, name: str, version: str, *, reason: str | None, undo: bool
 ) -> None:
-    if transport_of(registry) == GIT:
-        changed, where = _yank_git(registry, name, version, reason=reason, undo=undo)
-    else:
-        root = local_root(registry, base)
-        where = str(root)
-        with registry_lock(root):
-            recover(root)
-            index = open_index(root)
-            updated = core.set_yanked(
-                index, name, version, yanked=not undo, reason=reason, where=f"registry {root}"
-            )
-            if updated is not None:
-                write_index(root, updated)
-        changed = updated is not None
+    done = open_writer(registry, base).set_yanked(name, version, reason=reason, undo=undo)
     if undo:
-        state = "is no longer yanked" if changed else "was not yanked"
-        console.info(f"{name} {version} {state} in {where}")
-    elif not changed:
-        console.info(f"{name} {version} was already yanked in {where}")
+        state = "is no longer yanked" if done.changed else "was not yanked"
+        console.info(f"{name} {version} {state} in {done.where}")
+    elif not done.changed:
+        console.info(f"{name} {version} was already yanked in {done.where}")
     else:
         console.info(
-            f"Yanked {name} {version} in {where}: new resolutions skip it; projects whose "
+            f"Yanked {name} {version} in {done.where}: new resolutions skip it; projects whose "
             "skills.lock pins it still install it"
         )
-
-
-def _yank_git(
-    url: str, name: str, version: str, *, reason: str | None, undo: bool
-) -> tuple[bool, str]:
-    """(Un)yank in a git registry: the local change on its tip, committed and pushed."""
-    from skillpm.publish.git import Change, Checkout, GitWriter
-
-    writer = GitWriter(url)
-    verb = "unyank" if undo else "yank"
-
-    def edit(tip: Checkout) -> Change[bool]:
-        updated = core.set_yanked(
-            tip.index, name, version, yanked=not undo, reason=reason, where=writer.where
-        )
-        if updated is None:
-            return Change(False, None)
-        write_index(tip.root, updated)
-        body = f"\n\n{reason}" if reason and not undo else ""
-        return Change(True, f"{verb} {name} {version}{body}")
-
-    outcome = writer.apply(edit, dry_run=False)
-    where = f"{writer.display} (branch {outcome.branch})"
-    if outcome.commit:
-        where += f" as commit {outcome.commit[:12]}"
-    return outcome.result, where
-
-
-def recover(root: Path) -> None:
-    """Finish or drop what a killed publish left (under the registry lock)."""
-    if not root.is_dir():
-        return
-    for entry in recover_publishes(root):
-        console.warn(f"finished the publish of {entry.name} {entry.version} that was interrupted")
 
 
 def reindex(path: Path) -> None:
@@ -130,21 +82,9 @@ def build_static(
     from skillpm.output import redact
     from skillpm.publish import static_site
     from skillpm.registry.open import open_registry
-    from skillpm.registry.urls import local_path
     from skillpm.store import path_lock
 
-    transport = transport_of(source)
-    if transport == HTTPS:
-        raise RegistryError(
-            f"{redact(source)} is already a static site; build-static reads a local folder "
-            "or git registry"
-        )
-    if transport == LOCAL:
-        root = local_path(source, base).resolve()
-        if out.resolve() == root or root in out.resolve().parents:
-            raise RegistryError(
-                f"{out}: the site must be written outside the registry folder {root}"
-            )
+    static_site.check_source(source, out, base)
     label = redact(source)
     registry = open_registry(label, source, base, options)
     with path_lock("site", out):

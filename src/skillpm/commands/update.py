@@ -6,12 +6,12 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from skillpm.commands.install import InstallOptions, commit, recover, resolve_lock
 from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.formats.index import newest
 from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
 from skillpm.formats.ranges import parse_range, parse_version
+from skillpm.install.steps import InstallOptions, commit, recover, resolve_lock
 from skillpm.output import console, plural
 from skillpm.project.folder import Project
 from skillpm.resolve.catalog import Sources, gather

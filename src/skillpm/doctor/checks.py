@@ -18,7 +18,7 @@ from skillpm.doctor.diagnostics import Finding
 from skillpm.doctor.iampolicy import STREAM, PolicyProblem
 from skillpm.errors import SkillpmError, split_error
 from skillpm.formats.project_files import LockedPackage, ProjectManifest
-from skillpm.install.installer import installed_skill_state
+from skillpm.install.installed import installed_skill_state
 from skillpm.project.folder import Project
 
 # Claude Code warns when a CLAUDE.md passes 40,000 characters (it is loaded into

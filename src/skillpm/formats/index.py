@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -414,3 +414,22 @@ def dump_site_index(index: RegistryIndex) -> bytes:
 
 def _compact(data: Any) -> bytes:
     return (json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def set_yanked(
+    index: RegistryIndex, name: str, version: str, *, yanked: bool, reason: str | None, where: str
+) -> RegistryIndex | None:
+    """The index with ``name version`` (un)yanked; ``None`` when it already was."""
+    versions = index.packages.get(name)
+    if versions is None:
+        raise RegistryError(f"{where}: no package named {name!r}")
+    entry = versions.get(version)
+    if entry is None:
+        known = ", ".join(v for v, _ in sorted_versions(versions))
+        raise RegistryError(f"{where}: {name} has no version {version} (it has {known})")
+    new_reason = reason if yanked else None
+    if entry.yanked == yanked and (not yanked or reason is None or reason == entry.yank_reason):
+        return None
+    packages = {n: dict(v) for n, v in index.packages.items()}
+    packages[name][version] = replace(entry, yanked=yanked, yank_reason=new_reason)
+    return RegistryIndex(packages)

@@ -11,19 +11,17 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from skillpm.content import fragment_plan as fp
 from skillpm.content.fragments import Fragment, load_fragments, render_all
 from skillpm.errors import ConflictError, ManifestError, RegistryError
 from skillpm.formats.index import load_package_manifest
 from skillpm.formats.project_files import Lockfile, ProjectManifest
+from skillpm.install.package_copies import package_source
+from skillpm.install.plan import Plan
 from skillpm.output import console
 from skillpm.project.folder import Project
 from skillpm.resolve.catalog import Sources
-
-if TYPE_CHECKING:
-    from skillpm.install.installer import Plan
 
 MAX_DIFF_LINES = 40
 
@@ -98,7 +96,6 @@ def locked_fragments(
     installer; other packages are read from their registry (a remote one's cache)
     after an integrity check against the lock. ``lint`` can render these too.
     """
-    from skillpm.install.installer import package_source
 
     fragments: list[Fragment] = []
     owner: dict[str, str] = {}

@@ -16,9 +16,9 @@ teammate's ``skillpm remove`` unable to tell skillpm's keys from the user's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from skillpm import jsonedit
 from skillpm.content import settings_merge as settings_plan
@@ -28,30 +28,14 @@ from skillpm.errors import ConflictError, ManifestError
 from skillpm.formats import claudeignore
 from skillpm.formats.index import load_package_manifest
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
+from skillpm.install.package_copies import package_source
+from skillpm.install.plan import PieceChange, PiecePlan, Plan
 from skillpm.output import console
 from skillpm.project.folder import Project
 from skillpm.resolve.catalog import Sources
 
-if TYPE_CHECKING:
-    from skillpm.install.installer import Plan
-
 SETTINGS = settings_plan.FILE
 IGNORE = claudeignore.FILE
-
-
-@dataclass(frozen=True)
-class PieceChange:
-    rel: str
-    old: str | None
-    new: str | None  # None: delete the file
-    added: tuple[str, ...] = ()  # keys or lines skillpm adds
-    removed: tuple[str, ...] = ()  # keys or lines skillpm takes back
-
-
-@dataclass
-class PiecePlan:
-    changes: list[PieceChange] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # warnings to show after the summary
 
 
 def _read(path: Path) -> str | None:
@@ -95,7 +79,6 @@ def _desired(
     lock recorded, unless ``render`` (the vars changed): then each one that set
     anything is rendered again from its verified registry copy.
     """
-    from skillpm.install.installer import package_source
 
     settings: dict[str, dict[str, Any]] = {}
     ignore: dict[str, tuple[str, ...]] = {}

@@ -26,7 +26,7 @@ from skillpm.lint.workspace import (
     Workspace,
     parse_frontmatter,
 )
-from skillpm.publish.local import NOT_PUBLISHED  # what never ships is not linted either
+from skillpm.publish.prepare import NOT_PUBLISHED  # what never ships is not linted either
 
 MAX_SCAN_BYTES = 2 * 1024 * 1024  # larger files are reported, not read
 ARGS_GROUP = "arguments"  # the context shared by every package, skill and registry argument
@@ -218,7 +218,7 @@ class Loader:
     def add_project(self, root: Path) -> None:
         from skillpm.content.fragment_plan import CLAUDE_MD, IMPORT_DIR, RULES_DIR
         from skillpm.formats.project_files import LOCK_FILE
-        from skillpm.install.installer import installed_copies
+        from skillpm.install.installed import installed_copies
         from skillpm.project.folder import Project
         from skillpm.registry.base import RemoteOptions
 
@@ -309,7 +309,7 @@ class Loader:
         """The fragments of each locked package, from a verified copy (as install reads them)."""
         from skillpm.formats.index import MANIFEST_NAME, load_package_manifest
         from skillpm.formats.project_files import ProjectManifest
-        from skillpm.install.installer import package_source
+        from skillpm.install.package_copies import package_source
 
         wanted = [p for p in lock.packages if p.fragments]
         if not wanted:

@@ -114,7 +114,7 @@ class ProjectFiles:
     lock: Any  # projectfiles.Lockfile | None
     lock_rel: str
     # Each locked skill's copies: skill folder of a target (.claude/skills) -> integrity,
-    # None when missing (installer.installed_copies).
+    # None when missing (installed.installed_copies).
     installed: Mapping[str, Mapping[str, str | None]]
     claude_mds: list[TextFile]  # the memory files (CLAUDE.md, AGENTS.md) and .claude/CLAUDE.md
     generated: list[TextFile]  # .claude/skillpm/*.md and .claude/rules/*.md

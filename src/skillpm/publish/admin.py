@@ -24,26 +24,8 @@ from skillpm.formats.index import (
 )
 from skillpm.formats.ranges import parse_version
 from skillpm.integrity import integrity_of_entries, walk_tree
-from skillpm.publish.local import check_contents, now_utc, open_index
-
-
-def set_yanked(
-    index: RegistryIndex, name: str, version: str, *, yanked: bool, reason: str | None, where: str
-) -> RegistryIndex | None:
-    """The index with ``name version`` (un)yanked; ``None`` when it already was."""
-    versions = index.packages.get(name)
-    if versions is None:
-        raise RegistryError(f"{where}: no package named {name!r}")
-    entry = versions.get(version)
-    if entry is None:
-        known = ", ".join(v for v, _ in sorted_versions(versions))
-        raise RegistryError(f"{where}: {name} has no version {version} (it has {known})")
-    new_reason = reason if yanked else None
-    if entry.yanked == yanked and (not yanked or reason is None or reason == entry.yank_reason):
-        return None
-    packages = {n: dict(v) for n, v in index.packages.items()}
-    packages[name][version] = replace(entry, yanked=yanked, yank_reason=new_reason)
-    return RegistryIndex(packages)
+from skillpm.publish.folder import open_index
+from skillpm.publish.prepare import check_contents, now_utc
 
 
 def entry_from_folder(root: Path, name: str, version: str) -> VersionEntry:

@@ -28,9 +28,12 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from skillpm.errors import RegistryError
-from skillpm.formats.index import RegistryIndex, index_from_bytes
+from skillpm.formats.index import RegistryIndex, index_from_bytes, set_yanked
 from skillpm.integrity import walk_tree
 from skillpm.output import console, redact
+from skillpm.publish.base import Published, RegistryWriter, Yanked
+from skillpm.publish.folder import publish_local, write_index
+from skillpm.publish.prepare import Prepared
 from skillpm.registry.base import RemoteOptions
 from skillpm.registry.git import GitRegistry
 from skillpm.registry.git_commands import GitFailed
@@ -257,3 +260,53 @@ class GitWriter:
         # Only a shortcut for later reads of this cache: they fetch instead.
         with contextlib.suppress(GitFailed, RegistryError, OSError):
             self.registry.note_pushed(parent, commit, sorted(refs))
+
+
+class GitRegistryWriter(RegistryWriter):
+    """Publish and (un)yank on a git registry: the folder code on its tip, pushed."""
+
+    def __init__(self, url: str) -> None:
+        self.writer = GitWriter(url)
+
+    def publish(self, prepared: Prepared, *, dry_run: bool) -> Published:
+        writer = self.writer
+        m = prepared.manifest
+        folder = f"packages/{m.name}/{m.version}"
+
+        def edit(tip: Checkout) -> Change[RegistryIndex]:
+            if tip.has(folder):
+                # All publish_local needs to know of it: the folder is there.
+                (tip.root / folder).mkdir(parents=True)
+            publish_local(prepared, tip.root, dry_run=dry_run, where=writer.where, index=tip.index)
+            return Change(tip.index, f"publish {m.name} {m.version}")
+
+        outcome = writer.apply(edit, dry_run=dry_run)
+        return Published(
+            where=f"{writer.display} (branch {outcome.branch})",
+            label=writer.where,
+            install_url=writer.display,
+            new_registry=outcome.new_registry,
+            index=outcome.result,
+            commit=outcome.commit,
+            nothing_done="pushed",
+        )
+
+    def set_yanked(self, name: str, version: str, *, reason: str | None, undo: bool) -> Yanked:
+        writer = self.writer
+        verb = "unyank" if undo else "yank"
+
+        def edit(tip: Checkout) -> Change[bool]:
+            updated = set_yanked(
+                tip.index, name, version, yanked=not undo, reason=reason, where=writer.where
+            )
+            if updated is None:
+                return Change(False, None)
+            write_index(tip.root, updated)
+            body = f"\n\n{reason}" if reason and not undo else ""
+            return Change(True, f"{verb} {name} {version}{body}")
+
+        outcome = writer.apply(edit, dry_run=False)
+        where = f"{writer.display} (branch {outcome.branch})"
+        if outcome.commit:
+            where += f" as commit {outcome.commit[:12]}"
+        return Yanked(outcome.result, where)

@@ -50,7 +50,9 @@ from skillpm.formats.index import (
 )
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.integrity import integrity_of_entries, walk_tree
+from skillpm.output import redact
 from skillpm.registry.base import Registry
+from skillpm.registry.urls import HTTPS, LOCAL, local_path, transport_of
 
 _SITE_INDEX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.json$")
 _SITE_ARCHIVE = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)-[^/]+\.tar\.gz$")
@@ -209,3 +211,19 @@ def build(source: Registry, out: Path, *, full_index: bool = True) -> Built:
         built.removed.append(rel)
         prune_empty_dirs((out / rel).parent, out)
     return built
+
+
+def check_source(source: str, out: Path, base: Path) -> None:
+    """Refuse a source that is already a site, or a site written inside its registry."""
+    transport = transport_of(source)
+    if transport == HTTPS:
+        raise RegistryError(
+            f"{redact(source)} is already a static site; build-static reads a local folder "
+            "or git registry"
+        )
+    if transport == LOCAL:
+        root = local_path(source, base).resolve()
+        if out.resolve() == root or root in out.resolve().parents:
+            raise RegistryError(
+                f"{out}: the site must be written outside the registry folder {root}"
+            )

@@ -23,6 +23,7 @@ def transport_of(url: str) -> str:
         return HTTPS
     return LOCAL
 
+
 def is_git_url(url: str) -> bool:
     return url.startswith("git+") or bool(_SCP_LIKE.match(url))
 

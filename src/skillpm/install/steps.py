@@ -1,0 +1,258 @@
+"""The steps every command that changes a project shares (install, remove, update, sync,
+init, registry add): resolve a lock, commit it in one transaction, recover a killed run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from skillpm.errors import LockError, ManifestError, ResolutionError
+from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
+from skillpm.fsutil import prune_empty_dirs
+from skillpm.install import installer
+from skillpm.install.plan import Plan
+from skillpm.output import console, elapsed, plural, redact
+from skillpm.project.folder import Project
+from skillpm.project.state import digest, forget_noop, record_noop
+from skillpm.project.transaction import Transaction, recover_interrupted
+from skillpm.resolve.catalog import gather
+from skillpm.store import project_lock
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    frozen: bool = False
+    dry_run: bool = False
+    force: bool = False  # skills and CLAUDE.md blocks
+    prerelease: bool = False
+    force_fragments: bool = False  # CLAUDE.md blocks only (sync --force)
+    rerender: bool = False  # render every fragment even if nothing changed (sync)
+    show_diff: bool = False  # print what fragments would change, write nothing (diff)
+    vars_unchanged: bool = False  # the lock was fresh before this change (remove)
+    agent: bool = False  # add the "agents" target (.agents/skills, AGENTS.md) to skills.yaml
+
+
+def resolve_lock(
+    project: Project,
+    manifest: ProjectManifest,
+    old: Lockfile | None,
+    *,
+    unpinned: frozenset[str] = frozenset(),
+    prerelease: bool = False,
+    report: bool = False,
+) -> Lockfile:
+    """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
+    from skillpm.formats.ranges import parse_range
+    from skillpm.resolve.resolver import Preferences, Requirement, resolve
+
+    started = time.perf_counter()
+    sources = project.sources(manifest)
+    pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
+    with console.status("Resolving dependencies"):
+        catalog = gather(sources, manifest.dependencies, pinned)
+    roots = [Requirement(n, parse_range(d.range)) for n, d in sorted(manifest.dependencies.items())]
+    locked = {p.name: p.version for p in old.packages} if old else {}
+    prefs = Preferences(
+        locked={n: v for n, v in locked.items() if n not in unpinned},
+        prereleases=frozenset(manifest.dependencies) if prerelease else frozenset(),
+    )
+    try:
+        chosen = resolve(roots, catalog, prefs)
+    except ResolutionError:
+        # A cached registry view may lack the version asked for: update it once, retry.
+        if not sources.refresh():
+            raise
+        catalog = gather(sources, manifest.dependencies, pinned)
+        chosen = resolve(roots, catalog, prefs)
+    if report:  # uv-style, on the install and remove paths
+        seconds = time.perf_counter() - started
+        console.info(f"Resolved {plural(len(chosen), 'package')} in {elapsed(seconds)}")
+    packages = []
+    for name, cand in sorted(chosen.items()):
+        registry = sources.named(cand.registry)
+        skills = tuple(cand.entry.skills)
+        dep = manifest.dependencies.get(name)
+        if dep is not None and dep.skills is not None:
+            missing = [s for s in dep.skills if s not in skills]
+            if missing:
+                raise ManifestError(
+                    f"{name} {cand.entry.version} has no skill {missing[0]!r} (its skills: "
+                    f"{', '.join(skills) or 'none'}); fix skills.yaml or the PACKAGE/SKILL "
+                    "asked for"
+                )
+            skills = tuple(s for s in skills if s in dep.skills)
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=cand.entry.version,
+                registry=redact(registry.url),
+                integrity=cand.entry.integrity,
+                commit=registry.pinned_commit(),
+                dependencies=tuple(sorted(cand.entry.dependencies)),
+                skills=skills,
+                fragments=tuple(cand.entry.fragments),
+            )
+        )
+    return Lockfile(manifest.hash(), tuple(packages))
+
+
+def commit(
+    project: Project,
+    manifest: ProjectManifest,
+    old: Lockfile | None,
+    new: Lockfile,
+    options: InstallOptions,
+    manifest_text: str | None,
+) -> Plan:
+    """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
+    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last."""
+    from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
+    from skillpm.install.fragments import refuse_edits, report_fragments, show_diff
+
+    check_pins(manifest, new)
+    started = time.perf_counter()
+    project.use_targets(manifest)
+    with Transaction(project.staging_root, project.root) as txn:
+        with console.status("Preparing packages"):
+            plan = installer.plan(
+                project,
+                txn,
+                project.sources(manifest),
+                old,
+                new,
+                force=options.force,
+                manifest=manifest,
+                rerender=options.rerender,
+                force_fragments=options.force_fragments,
+                vars_unchanged=options.vars_unchanged,
+            )
+        manifest_bytes = manifest_text.encode() if manifest_text is not None else None
+        if options.show_diff:
+            txn.rollback()
+            _report_dry_run(plan, quiet_when_empty=True)
+            if not show_diff(plan.fragments) and plan.empty:
+                console.info("No changes: CLAUDE.md and the fragments agree")
+            return plan
+        if plan.fragments is not None:
+            refuse_edits(plan.fragments)
+        if options.dry_run:
+            txn.rollback()
+            _report_dry_run(plan)
+            return plan
+        lock_unchanged = old is not None and old == plan.lock
+        if plan.empty and lock_unchanged and manifest_bytes is None:
+            txn.rollback()
+            if plan.fragments is not None:
+                report_fragments(plan.fragments)  # hand edits kept
+            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha)
+            return plan
+        installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
+    manifest_sha = digest(manifest_bytes) if manifest_bytes is not None else project.manifest_sha
+    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()))
+    for folder in (
+        *project.skill_dirs,
+        *project.other_skill_dirs,
+        project.root / IMPORT_DIR,
+        project.root / RULES_DIR,
+    ):
+        prune_empty_dirs(folder, project.root)
+    installer.report(plan, time.perf_counter() - started)
+    return plan
+
+
+def check_pins(manifest: ProjectManifest, lock: Lockfile) -> None:
+    """A dependency pinned to a registry in skills.yaml comes from that registry.
+
+    A resolution always honours the pin, so a lock that breaks it was edited: a
+    pull request could otherwise swap a team package for a look-alike from another
+    listed registry while skills.yaml, the reviewed file, looks unchanged.
+    """
+    for pkg in lock.packages:
+        dep = manifest.dependencies.get(pkg.name)
+        if dep is None or dep.registry is None:
+            continue
+        url = manifest.registry_url(dep.registry)
+        if url is not None and redact(url) != redact(pkg.registry):
+            raise LockError(
+                f"skills.lock: {pkg.name} comes from registry {redact(pkg.registry)}, but "
+                f"skills.yaml pins it to registry {dep.registry} ({redact(url)}); skills.lock "
+                "was edited: restore it, or delete it and run 'skillpm install'"
+            )
+
+
+def _remember(
+    project: Project,
+    manifest: ProjectManifest,
+    lock: Lockfile,
+    manifest_sha: str | None,
+    lock_sha: str | None,
+) -> None:
+    """After a run that left the project consistent: let the next no-op skip the work.
+
+    Only where ``installstate.quick_noop`` can prove all a no-op would check: a
+    project (not the user scope) whose lock records every skill's and fragment's
+    hash and has no settings or .claudeignore pieces (those go the full way).
+    """
+    from skillpm.content.fragment_plan import placement_of
+
+    state = project.state
+    skills = {s: p.skill_integrity.get(s) for p in lock.packages for s in p.skills}
+    fragments = {f: p.fragment_hashes.get(f) for p in lock.packages for f in p.fragments}
+    complete = all(skills.values()) and all(fragments.values())
+    pieces = lock.created_files or any(
+        p.settings or p.settings_replaced or p.claudeignore for p in lock.packages
+    )
+    provable = complete and not pieces and lock.manifest_hash == manifest.hash()
+    if project.is_user or manifest_sha is None or lock_sha is None or not provable:
+        forget_noop(state)
+    else:
+        record_noop(
+            state,
+            manifest_sha,
+            lock_sha,
+            {k: v for k, v in skills.items() if v},
+            {k: v for k, v in fragments.items() if v},
+            placement_of(manifest.settings),
+            [d.relative_to(project.root).as_posix() for d in project.skill_dirs],
+            [d.relative_to(project.root).as_posix() for d in project.other_skill_dirs],
+            list(project.memory_files),
+            len(lock.packages),
+        )
+    state.save()
+
+
+def _report_dry_run(plan: Plan, *, quiet_when_empty: bool = False) -> None:
+    if plan.empty:
+        if not quiet_when_empty:
+            console.info("Would change nothing (dry run)")
+        return
+    packages = plan.removed or plan.changed or plan.added or plan.repaired
+    if packages or not quiet_when_empty:
+        console.info("Would change (dry run):")
+    for name, _, sign, version, note in installer.change_lines(plan):
+        console.change(sign, name, version, note)
+    if not quiet_when_empty:
+        for change in plan.fragments.changes if plan.fragments else ():
+            console.info(f" ~ {change.rel}")
+        from skillpm.install.settings import report_pieces
+
+        report_pieces(plan.pieces, dry_run=True)
+
+
+def recover(project: Project) -> None:
+    """Finish or drop what a killed run left; every command that changes the project
+    calls this first, under the project lock."""
+    outside = [project.manifest_path, project.lock_path] if project.is_user else []
+    if recover_interrupted(project.staging_root, project.root, outside):
+        console.warn("finished a change that an interrupted skillpm run had started")
+
+
+def settle(project: Project) -> None:
+    """Before a read-only command looks at the installed files: when a change is in
+    flight (another process) or was interrupted (a killed one), wait for it or finish
+    it, so what is shown is the old state or the new one, never a mix."""
+    if os.path.lexists(project.staging_root):
+        with project_lock(project.root):
+            recover(project)
