@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from skillpm.errors import LockError, ManifestError, PackageNotFound
+from skillpm.formats.filenames import MANIFEST_FILE
 from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import DependencySpec, Lockfile, ProjectManifest
 from skillpm.install.steps import InstallOptions, commit, recover, resolve_lock
@@ -44,7 +45,7 @@ def _with_agents(text: str | None, options: InstallOptions) -> str | None:
     from skillpm.formats.project_files import parse_manifest
     from skillpm.yamlio import loads
 
-    current = targets_of(parse_manifest(loads(text or "", "skills.yaml"), "skills.yaml").settings)
+    current = targets_of(parse_manifest(loads(text or "", MANIFEST_FILE), MANIFEST_FILE).settings)
     if AGENTS in current:
         return None
     wanted = [t for t in TARGETS if t in (*current, AGENTS)]

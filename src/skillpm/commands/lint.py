@@ -8,6 +8,7 @@ from pathlib import Path
 
 from skillpm import yamlio
 from skillpm.errors import ManifestError, SkillpmError
+from skillpm.formats.filenames import MANIFEST_FILE
 from skillpm.output import console
 
 
@@ -25,16 +26,16 @@ def _project_ignores(project_root: Path) -> frozenset[str]:
     """``lint.ignore`` of the project's skills.yaml (absent or unreadable: none)."""
     from skillpm.lint.engine import config_ignores
 
-    path = project_root / "skills.yaml"
+    path = project_root / MANIFEST_FILE
     if not path.is_file():
         return frozenset()
     try:
-        data = yamlio.load_file(path, "skills.yaml")
+        data = yamlio.load_file(path, MANIFEST_FILE)
     except SkillpmError:
         return frozenset()  # reported as a finding when the project itself is linted
     if not isinstance(data, dict):
         return frozenset()
-    return config_ignores(data, "skills.yaml")
+    return config_ignores(data, MANIFEST_FILE)
 
 
 def lint(project_root: Path, paths: Sequence[Path], options: LintOptions) -> int:

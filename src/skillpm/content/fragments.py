@@ -168,7 +168,7 @@ class Renderer:
     """Renders fragments with one project's ``vars`` in the bounded sandbox."""
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
-        from skillpm.content.template_sandbox import ValueRenderer
+        from skillpm.content.template_values import ValueRenderer
 
         self._values = ValueRenderer(variables, _failure)
 

@@ -127,7 +127,7 @@ def render_settings(
     """The leaves a package sets with these vars (pointer -> value), templates rendered."""
     renderer = None
     if any("{{" in s or "{%" in s for s in _strings(dict(template))):
-        from skillpm.content.template_sandbox import ValueRenderer
+        from skillpm.content.template_values import ValueRenderer
 
         renderer = ValueRenderer(variables, _failure, coerce=True)
     leaves: dict[str, Any] = {}

@@ -17,6 +17,7 @@ from skillpm.doctor.bedrock import AwsCli, SettingsLayer, check_bedrock, parse_c
 from skillpm.doctor.diagnostics import Finding
 from skillpm.doctor.iampolicy import STREAM, PolicyProblem
 from skillpm.errors import SkillpmError, split_error
+from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
 from skillpm.formats.project_files import LockedPackage, ProjectManifest
 from skillpm.install.installed import installed_skill_state
 from skillpm.project.folder import Project
@@ -86,21 +87,21 @@ def check_lock(project: Project) -> list[Finding]:
         text = project.manifest_text()
         manifest = project.load_manifest(text)
     except SkillpmError as exc:
-        line, message = split_error(exc, "skills.yaml")
+        line, message = split_error(exc, MANIFEST_FILE)
         return [
-            Finding("error", "manifest-invalid", message, "fix skills.yaml", "skills.yaml", line)
+            Finding("error", "manifest-invalid", message, "fix skills.yaml", MANIFEST_FILE, line)
         ]
     try:
         lock = project.load_lock()
     except SkillpmError as exc:
-        line, message = split_error(exc, "skills.lock")
+        line, message = split_error(exc, LOCK_FILE)
         return [
             Finding(
                 "error",
                 "lock-invalid",
                 message,
                 "delete skills.lock and run 'skillpm install'",
-                "skills.lock",
+                LOCK_FILE,
                 line,
             )
         ]
@@ -117,7 +118,7 @@ def check_lock(project: Project) -> list[Finding]:
                     "skills.yaml has dependencies but there is no skills.lock, so other "
                     "clones and CI cannot install the same versions",
                     "run 'skillpm install' and commit skills.lock",
-                    "skills.yaml",
+                    MANIFEST_FILE,
                 )
             )
         return findings
@@ -129,7 +130,7 @@ def check_lock(project: Project) -> list[Finding]:
                 "skills.lock is out of date with skills.yaml ('skillpm install --frozen' "
                 "fails in CI)",
                 "run 'skillpm install' and commit skills.lock",
-                "skills.lock",
+                LOCK_FILE,
             )
         )
     state = installed_skill_state(project, lock)
@@ -213,7 +214,7 @@ def _fragment_findings(
         placement = fragment_plan.placement_of(manifest.settings)
         intact = fragment_plan.outputs_intact(project.root, placement, expected)
     except SkillpmError as exc:
-        return [Finding("error", "fragments-invalid", str(exc), "fix skills.yaml", "skills.yaml")]
+        return [Finding("error", "fragments-invalid", str(exc), "fix skills.yaml", MANIFEST_FILE)]
     if intact:
         return []
     return [

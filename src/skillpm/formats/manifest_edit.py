@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from skillpm.errors import ManifestError
+from skillpm.formats.filenames import MANIFEST_FILE
 
 TEMPLATE = """\
 # skills.yaml: the Claude Code skills and CLAUDE.md fragments this project uses.
@@ -99,7 +100,7 @@ def _holds(before: str, after: str, ranges: Mapping[str, str]) -> bool:
     from skillpm import yamlio
 
     try:
-        old, new = yamlio.loads(before, "skills.yaml"), yamlio.loads(after, "skills.yaml")
+        old, new = yamlio.loads(before, MANIFEST_FILE), yamlio.loads(after, MANIFEST_FILE)
     except ManifestError:
         return False
     if not isinstance(old, dict) or not isinstance(old.get("dependencies") or {}, dict):

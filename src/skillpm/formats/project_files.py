@@ -15,8 +15,6 @@ from skillpm.errors import LockError, ManifestError
 from skillpm.formats.index import check_integrity, check_name
 from skillpm.formats.ranges import parse_version, range_text
 
-MANIFEST_FILE = "skills.yaml"
-LOCK_FILE = "skills.lock"
 LOCK_VERSION = 1
 BUILTIN = "builtin"
 

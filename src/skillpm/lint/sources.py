@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from skillpm.errors import SkillpmError, split_error
+from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
 from skillpm.lint.model import Location
 from skillpm.lint.workspace import (
     Fragment,
@@ -163,7 +164,7 @@ class Loader:
         parsed, error = read_fragment(file, package or path.stem, version)
         self.ws.fragments.append(Fragment(file, path.stem, package, group, fm, parsed, error))
 
-    def add_package(self, root: Path, group: str | None, version_hint: str = "") -> None:
+    def add_package(self, root: Path, group: str | None) -> None:
         from skillpm.formats.index import MANIFEST_NAME, load_package_manifest
 
         manifest_file = self.read(root / MANIFEST_NAME, None)
@@ -217,7 +218,6 @@ class Loader:
 
     def add_project(self, root: Path) -> None:
         from skillpm.content.fragment_plan import CLAUDE_MD, IMPORT_DIR, RULES_DIR
-        from skillpm.formats.project_files import LOCK_FILE
         from skillpm.install.installed import installed_copies
         from skillpm.project.folder import Project
         from skillpm.registry.base import RemoteOptions
@@ -286,7 +286,7 @@ class Loader:
 
     def _manifest(self, project: Any) -> tuple[Any, TextFile | None]:
         """The project's skills.yaml, read once, and the targets it names (else the default)."""
-        from skillpm.formats.project_files import MANIFEST_FILE, ProjectManifest
+        from skillpm.formats.project_files import ProjectManifest
 
         manifest = manifest_file = None
         if project.manifest_path.is_file():
@@ -374,7 +374,7 @@ class Loader:
         if name == "index.json":
             self.add_registry(path.parent)
             return True
-        if name in ("skills.yaml", "skills.lock", "CLAUDE.md"):
+        if name in (MANIFEST_FILE, LOCK_FILE, "CLAUDE.md"):
             self.add_project(path.parent)
             return True
         for parent in path.parents:
@@ -385,7 +385,7 @@ class Loader:
 
 def is_project(path: Path) -> bool:
     return (
-        (path / "skills.yaml").is_file()
+        (path / MANIFEST_FILE).is_file()
         or (path / ".claude" / "skills").is_dir()
         or (path / "CLAUDE.md").is_file()
     )

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from skillpm import yamlio
 from skillpm.errors import LockError, ManifestError, SkillpmError
+from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
 from skillpm.formats.project_files import (
     BUILTIN,
-    LOCK_FILE,
-    MANIFEST_FILE,
     Lockfile,
     ProjectManifest,
     lock_from_bytes,

@@ -30,6 +30,7 @@ import time
 from stat import S_ISDIR, S_ISREG
 
 from skillpm import __version__
+from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
 
 # Nothing here imports pathlib or typing at run time: on the no-op path they would
 # cost more than the check itself. Paths are strings (``os.PathLike`` accepted).
@@ -57,8 +58,6 @@ _sha256 = _builtin_sha256()
 
 FORMAT = 3
 RACY_NS = 2_000_000_000  # coarser than any filesystem timestamp skillpm is likely to meet
-MANIFEST_FILE = "skills.yaml"  # as in projectfiles, which this module must not import
-LOCK_FILE = "skills.lock"
 STAGING = ".claude/.skillpm-staging"
 
 

@@ -28,7 +28,6 @@ from skillpm.formats.index import NAME_RE
 
 MARKETPLACE_FILE = ".claude-plugin/marketplace.json"
 PLUGIN_FILE = ".claude-plugin/plugin.json"
-REMOTE_SOURCES = ("github", "url", "git-subdir", "npm", "pip")
 MAX_JSON_BYTES = 2 * 1024 * 1024
 # Claude Code's rule for plugin and marketplace names (kebab-case, starting with a letter
 # or digit); skillpm's package names follow the same shape.

@@ -15,10 +15,11 @@ from packaging.version import Version
 from resolvelib import AbstractProvider
 
 from skillpm.errors import ResolutionError
+from skillpm.formats.filenames import MANIFEST_FILE
 from skillpm.formats.index import VersionEntry
 from skillpm.formats.ranges import Range, parse_range
 
-ROOT = "skills.yaml"
+ROOT = MANIFEST_FILE
 
 
 @dataclass(frozen=True)
