@@ -63,6 +63,23 @@ def walk_tree(
     return entries
 
 
+def plain_folder(root: Path, rel: str) -> Path:
+    """``root/rel``, refused when a folder on the way down from ``root`` is a symbolic link.
+
+    ``walk_tree`` refuses links inside a package; this covers the folders above it in a
+    registry (``packages/``, ``packages/<name>``, ``packages/<name>/<version>``), which
+    ``os.scandir`` would otherwise follow out of the registry.
+    """
+    path = root
+    for part in rel.split("/"):
+        path = path / part
+        if path.is_symlink():
+            raise UnsafeContentError(
+                f"{path}: symbolic links are not allowed in a registry's packages/ folder"
+            )
+    return path
+
+
 # hashlib is imported where it is used: loading OpenSSL is a noticeable part of a
 # no-op install, which walks trees here but only hashes what it doubts.
 

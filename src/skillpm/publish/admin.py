@@ -23,7 +23,7 @@ from skillpm.formats.index import (
     sorted_versions,
 )
 from skillpm.formats.ranges import parse_version
-from skillpm.integrity import integrity_of_entries, walk_tree
+from skillpm.integrity import integrity_of_entries, plain_folder, walk_tree
 from skillpm.publish.folder import open_index
 from skillpm.publish.prepare import check_contents, now_utc
 
@@ -31,7 +31,7 @@ from skillpm.publish.prepare import check_contents, now_utc
 def entry_from_folder(root: Path, name: str, version: str) -> VersionEntry:
     """Describe ``packages/<name>/<version>`` from its files, validating them as publish does."""
     rel = f"packages/{name}/{version}"
-    folder = root / rel
+    folder = plain_folder(root, rel)
     where = str(folder / MANIFEST_NAME)
     files = walk_tree(folder, refuse_hardlinks=False)
     if not (folder / MANIFEST_NAME).is_file():
@@ -161,7 +161,8 @@ def verify(root: Path) -> tuple[int, list[Problem], list[str]]:
             if entry.path is None:
                 problems.append(Problem(label, "the index gives no path"))
                 continue
-            if not (root / entry.path).is_dir():
+            folder = root / entry.path
+            if not folder.is_dir() and not folder.is_symlink():  # a link is refused below
                 problems.append(Problem(label, f"{entry.path} is missing"))
                 continue
             try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from skillpm.errors import RegistryError
 from skillpm.formats.index import RegistryIndex, VersionEntry, load_index
+from skillpm.integrity import plain_folder
 from skillpm.registry.base import Registry
 
 
@@ -34,7 +35,7 @@ class LocalRegistry(Registry):
         return self.index.packages
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
-        path = self.root / (entry.path or f"packages/{entry.name}/{entry.version}")
+        path = plain_folder(self.root, entry.path or f"packages/{entry.name}/{entry.version}")
         if not path.is_dir():
             raise RegistryError(
                 f"registry {self.display} no longer has {entry.name} {entry.version} "
