@@ -35,6 +35,8 @@ END_RE = re.compile(r"<!-- skillpm:end (?P<name>[a-z0-9][a-z0-9-]*) -->")
 # Loose forms, to tell a damaged marker from ordinary text.
 LOOSE_BEGIN = re.compile(r"<!--\s*skillpm:begin\s+(?P<name>[a-z0-9-]+)")
 LOOSE_END = re.compile(r"<!--\s*skillpm:end\s+(?P<name>[a-z0-9-]+)")
+# A CommonMark code fence: up to three spaces, then three or more backticks or tildes.
+_FENCE = re.compile(r" {0,3}(?P<run>`{3,}|~{3,})(?P<info>.*)")
 
 
 def content_hash(content: str) -> str:
@@ -141,13 +143,49 @@ def _bare(line: str) -> str:
     return line
 
 
+def _fence_end(lines: list[str], start: int, unclosed: dict[str, int]) -> int | None:
+    """The index of the line closing a code fence opened at ``start``, if one opens there.
+
+    Markers shown inside fenced code (an example in a hand-written CLAUDE.md) are
+    text. A fence never closed is not honoured: by CommonMark it runs to the end of
+    the file, and would hide every real block after it. ``unclosed`` keeps, per fence
+    character, the shortest run found without a closing line: a longer one later
+    cannot close either, so no stretch of lines is scanned again for nothing.
+    """
+    opening = _FENCE.fullmatch(_bare(lines[start]))
+    if opening is None or (opening["run"][0] == "`" and "`" in opening["info"]):
+        return None
+    run = opening["run"]
+    shortest_unclosed = unclosed.get(run[0])
+    if shortest_unclosed is not None and len(run) >= shortest_unclosed:
+        return None
+    for j in range(start + 1, len(lines)):
+        closing = _FENCE.fullmatch(_bare(lines[j]))
+        if (
+            closing is not None
+            and closing["run"][0] == run[0]
+            and len(closing["run"]) >= len(run)
+            and not closing["info"].strip()
+        ):
+            return j
+    unclosed[run[0]] = len(run)
+    return None
+
+
 def parse(text: str) -> Document:
-    """Find every well-formed block; damaged markers are reported, not guessed at."""
+    """Find every well-formed block; damaged markers are reported, not guessed at.
+    Lines of a closed code fence outside blocks are text, markers or not."""
     lines = split_lines(text)
     doc = Document()
     pending: list[str] = []
+    unclosed: dict[str, int] = {}
     i = 0
     while i < len(lines):
+        fence_end = _fence_end(lines, i, unclosed)
+        if fence_end is not None:
+            pending.extend(lines[i : fence_end + 1])
+            i = fence_end + 1
+            continue
         begin = BEGIN_RE.fullmatch(_bare(lines[i]))
         if begin is None:
             end = END_RE.fullmatch(_bare(lines[i])) or LOOSE_END.match(_bare(lines[i]))
