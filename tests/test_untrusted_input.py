@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Cli, make_registry, snapshot, write_tree
+from tests.helpers import Cli, make_package, make_registry, snapshot, write_tree
 
 
 @pytest.fixture
@@ -57,3 +57,44 @@ def test_a_linked_registry_folder_is_refused(
     verify = cli("registry", "verify", registry)
     assert verify.exit_code == 1, verify.output
     assert "symbolic link" in verify.output
+
+
+# -- 3. control and bidi characters in display fields -------------------------------------
+
+HOSTILE = "Safe \x1b[31mred\x1b[0m and \u202eesrever"
+
+
+def test_publish_refuses_control_characters_in_the_description(cli: Cli, tmp_path: Path) -> None:
+    source = make_package(tmp_path / "src", "evil", description="x")
+    manifest = source / "skillpm.yaml"
+    manifest.write_text(manifest.read_text().replace("description: x", 'description: "a \\e[2J b"'))
+    result = cli("publish", source, "--registry", tmp_path / "reg")
+    _one_error(result, "control character")
+    assert not (tmp_path / "reg").exists()
+    manifest.write_text(manifest.read_text().replace("\\e[2J", "\\u202e"))
+    _one_error(cli("publish", source, "--registry", tmp_path / "reg"), "U+202E")
+
+
+def test_yank_refuses_control_characters_in_the_reason(cli: Cli, registry: Path) -> None:
+    before = snapshot(registry)
+    result = cli("yank", "alpha", "1.0.0", "--reason", "bad\x1b[2J", "--registry", registry)
+    _one_error(result, "control character")
+    assert snapshot(registry) == before
+
+
+def test_search_and_info_neutralise_what_a_registry_holds(
+    cli: Cli, project: Path, registry: Path
+) -> None:
+    def plant(data: dict[str, Any]) -> None:
+        data["packages"]["alpha"]["versions"]["1.0.0"]["description"] = HOSTILE
+
+    _edit_index(registry, plant)
+    _use(cli, project, registry)
+    for args in (("search", "alpha"), ("info", "alpha")):
+        result = cli(*args, cwd=project)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+        assert "\\x1b[31mred" in result.stdout and "\\u202eesrever" in result.stdout
+    result = cli("search", "alpha", "--json", cwd=project)
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert json.loads(result.stdout)["results"][0]["description"] == HOSTILE  # same value

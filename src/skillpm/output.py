@@ -34,6 +34,31 @@ _ASCII_FRAMES = "|/-\\"
 _CREDENTIALS = re.compile(r"(?<=://)[^/\s]*@")
 
 
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts colour,
+# cursor and title sequences; CR and backspace overwrite) other than tab and newline, and
+# the bidi controls that reorder what follows (a "Trojan Source" line reads unlike what it
+# holds). Registries are not trusted: what they say is shown through ``printable``.
+UNSAFE_DISPLAY = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with each ``UNSAFE_DISPLAY`` character written as an escape (``\\x1b``)."""
+    if not UNSAFE_DISPLAY.search(text):
+        return text
+    return UNSAFE_DISPLAY.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def redact(text: str) -> str:
     """Hide credentials in URLs: ``https://user:token@host/x`` -> ``https://***@host/x``."""
     return _CREDENTIALS.sub("***@", text) if "@" in text else text
@@ -146,7 +171,10 @@ class Console:
     # -- writing -------------------------------------------------------------------
 
     def _write(self, text: str, stream: TextIO, style: dict[str, Any] | None = None) -> None:
-        text = self.style(text, stream, **(style or {}))
+        self._emit(self.style(printable(text), stream, **(style or {})), stream)
+
+    def _emit(self, text: str, stream: TextIO) -> None:
+        """Write a finished line (escaped, styled), clearing the progress line first."""
         status = self._status
         if status is None:
             stream.write(text + "\n")
@@ -184,7 +212,7 @@ class Console:
     def finding(self, level: str, text: str, fix: str = "") -> None:
         """A checked problem (``doctor``): the finding, then how to fix it, on stdout."""
         head = self.style(f"{level}:", sys.stdout, **_LEVEL_STYLES.get(level, {}))
-        self._write(f"{head} {text}", sys.stdout)
+        self._emit(f"{head} {printable(text)}", sys.stdout)
         if fix:
             self._write(f"  fix: {fix}", sys.stdout)
 
@@ -208,7 +236,9 @@ class Console:
 
     def json(self, data: Any) -> None:
         """Machine-readable output: one JSON document on stdout, keys sorted."""
-        self._write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False), sys.stdout)
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+        # Outside strings JSON holds none of them; inside, \\uXXXX is the same value.
+        self._write(UNSAFE_DISPLAY.sub(_json_escape, text), sys.stdout)
 
     # -- progress ------------------------------------------------------------------
 

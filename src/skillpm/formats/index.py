@@ -16,6 +16,7 @@ from typing import Any
 from skillpm import yamlio
 from skillpm.errors import ManifestError, RegistryError, UnsafeContentError
 from skillpm.formats.ranges import parse_version, range_text
+from skillpm.output import UNSAFE_DISPLAY
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -44,6 +45,17 @@ def check_relpath(value: Any, where: str) -> str:
     if any(p in ("..", "") for p in parts):
         raise UnsafeContentError(f"{where}: {value!r} escapes its folder")
     return str(PurePosixPath(value))
+
+
+def check_display_text(value: str, where: str, what: str) -> str:
+    """Text a registry publishes for terminals to show (a description, a yank reason)."""
+    found = UNSAFE_DISPLAY.search(value)
+    if found is not None:
+        raise UnsafeContentError(
+            f"{where}: {what} holds the control character U+{ord(found.group()):04X}; remove "
+            "it (a terminal showing it would act on it: colours, cursor moves, reordered text)"
+        )
+    return value
 
 
 def check_integrity(value: Any, where: str) -> str:
@@ -420,6 +432,8 @@ def set_yanked(
     index: RegistryIndex, name: str, version: str, *, yanked: bool, reason: str | None, where: str
 ) -> RegistryIndex | None:
     """The index with ``name version`` (un)yanked; ``None`` when it already was."""
+    if reason is not None:
+        check_display_text(reason, where, "the yank reason")
     versions = index.packages.get(name)
     if versions is None:
         raise RegistryError(f"{where}: no package named {name!r}")

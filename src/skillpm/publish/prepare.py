@@ -18,6 +18,7 @@ from skillpm.formats.index import (
     MANIFEST_NAME,
     PackageManifest,
     VersionEntry,
+    check_display_text,
     check_name,
     load_package_manifest,
     parse_package_manifest,
@@ -157,6 +158,9 @@ def prepare(source: Path, *, version: str | None = None) -> Prepared:
         raise ManifestError(
             f"{source}: no {MANIFEST_NAME} or SKILL.md here (start one with 'skillpm new NAME')"
         )
+    where = str(source / (MANIFEST_NAME if generated is None else "SKILL.md"))
+    check_display_text(manifest.description, where, "description")
+    check_display_text(manifest.license or "", where, "license")
     # Archives that `skillpm pack` left in the folder are output, not content.
     packed = f"{manifest.name}-*.tar.gz"
     entries = [e for e in entries if "/" in e.relpath or not fnmatch.fnmatch(e.relpath, packed)]
