@@ -98,3 +98,39 @@ def test_search_and_info_neutralise_what_a_registry_holds(
     result = cli("search", "alpha", "--json", cwd=project)
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert json.loads(result.stdout)["results"][0]["description"] == HOSTILE  # same value
+
+
+# -- 4. the no-op path validates the lock it trusts ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('registry: "../registry"', 'registry: "../elsewhere"'), "elsewhere"),
+        (lambda t: t.replace("version: 1.0.0", "version: 1"), "version"),
+        (lambda t: t.replace("packages:\n", "surprise: 1\npackages:\n"), "surprise"),
+    ],
+    ids=["unlisted-registry", "integer-version", "unknown-key"],
+)
+def test_a_noop_install_refuses_an_invalid_lock(
+    cli: Cli, project: Path, registry: Path, edit: Callable[[str], str], message: str
+) -> None:
+    write_tree(project, {"skills.yaml": "registries:\n  team: ../registry\n"})
+    assert cli("install", "alpha", cwd=project).exit_code == 0
+    assert "Nothing to do" in cli("install", cwd=project).stdout  # the fast path is warm
+    lock = project / "skills.lock"
+    lock.write_text(edit(lock.read_text()))
+    before = snapshot(project)
+    for _ in range(2):  # the first refusal must not teach the fast path to trust it
+        _one_error(cli("install", cwd=project), message)
+    assert snapshot(project) == before
+
+
+def test_an_empty_project_lock_with_packages_as_a_mapping_is_refused(
+    cli: Cli, project: Path
+) -> None:
+    write_tree(project, {"skills.yaml": "dependencies: {}\n"})
+    assert cli("install", cwd=project).exit_code == 0
+    lock = project / "skills.lock"
+    lock.write_text(lock.read_text().replace("packages: []", "packages: {}\nsurprise: 1"))
+    _one_error(cli("install", cwd=project), "skills.lock")

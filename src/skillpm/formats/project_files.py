@@ -201,15 +201,28 @@ def _ignore_lines(value: Any, where: str) -> tuple[str, ...]:
     return lines
 
 
+# Older locks stay valid; a key this version does not know means an edit (or a newer
+# skillpm's format, which a lock-version bump would announce).
+_LOCK_KEYS = frozenset({"lock-version", "manifest-hash", "packages", "created-files"})
+
+
 def parse_lock(data: Any, where: str) -> Lockfile:
     if not isinstance(data, Mapping) or data.get("lock-version") != LOCK_VERSION:
         raise LockError(
             f"{where}: not a skillpm lock (lock-version {LOCK_VERSION}); delete it and run "
             "'skillpm install' to re-create it"
         )
+    unknown = sorted(str(k) for k in data if k not in _LOCK_KEYS)
+    if unknown:
+        raise LockError(
+            f"{where}: unknown key {unknown[0]!r}; skills.lock is generated, not edited: "
+            "restore it, or delete it and run 'skillpm install'"
+        )
     packages = []
     seen: set[str] = set()
-    raw_packages = data.get("packages") or []
+    raw_packages = data.get("packages")
+    if raw_packages is None:
+        raw_packages = []
     if not isinstance(raw_packages, list):
         raise LockError(f"{where}: packages must be a list")
     for i, item in enumerate(raw_packages):
@@ -220,7 +233,9 @@ def parse_lock(data: Any, where: str) -> Lockfile:
         if name in seen:
             raise LockError(f"{at}: {name} is locked twice")
         seen.add(name)
-        version = str(item.get("version"))
+        version = item.get("version")
+        if not isinstance(version, str):  # dump_lock quotes any version YAML reads otherwise
+            raise LockError(f"{at}: version must be text such as \"1.0.0\", not {version!r}")
         parse_version(version, at)
         registry = item.get("registry")
         if not isinstance(registry, str) or not registry:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from skillpm.errors import LockError, ManifestError, ResolutionError
-from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
+from skillpm.formats.project_files import BUILTIN, LockedPackage, Lockfile, ProjectManifest
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.install import installer
 from skillpm.install.plan import Plan
@@ -163,13 +163,22 @@ def commit(
 
 
 def check_pins(manifest: ProjectManifest, lock: Lockfile) -> None:
-    """A dependency pinned to a registry in skills.yaml comes from that registry.
+    """Every locked package comes from a registry skills.yaml lists, and a dependency
+    pinned to a registry in skills.yaml comes from that registry.
 
-    A resolution always honours the pin, so a lock that breaks it was edited: a
-    pull request could otherwise swap a team package for a look-alike from another
-    listed registry while skills.yaml, the reviewed file, looks unchanged.
+    A resolution always honours both, so a lock that breaks one was edited: a pull
+    request could otherwise swap a team package for a look-alike from elsewhere while
+    skills.yaml, the reviewed file, looks unchanged. ``commit`` checks this on every
+    path, the no-op one included, before the stat cache may remember the lock as good.
     """
+    listed = {redact(url) for _, url in manifest.registries} | {BUILTIN}
     for pkg in lock.packages:
+        if redact(pkg.registry) not in listed:
+            raise LockError(
+                f"skills.lock: {pkg.name} comes from registry {redact(pkg.registry)}, which "
+                "skills.yaml does not list; skills.lock was edited: restore it, or delete it "
+                "and run 'skillpm install'"
+            )
         dep = manifest.dependencies.get(pkg.name)
         if dep is None or dep.registry is None:
             continue
