@@ -91,7 +91,9 @@ def test_lock_problems(cli: Cli, installed: Path) -> None:
     code, data, _ = _doctor(cli, installed)
     assert (code, _codes(data)) == (1, ["skill-missing"])
     manifest = installed / "skills.yaml"
-    manifest.write_text(manifest.read_text() + "vars:\n  aws: {region: us-east-1}\n")
+    text = manifest.read_text()
+    assert "\nvars:\n" in text  # of comments only: filled in (a second "vars:" is refused)
+    manifest.write_text(text.replace("\nvars:\n", "\nvars:\n  aws: {region: us-east-1}\n", 1))
     assert _codes(_doctor(cli, installed)[1]) == ["lock-stale", "skill-missing"]
     (installed / "skills.lock").unlink()
     assert _codes(_doctor(cli, installed)[1]) == ["lock-missing"]

@@ -126,7 +126,8 @@ def test_an_installed_skill_changed_in_any_way_is_noticed(
 
 def test_a_changed_manifest_or_lock_is_never_taken_as_fresh(cli: Cli, installed: Path) -> None:
     manifest = installed / "skills.yaml"
-    manifest.write_text(manifest.read_text() + "vars:\n  team: platform\n")
+    # skills.yaml has a "vars:" of comments: fill it in (a second one is refused)
+    manifest.write_text(manifest.read_text().replace("vars:\n", "vars:\n  team: platform\n", 1))
     assert quick_noop(installed) is None
     result = cli("install", cwd=installed)  # re-resolves: the lock was stale
     assert result.exit_code == 0, result.output

@@ -134,3 +134,35 @@ def test_an_empty_project_lock_with_packages_as_a_mapping_is_refused(
     lock = project / "skills.lock"
     lock.write_text(lock.read_text().replace("packages: []", "packages: {}\nsurprise: 1"))
     _one_error(cli("install", cwd=project), "skills.lock")
+
+
+# -- 5. a damaged skills.yaml -------------------------------------------------------------
+
+
+def test_duplicate_keys_in_skills_yaml_are_refused(cli: Cli, project: Path, registry: Path) -> None:
+    write_tree(project, {"skills.yaml": "registries:\n  team: ../registry\n"})
+    assert cli("install", "alpha", "beta", cwd=project).exit_code == 0
+    (project / "skills.yaml").write_text(
+        "registries:\n  team: ../registry\ndependencies:\n  alpha: ^1.0.0\n  beta: ^1.0.0\n"
+        "dependencies:\n  alpha: ^1.0.0\n"
+    )
+    before = snapshot(project)
+    for args in (("install",), ("install", "gamma"), ("list",)):
+        result = cli(*args, cwd=project)
+        _one_error(result, "skills.yaml:6: ")
+        assert "duplicate key 'dependencies' (first at line 3)" in result.stderr
+        assert "Resolved" not in result.stdout
+    assert snapshot(project) == before
+
+
+def test_an_empty_skills_yaml_uninstalls_nothing(cli: Cli, project: Path, registry: Path) -> None:
+    write_tree(project, {"skills.yaml": "registries:\n  team: ../registry\n"})
+    assert cli("install", "alpha", cwd=project).exit_code == 0
+    for empty in ("", "\n  \n"):
+        (project / "skills.yaml").write_text(empty)
+        before = snapshot(project)
+        _one_error(cli("install", cwd=project), "skills.yaml:1: the file is empty")
+        assert snapshot(project) == before
+    # A file of comments only is a deliberate empty manifest: it stays valid.
+    (project / "skills.yaml").write_text("# nothing yet\n")
+    assert cli("install", cwd=project).exit_code == 0

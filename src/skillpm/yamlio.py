@@ -35,6 +35,30 @@ def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 _AnyTagLoader.add_multi_constructor("!", _plain)
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _UniqueKeyLoader(_Loader):  # type: ignore[valid-type,misc]
+    """Safe loading that refuses a mapping key given twice (PyYAML keeps the last one
+    silently): for the files a person edits, where the first one was meant too."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
 MAX_YAML_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 64
@@ -58,12 +82,14 @@ def _check_shape(value: Any, where: str) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def loads(text: str, where: str, *, any_tags: bool = False) -> Any:
-    """Parse one YAML document; ``any_tags`` reads unknown ``!tags`` as plain values."""
+def loads(text: str, where: str, *, any_tags: bool = False, unique_keys: bool = False) -> Any:
+    """Parse one YAML document; ``any_tags`` reads unknown ``!tags`` as plain values,
+    ``unique_keys`` refuses a mapping key given twice."""
     if len(text) > MAX_YAML_BYTES:
         raise ManifestError(f"{where}: larger than {MAX_YAML_BYTES // 1024} KiB")
+    loader = _AnyTagLoader if any_tags else _UniqueKeyLoader if unique_keys else _Loader
     try:
-        value = yaml.load(text, Loader=_AnyTagLoader if any_tags else _Loader)
+        value = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""

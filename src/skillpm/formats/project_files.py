@@ -235,7 +235,7 @@ def parse_lock(data: Any, where: str) -> Lockfile:
         seen.add(name)
         version = item.get("version")
         if not isinstance(version, str):  # dump_lock quotes any version YAML reads otherwise
-            raise LockError(f"{at}: version must be text such as \"1.0.0\", not {version!r}")
+            raise LockError(f'{at}: version must be text such as "1.0.0", not {version!r}')
         parse_version(version, at)
         registry = item.get("registry")
         if not isinstance(registry, str) or not registry:
@@ -284,7 +284,7 @@ def lock_from_bytes(raw: bytes, where: str) -> Lockfile:
         text = yamlio.decode(raw, where)
         data = read_generated_lock(text)
         if data is None:
-            data = yamlio.loads(text, where)
+            data = yamlio.loads(text, where, unique_keys=True)
     except ManifestError as exc:
         raise LockError(str(exc)) from None
     return parse_lock(data, where)

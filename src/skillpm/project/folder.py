@@ -153,7 +153,14 @@ class Project:
         text = self.manifest_text() if text is None else text
         if text is None:
             return ProjectManifest()
-        return parse_manifest(yamlio.loads(text, MANIFEST_FILE), MANIFEST_FILE)
+        if not text.strip() and self.lock_path.exists():
+            # Most often a write cut short: read as "no dependencies", it would uninstall
+            # everything the lock holds. (With no lock yet, it is a file to add to.)
+            raise ManifestError(
+                f"{MANIFEST_FILE}:1: the file is empty; restore it (from git, say), or write "
+                "'dependencies: {}' in it to remove every package"
+            )
+        return parse_manifest(yamlio.loads(text, MANIFEST_FILE, unique_keys=True), MANIFEST_FILE)
 
     def load_lock(self) -> Lockfile | None:
         try:
