@@ -62,5 +62,5 @@ def test_install_is_not_stopped_by_a_bad_entry_it_does_not_use(
     before = snapshot(project)
     result = cli("install", "junk", cwd=project)
     assert result.exit_code == 1
-    assert "junk 1.0.0: path: '../../etc' escapes its folder" in result.stderr
+    assert "junk 1.0.0: path '../../etc' is not packages/junk/1.0.0" in result.stderr
     assert snapshot(project) == before

@@ -112,8 +112,8 @@ def _entry(data: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: _entry(d).update(path="../../outside"), "escapes its folder"),
-        (lambda d: _entry(d).update(path="/etc"), "is not a relative posix path"),
+        (lambda d: _entry(d).update(path="../../outside"), "is not packages/demo/1.0.0"),
+        (lambda d: _entry(d).update(path="/etc"), "is not packages/demo/1.0.0"),
         (lambda d: _entry(d).update(path="packages/other/1.0.0"), "is not packages/demo/1.0.0"),
         (lambda d: _entry(d).update(skills=["../evil"]), "skill name '../evil'"),
         (lambda d: _entry(d).update(skills=["a/b"]), "skill name 'a/b'"),
@@ -122,7 +122,6 @@ def _entry(data: dict[str, Any]) -> dict[str, Any]:
         (lambda d: _entry(d).update(skills=[".."]), "skill name '..'"),
         (lambda d: _entry(d).update(fragments=["../CLAUDE"]), "fragment name '../CLAUDE'"),
         (lambda d: _entry(d).update(fragments=["c:\\x"]), "fragment name 'c:\\\\x'"),
-        (lambda d: d["packages"].update({"../demo": d["packages"]["demo"]}), "package name"),
         (
             lambda d: d["packages"]["demo"]["versions"].update({"1.0.0/../../x": _entry(d)}),
             "1.0.0/../../x",
@@ -137,6 +136,17 @@ def test_hostile_index_entries(
     _edit_index(registry, edit)
     refused(cli, team, "install", "demo", "--registry", registry, message=message)
     assert not (team / ".claude/skills").exists()
+
+
+def test_a_bad_package_name_in_the_index_is_left_out_with_a_warning(
+    cli: Cli, team: Path, registry: Path
+) -> None:
+    """It cannot be asked for (names in skills.yaml are checked), so the rest is usable."""
+    _edit_index(registry, lambda d: d["packages"].update({"../demo": d["packages"]["demo"]}))
+    result = cli("install", "demo", "--registry", registry, cwd=team)
+    assert result.exit_code == 0, result.output
+    assert "package name '../demo'" in result.stderr and "left out" in result.stderr
+    assert not list(team.parent.rglob("outside"))
 
 
 @pytest.mark.parametrize(

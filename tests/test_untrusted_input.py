@@ -166,3 +166,37 @@ def test_an_empty_skills_yaml_uninstalls_nothing(cli: Cli, project: Path, regist
     # A file of comments only is a deliberate empty manifest: it stays valid.
     (project / "skills.yaml").write_text("# nothing yet\n")
     assert cli("install", cwd=project).exit_code == 0
+
+
+# -- 6. index paths are exact; one bad entry does not hide a registry from search ---------
+
+
+@pytest.mark.parametrize(
+    "path", ["packages/alpha/1.0.0/", "./packages/alpha/1.0.0", "packages//alpha/1.0.0"]
+)
+def test_index_paths_must_be_exact(cli: Cli, project: Path, registry: Path, path: str) -> None:
+    def inexact(data: dict[str, Any]) -> None:
+        data["packages"]["alpha"]["versions"]["1.0.0"]["path"] = path
+
+    _edit_index(registry, inexact)
+    _use(cli, project, registry)
+    _one_error(cli("install", "alpha", cwd=project), "is not packages/alpha/1.0.0")
+    assert cli("registry", "verify", registry).exit_code == 1
+
+
+def test_search_skips_a_bad_entry_and_names_it(cli: Cli, project: Path, registry: Path) -> None:
+    def damage(data: dict[str, Any]) -> None:
+        data["packages"]["Bad_Name"] = data["packages"]["gamma"]
+        data["packages"]["beta"]["versions"]["1.0.0"]["integrity"] = "nope"
+
+    _edit_index(registry, damage)
+    _use(cli, project, registry)
+    result = cli("search", "a", "--json", cwd=project)
+    assert result.exit_code == 0, result.output
+    results = json.loads(result.stdout)["results"]
+    names = [r["name"] for r in results if r["registry"] == "team"]
+    assert names == ["alpha", "gamma"]
+    assert "'Bad_Name'" in result.stderr and "beta" in result.stderr
+    assert result.stderr.count("warning: ") == 2, result.stderr
+    # install of a good package from that registry still works
+    assert cli("install", "alpha", cwd=project).exit_code == 0

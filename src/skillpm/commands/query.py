@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skillpm.content.settings_merge import shown
-from skillpm.errors import PackageNotFound, RegistryError
+from skillpm.errors import PackageNotFound, RegistryError, SkillpmError
 from skillpm.formats.index import VersionEntry, newest, sorted_versions
 from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
@@ -142,8 +142,16 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
             console.warn(f"skipped in search: {exc}")
             failed += 1
             continue
-        for name, versions in sorted(packages.items()):
-            if name in seen or not versions:
+        for name in sorted(packages):
+            if name in seen:
+                continue
+            try:
+                versions = packages[name]  # entries are parsed here, on first use
+            except SkillpmError as exc:
+                # One bad entry should not hide the rest of its registry.
+                console.warn(f"skipped {name} in search: {exc}")
+                continue
+            if not versions:
                 continue
             seen.add(name)  # a name is served by the first registry that has it
             latest = latest_entry(versions)

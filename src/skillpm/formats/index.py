@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from skillpm import yamlio
-from skillpm.errors import ManifestError, RegistryError, UnsafeContentError
+from skillpm.errors import ManifestError, RegistryError, SkillpmError, UnsafeContentError
 from skillpm.formats.ranges import parse_version, range_text
 from skillpm.output import UNSAFE_DISPLAY
 
@@ -236,12 +236,10 @@ def parse_version_entry(name: str, version: str, data: Any, where: str) -> Versi
         raise RegistryError(f"{where}: expected an object")
     parse_version(version, where)
     path = data.get("path")
-    # The only path allowed is this one, safe by construction for a valid name and a
-    # parsed version: checking it as any relative path would cost more than the rest.
+    # The only path allowed is this one, byte for byte (SECURITY.md), never normalised:
+    # safe by construction for a valid name and a parsed version.
     if path is not None and (path != f"packages/{name}/{version}" or not NAME_RE.match(name)):
-        path = check_relpath(path, f"{where}: path")
-        if path != f"packages/{name}/{version}":
-            raise UnsafeContentError(f"{where}: path {path!r} is not packages/{name}/{version}")
+        raise UnsafeContentError(f"{where}: path {path!r} is not packages/{name}/{version}")
     archive = data.get("archive")
     if archive is not None:
         archive = check_relpath(archive, f"{where}: archive")
@@ -299,7 +297,9 @@ def newest(versions: Iterable[VersionEntry], *, prereleases: bool = False) -> Ve
     return max(live, key=lambda e: parse_version(e.version), default=None)
 
 
-def parse_index(data: Any, where: str) -> RegistryIndex:
+def parse_index(
+    data: Any, where: str, on_invalid: Callable[[str], None] | None = None
+) -> RegistryIndex:
     """Check an index's shape and names now; each package's entries when first used.
 
     A project reads a handful of packages from an index that may list thousands
@@ -313,11 +313,20 @@ def parse_index(data: Any, where: str) -> RegistryIndex:
     packages = data.get("packages")
     if not isinstance(packages, Mapping):
         raise RegistryError(f'{where}: "packages" must be an object')
+    invalid = []
     for name, pkg in packages.items():
-        check_name(name, where, "package name")
-        versions = pkg.get("versions") if isinstance(pkg, Mapping) else None
-        if not isinstance(versions, Mapping):
-            raise RegistryError(f'{where}: {name}: "versions" must be an object')
+        try:
+            check_name(name, where, "package name")
+            versions = pkg.get("versions") if isinstance(pkg, Mapping) else None
+            if not isinstance(versions, Mapping):
+                raise RegistryError(f'{where}: {name}: "versions" must be an object')
+        except SkillpmError as exc:
+            if on_invalid is None:
+                raise
+            on_invalid(f"{exc}; left out")
+            invalid.append(name)
+    if invalid:
+        packages = {n: p for n, p in packages.items() if n not in invalid}
     return RegistryIndex(_PackagesOnDemand(packages, where))
 
 
@@ -350,20 +359,26 @@ class _PackagesOnDemand(Mapping[str, Mapping[str, VersionEntry]]):
         return len(self._raw)
 
 
-def load_index(path: Path, where: str) -> RegistryIndex:
+def load_index(
+    path: Path, where: str, on_invalid: Callable[[str], None] | None = None
+) -> RegistryIndex:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RegistryError(f"{where}: not a registry (no index.json)") from None
-    return index_from_bytes(raw, where)
+    return index_from_bytes(raw, where, on_invalid)
 
 
-def index_from_bytes(raw: bytes, where: str) -> RegistryIndex:
+def index_from_bytes(
+    raw: bytes, where: str, on_invalid: Callable[[str], None] | None = None
+) -> RegistryIndex:
+    """``on_invalid``: readers pass a warning, and a package with a bad name or shape is
+    left out; writers (publish, reindex, verify) pass nothing, and it is an error."""
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise RegistryError(f"{where}: index.json is not valid JSON ({exc})") from None
-    return parse_index(data, where)
+    return parse_index(data, where, on_invalid)
 
 
 def dump_index(index: RegistryIndex) -> bytes:

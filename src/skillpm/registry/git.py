@@ -355,7 +355,7 @@ class GitRegistry(Registry):
                 self._indexes[commit] = RegistryIndex(view)
                 return self._indexes[commit]
             raw = self._read(commit, ["index.json"], [oid], "index.json")[oid]
-            self._indexes[commit] = index_from_bytes(raw, where)
+            self._indexes[commit] = index_from_bytes(raw, where, console.warn)
         return self._indexes[commit]
 
     def _view(self, commit: str) -> RepoPackages | None:

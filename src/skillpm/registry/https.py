@@ -43,7 +43,7 @@ from skillpm.formats.index import (
     parse_package_index,
 )
 from skillpm.fsutil import atomic_write
-from skillpm.output import redact
+from skillpm.output import console, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.urls import check_http_url
 
@@ -296,7 +296,7 @@ class HttpRegistry(Registry):
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise RegistryError(f"{where}: not valid JSON ({exc})") from None
-        index = parse_index(data, where)
+        index = parse_index(data, where, console.warn)
         for versions in index.packages.values():
             for entry in versions.values():
                 check_site_entry(entry, where)

@@ -8,6 +8,7 @@ from pathlib import Path
 from skillpm.errors import RegistryError
 from skillpm.formats.index import RegistryIndex, VersionEntry, load_index
 from skillpm.integrity import plain_folder
+from skillpm.output import console
 from skillpm.registry.base import Registry
 
 
@@ -24,7 +25,9 @@ class LocalRegistry(Registry):
         if self._index is None:
             if not self.root.is_dir():
                 raise RegistryError(f"registry {self.display}: folder {self.root} not found")
-            self._index = load_index(self.root / "index.json", f"registry {self.display}")
+            self._index = load_index(
+                self.root / "index.json", f"registry {self.display}", console.warn
+            )
         return self._index
 
     def lookup(self, names: Collection[str]) -> Mapping[str, Mapping[str, VersionEntry]]:
