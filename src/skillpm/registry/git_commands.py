@@ -302,8 +302,23 @@ class Mirror:
         ``user.useConfigOnly`` stops git from guessing one from the user and host
         names: a registry's history says who published what.
         """
+        env = self.identity_env()
         for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            self._run(["-c", "user.useConfigOnly=true", "var", var])
+            self._run(["-c", "user.useConfigOnly=true", "var", var], env=env)
+
+    def identity_env(self) -> dict[str, str]:
+        """A committer for a commit git has none for: the author that GIT_AUTHOR_NAME and
+        GIT_AUTHOR_EMAIL give, all a CI job usually sets (git wants a committer too)."""
+        status, _, _ = self._execute(
+            ["-c", "user.useConfigOnly=true", "var", "GIT_COMMITTER_IDENT"]
+        )
+        if status == 0:
+            return {}
+        return {
+            f"GIT_COMMITTER_{part}": os.environ[f"GIT_AUTHOR_{part}"]
+            for part in ("NAME", "EMAIL")
+            if os.environ.get(f"GIT_AUTHOR_{part}")
+        }
 
     def commit_files(
         self,
@@ -337,7 +352,7 @@ class Mirror:
         tree = str(self._run(["write-tree", "--missing-ok"], env=env)).strip()
         parents = ["-p", parent] if parent else []
         args = ["-c", "user.useConfigOnly=true", "commit-tree", tree, *parents, "-m", message]
-        return str(self._run(args)).strip()
+        return str(self._run(args, env=self.identity_env())).strip()
 
     def push(self, url: str, commit: str, ref: str) -> PushResult:
         """Push ``commit`` to ``ref`` on the remote (a fast-forward, never forced).
