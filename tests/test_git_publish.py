@@ -175,19 +175,6 @@ def test_a_version_folder_the_index_does_not_list_is_refused(
     assert snapshot(remote.bare) == before
 
 
-def test_empty_repository_whose_head_names_another_branch(
-    cli: Cli, src: Path, project: Path, tmp_path: Path
-) -> None:
-    """An old server's empty repository says nothing about HEAD; skillpm starts 'main'."""
-    remote = empty_git_repo(tmp_path / "server", branch="master")
-    make_package(src / "app", "app", "1.0.0")
-    result = cli("publish", src / "app", "--registry", remote.url)
-    assert result.exit_code == 0, result.output
-    assert "registry URLs need '#main'" in result.stderr
-    result = cli("install", "app", "--registry", f"{remote.url}#main", cwd=project)
-    assert result.exit_code == 0, result.output
-
-
 # --- racing publishers ------------------------------------------------------------------
 
 

@@ -49,3 +49,39 @@ def test_a_configured_committer_is_kept(
     assert cli("publish", source, "--registry", remote.url).exit_code == 0
     who = git("log", "-1", "--format=%an / %cn", cwd=remote.bare)
     assert who == "CI Bot / Test"  # user.name from the test's git config
+
+
+def test_publish_to_a_plain_bare_repository_uses_the_branch_head_names(
+    cli: Cli, tmp_path: Path, project: Path
+) -> None:
+    remote = empty_git_repo(tmp_path / "server", branch="master")
+    for name in ("app", "tool"):
+        source = make_package(tmp_path / "src" / name, name)
+        result = cli("publish", source, "--registry", remote.url)
+        assert result.exit_code == 0, result.output
+        assert "(branch master)" in result.stdout
+        assert "warning" not in result.stderr
+    hint = result.stdout.splitlines()[-1]
+    assert hint == f"Install it with: skillpm install tool --registry {remote.url}"
+    assert cli(*hint.split()[4:], cwd=project).exit_code == 0
+
+
+def test_a_head_naming_a_missing_branch_falls_back_to_the_only_branch(
+    cli: Cli, tmp_path: Path, project: Path
+) -> None:
+    """An old server says nothing about an empty repository's HEAD: skillpm starts 'main',
+    warns, and every hint it prints works."""
+    remote = empty_git_repo(tmp_path / "server", branch="master")
+    git("config", "lsrefs.unborn", "ignore", cwd=remote.bare)
+    source = make_package(tmp_path / "src" / "app", "app")
+    result = cli("publish", source, "--registry", remote.url)
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.stderr and "#main" in result.stderr
+    # The next publish needs no '#main': it goes to the only branch there is.
+    source = make_package(tmp_path / "src" / "tool", "tool")
+    result = cli("publish", source, "--registry", remote.url)
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.stderr and "#main" in result.stderr
+    hint = result.stdout.splitlines()[-1]
+    assert hint == f"Install it with: skillpm install tool --registry {remote.url}#main"
+    assert cli(*hint.split()[4:], cwd=project).exit_code == 0

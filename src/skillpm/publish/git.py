@@ -90,6 +90,7 @@ class Outcome(Generic[R]):
     branch: str
     commit: str | None  # the pushed commit; None when nothing was pushed
     new_registry: bool  # the tip had no registry yet (an empty repository)
+    default: bool = True  # readers without '#ref' see the branch
 
 
 class GitWriter:
@@ -141,8 +142,8 @@ class GitWriter:
                     return Outcome(change.result, target.branch, None, fresh)
                 commit = self._commit(tip, root, change.message, scratch / "index")
             if self._push(commit, target.branch):
-                self._after_push(target, tip, commit)
-                return Outcome(change.result, target.branch, commit, fresh)
+                default = self._after_push(target, tip, commit)
+                return Outcome(change.result, target.branch, commit, fresh, default)
             if attempt < MAX_ATTEMPTS:
                 console.info(
                     f"Another publish reached {target.branch} first; applying again on top of "
@@ -183,10 +184,21 @@ class GitWriter:
                 f"{self.where}: no branch {source.ref!r} on the remote; create it first "
                 f"(git push origin {head or 'main'}:{source.ref}) or drop the '#...'"
             )
+        if head is None and not branches:
+            head = mirror.unborn_head(source.remote)  # `git init --bare`: HEAD names master
         if head is not None and (head in branches or not branches):
             return Target(head, head in branches, default=True, guessed=False)
         if not branches:
             return Target(_DEFAULT_BRANCH, False, default=True, guessed=True)
+        if len(branches) == 1:
+            # HEAD names a branch never pushed (an earlier publish went elsewhere): the
+            # only branch there is holds the registry.
+            (only,) = branches
+            console.warn(
+                f"the remote's HEAD names {head or 'no branch'}, which does not exist, so "
+                f"registry URLs need '#{only}'; or make {only} the repository's default branch"
+            )
+            return Target(only, True, default=False, guessed=False)
         raise RegistryError(
             f"{self.where}: cannot tell the remote's default branch (its HEAD names none of "
             f"{', '.join(sorted(branches))}); add '#BRANCH' to the URL"
@@ -240,7 +252,8 @@ class GitWriter:
             "nothing was pushed"
         )
 
-    def _after_push(self, target: Target, parent: str | None, commit: str) -> None:
+    def _after_push(self, target: Target, parent: str | None, commit: str) -> bool:
+        """Let this cache see the push; whether readers without '#ref' see the branch."""
         default = target.default
         if target.guessed:
             # An empty remote may keep its HEAD on another name (older git: master).
@@ -260,6 +273,7 @@ class GitWriter:
         # Only a shortcut for later reads of this cache: they fetch instead.
         with contextlib.suppress(GitFailed, RegistryError, OSError):
             self.registry.note_pushed(parent, commit, sorted(refs))
+        return default
 
 
 class GitRegistryWriter(RegistryWriter):
@@ -284,7 +298,9 @@ class GitRegistryWriter(RegistryWriter):
         return Published(
             where=f"{writer.display} (branch {outcome.branch})",
             label=writer.where,
-            install_url=writer.display,
+            # Readers without '#ref' follow HEAD: name the branch when HEAD names another.
+            install_url=writer.display
+            + ("" if outcome.default or "#" in writer.display else f"#{outcome.branch}"),
             new_registry=outcome.new_registry,
             index=outcome.result,
             commit=outcome.commit,

@@ -320,6 +320,33 @@ class Mirror:
             if os.environ.get(f"GIT_AUTHOR_{part}")
         }
 
+    def unborn_head(self, url: str) -> str | None:
+        """The branch an empty remote's HEAD names, or None when the remote does not say.
+
+        ``ls-remote`` does not print an unborn HEAD; ``clone`` asks for it (protocol v2,
+        git 2.31+ at both ends), and a clone of an empty repository is a few packets.
+        The URL reaches git through ``insteadOf`` only, so no credential is written into
+        the clone's config. A remote that does not say leaves the clone on the default
+        branch named here, which is reported as None.
+        """
+        import tempfile
+
+        unknown = "skillpm-head-not-reported"
+        alias = f"{REMOTE}-remote:"
+        with tempfile.TemporaryDirectory(prefix="skillpm-head-") as tmp:
+            clone = Path(tmp) / "clone.git"
+            config = ["-c", f"url.{url}.insteadOf={alias}", "-c", f"init.defaultBranch={unknown}"]
+            status, _, _ = self._execute(
+                [*config, "clone", "--quiet", "--bare", "--no-tags", alias, str(clone)],
+                env={"GIT_DIR": str(clone), "GIT_OBJECT_DIRECTORY": str(clone / "objects")},
+            )
+            try:
+                head = (clone / "HEAD").read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+        branch = head.removeprefix("ref: refs/heads/")
+        return None if status != 0 or branch in (head, unknown) else branch
+
     def commit_files(
         self,
         parent: str | None,
