@@ -9,7 +9,7 @@ from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError, SkillpmError
 from skillpm.formats.index import VersionEntry, newest, sorted_versions
 from skillpm.formats.project_files import Lockfile
-from skillpm.install.installed import installed_skill_state, is_intact
+from skillpm.install.installed import edited_fragments, installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
 
@@ -28,6 +28,7 @@ def list_installed(project: Project, *, as_json: bool) -> None:
     manifest = project.load_manifest()
     lock = project.load_lock()
     state = installed_skill_state(project, lock)
+    edited = edited_fragments(project, lock)
     rows: list[dict[str, Any]] = []
     for pkg in lock.packages if lock else ():
         dep = manifest.dependencies.get(pkg.name)
@@ -42,7 +43,7 @@ def list_installed(project: Project, *, as_json: bool) -> None:
                 "fragments": list(pkg.fragments),
                 "settings": sorted(shown(p) for p in pkg.settings),
                 "claudeignore": list(pkg.claudeignore),
-                "intact": is_intact(pkg, state),
+                "intact": is_intact(pkg, state, edited),
             }
         )
     shadowed = [] if project.is_user else shadowed_skills(project, lock)

@@ -377,6 +377,24 @@ def outputs_intact(
     return True
 
 
+def edited_blocks(root: Path, names: Collection[str], memory: Collection[str]) -> dict[str, str]:
+    """The fragments among ``names`` whose managed block was edited by hand (its text no
+    longer matches the hash in its begin marker), each with the file that holds it.
+
+    The check lint's DRIFT003 makes; ``list`` and ``doctor`` ask it too, so the three
+    agree on what "intact" means. (``outputs_intact`` counts such a block as in place:
+    a no-op has nothing to do for it.)
+    """
+    files = [*memory, *(import_path(n) for n in names), *(rules_path(n) for n in names)]
+    edited: dict[str, str] = {}
+    for rel in dict.fromkeys(files):
+        doc = _parsed(root / rel)
+        for name, block in doc.blocks().items() if doc is not None else ():
+            if name in names and block.edited:
+                edited.setdefault(name, rel)
+    return edited
+
+
 def _parsed(path: Path) -> Document | None:
     text = read_text(path)
     return None if text is None else parse(text)

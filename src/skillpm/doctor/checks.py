@@ -19,7 +19,7 @@ from skillpm.doctor.iampolicy import STREAM, PolicyProblem
 from skillpm.errors import SkillpmError, split_error
 from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
 from skillpm.formats.project_files import LockedPackage, ProjectManifest
-from skillpm.install.installed import installed_skill_state
+from skillpm.install.installed import edited_fragments, installed_skill_state
 from skillpm.project.folder import Project
 
 # Claude Code warns when a CLAUDE.md passes 40,000 characters (it is loaded into
@@ -161,6 +161,18 @@ def check_lock(project: Project) -> list[Finding]:
                     )
                 )
     findings += _fragment_findings(project, manifest, lock.packages)
+    for name, rel in sorted(edited_fragments(project, lock).items()):
+        findings.append(
+            Finding(
+                "warning",
+                "fragment-modified",
+                f"{rel}: the {name} block was edited by hand after it was installed; skillpm "
+                "will refuse to update it",
+                "move the edit outside the skillpm markers (or into vars in skills.yaml), or "
+                "restore the block with 'skillpm sync --force'",
+                rel,
+            )
+        )
     findings += _settings_findings(project, lock.packages)
     if project.staging_root.exists():
         findings.append(

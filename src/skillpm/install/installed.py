@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from skillpm.errors import SkillpmError
@@ -52,7 +52,20 @@ def _copy_integrity(cache: ProjectState, folder: Path) -> str | None:
         return EDITED
 
 
-def is_intact(pkg: LockedPackage, state: Mapping[str, str | None]) -> bool:
-    return all(
+def edited_fragments(project: Project, lock: Lockfile | None) -> dict[str, str]:
+    """Locked fragments whose managed block was edited by hand, with the file holding each."""
+    from skillpm.content.fragment_plan import edited_blocks
+
+    names = [f for p in (lock.packages if lock else ()) for f in p.fragments]
+    return edited_blocks(project.root, names, project.memory_files) if names else {}
+
+
+def is_intact(
+    pkg: LockedPackage, state: Mapping[str, str | None], edited: Collection[str] = ()
+) -> bool:
+    """Every skill as installed and, given ``edited_fragments``, no block edited by hand:
+    what ``list`` and ``doctor`` report, and lint's DRIFT001 and DRIFT003 check."""
+    skills = all(
         state.get(s) is not None and state.get(s) == pkg.skill_integrity.get(s) for s in pkg.skills
     )
+    return skills and not any(f in edited for f in pkg.fragments)
