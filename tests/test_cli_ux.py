@@ -144,7 +144,8 @@ def test_json_outputs_parse_with_stable_shapes(cli: Cli, installed: Path) -> Non
         "version": "1.0.0",
         "direct": True,
         "requirement": "^1.0.0",
-        "registry": listed["packages"][0]["registry"],
+        "registry": "registry",  # the name in skills.yaml, as info says below
+        "registry_url": listed["packages"][0]["registry_url"],
         "skills": ["app"],
         "fragments": [],
         "settings": [],

@@ -10,7 +10,9 @@ import pytest
 from tests.helpers import (
     Cli,
     fragment_md,
+    make_package,
     make_registry,
+    publish_to,
     write_tree,
 )
 
@@ -49,3 +51,18 @@ def test_a_hand_edited_block_is_not_intact_anywhere(cli: Cli, team: Path) -> Non
     listed = json.loads(cli("list", "--json", cwd=team).stdout)
     assert [p["intact"] for p in listed["packages"]] == [False]
     assert "modified or missing" in cli("list", cwd=team).stdout
+
+
+# -- 10. registry is the name from skills.yaml ---------------------------------------------
+
+
+def test_registry_is_the_name_in_every_json_output(
+    cli: Cli, team: Path, registry: Path, tmp_path: Path
+) -> None:
+    assert cli("install", "tool@~1.0", "pol", cwd=team).exit_code == 0
+    publish_to(registry, make_package(tmp_path / "tool-1.1", "tool", "1.1.0"))
+    listed = json.loads(cli("list", "--json", cwd=team).stdout)["packages"]
+    names = {p["name"]: (p["registry"], p["registry_url"]) for p in listed}
+    assert names["tool"] == ("team", "../registry")
+    outdated = json.loads(cli("outdated", "--json", cwd=team).stdout)["packages"]
+    assert [(p["registry"], p["registry_url"]) for p in outdated] == [("team", "../registry")]

@@ -8,7 +8,7 @@ from typing import Any
 from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError, SkillpmError
 from skillpm.formats.index import VersionEntry, newest, sorted_versions
-from skillpm.formats.project_files import Lockfile
+from skillpm.formats.project_files import BUILTIN, Lockfile
 from skillpm.install.installed import edited_fragments, installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
@@ -29,6 +29,7 @@ def list_installed(project: Project, *, as_json: bool) -> None:
     lock = project.load_lock()
     state = installed_skill_state(project, lock)
     edited = edited_fragments(project, lock)
+    names = {redact(url): name for name, url in (*manifest.registries, (BUILTIN, BUILTIN))}
     rows: list[dict[str, Any]] = []
     for pkg in lock.packages if lock else ():
         dep = manifest.dependencies.get(pkg.name)
@@ -38,7 +39,10 @@ def list_installed(project: Project, *, as_json: bool) -> None:
                 "version": pkg.version,
                 "direct": dep is not None,
                 "requirement": dep.range if dep else None,
-                "registry": redact(pkg.registry),
+                # The name from skills.yaml, as in every --json; a lock naming a registry
+                # skills.yaml lacks (install refuses it) shows the URL.
+                "registry": names.get(redact(pkg.registry), redact(pkg.registry)),
+                "registry_url": redact(pkg.registry),
                 "skills": list(pkg.skills),
                 "fragments": list(pkg.fragments),
                 "settings": sorted(shown(p) for p in pkg.settings),

@@ -12,7 +12,7 @@ from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
 from skillpm.formats.ranges import parse_range, parse_version
 from skillpm.install.steps import InstallOptions, commit, recover, resolve_lock
-from skillpm.output import console, plural
+from skillpm.output import console, plural, redact
 from skillpm.project.folder import Project
 from skillpm.resolve.catalog import Sources, gather
 from skillpm.store import project_lock
@@ -48,7 +48,8 @@ def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[d
                     "wanted": target.version if target else None,
                     "latest": latest,
                     "direct": pkg.name in manifest.dependencies,
-                    "registry": registry.display if registry else pkg.registry,
+                    "registry": registry.name if registry else redact(pkg.registry),
+                    "registry_url": redact(pkg.registry),
                 }
             )
     return rows
