@@ -66,3 +66,38 @@ def test_registry_is_the_name_in_every_json_output(
     assert names["tool"] == ("team", "../registry")
     outdated = json.loads(cli("outdated", "--json", cwd=team).stdout)["packages"]
     assert [(p["registry"], p["registry_url"]) for p in outdated] == [("team", "../registry")]
+
+
+# -- 11. every run ends with what happened -------------------------------------------------
+
+
+def test_a_lock_only_change_says_so(cli: Cli, team: Path) -> None:
+    assert cli("install", "tool", cwd=team).exit_code == 0
+    manifest = team / "skills.yaml"
+    manifest.write_text(manifest.read_text().replace("tool: ^1.0.0", "tool: '>=1.0.0'"))
+    result = cli("install", cwd=team)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "Updated skills.lock (no installed file changed)"
+
+
+def test_a_selection_already_included_says_nothing_to_do(cli: Cli, team: Path) -> None:
+    assert cli("install", "app", cwd=team).exit_code == 0
+    result = cli("install", "app/app-extra", cwd=team)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "Nothing to do: 1 package up to date"
+
+
+def test_no_resolved_line_before_a_refusal(cli: Cli, team: Path) -> None:
+    write_tree(team, {".claude/skills/tool/SKILL.md": "mine\n"})
+    result = cli("install", "tool", cwd=team)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "not installed by skillpm" in result.stderr
+
+
+def test_info_json_for_an_unknown_name_prints_a_document(cli: Cli, team: Path) -> None:
+    result = cli("info", "tol", "--json", cwd=team)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["name"] == "tol" and "no package named 'tol'" in data["error"]
+    assert result.stderr.startswith("error: no package named 'tol'")

@@ -10,7 +10,7 @@ from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.formats.filenames import MANIFEST_FILE
 from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import DependencySpec, Lockfile, ProjectManifest
-from skillpm.install.steps import InstallOptions, commit, recover, resolve_lock
+from skillpm.install.steps import InstallOptions, commit, recover, resolve_timed
 from skillpm.output import console, up_to_date
 from skillpm.project.folder import Project, parse_install_spec, registry_name_for
 from skillpm.store import project_lock
@@ -68,13 +68,8 @@ def _install_new(
     # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
     ranges = {name: rng or "*" for name, rng in parsed}
     trial = _with_changes(manifest, ranges, add_registries, selections)
-    lock = resolve_lock(
-        project,
-        trial,
-        old,
-        unpinned=frozenset(ranges),
-        prerelease=options.prerelease,
-        report=True,
+    lock, resolved = resolve_timed(
+        project, trial, old, unpinned=frozenset(ranges), prerelease=options.prerelease
     )
     # Like npm and uv: a bare name is saved as a caret range of the version chosen.
     chosen = lock.by_name()
@@ -89,7 +84,9 @@ def _install_new(
     )
     final = project.load_manifest(final_text)
     lock = Lockfile(final.hash(), lock.packages)
-    commit(project, final, old, lock, options, final_text)
+    plan = commit(project, final, old, lock, options, final_text, resolved)
+    if plan.empty and old == plan.lock and not options.dry_run:
+        console.info(up_to_date(len(lock.packages)))  # e.g. a skill already selected
 
 
 def _with_changes(
@@ -156,11 +153,12 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
             "skills.lock is missing or out of date with skills.yaml, and --frozen forbids "
             "resolving; run 'skillpm install' and commit skills.lock"
         )
+    resolved = None
     if fresh and old is not None:
         new = old
     else:
-        new = resolve_lock(project, manifest, old, prerelease=options.prerelease, report=True)
-    plan = commit(project, manifest, old, new, options, edited)
+        new, resolved = resolve_timed(project, manifest, old, prerelease=options.prerelease)
+    plan = commit(project, manifest, old, new, options, edited, resolved)
     quiet = options.dry_run or options.show_diff
     if plan.empty and not quiet and (old is not None and old == plan.lock):
         n = len(new.packages)
@@ -207,6 +205,7 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         new_text = edit_manifest(text, remove_dependencies=names)
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
+        resolved = None
         if roots <= set(locked):
             from skillpm.resolve.depgraph import reachable
 
@@ -217,5 +216,5 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             # need no rendering (and so no registry) unless their blocks are damaged.
             options = replace(options, vars_unchanged=old.manifest_hash == manifest.hash())
         else:
-            new = resolve_lock(project, new_manifest, old, report=True)
-        commit(project, new_manifest, old, new, options, new_text)
+            new, resolved = resolve_timed(project, new_manifest, old)
+        commit(project, new_manifest, old, new, options, new_text, resolved)

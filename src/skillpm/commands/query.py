@@ -130,7 +130,10 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
         shown = [v + (" (yanked)" if e.yanked else "") for v, e in reversed(ordered)]
         console.result(f"  versions:     {', '.join(shown)}")
         return
-    raise PackageNotFound(name, sources.suggest(name))
+    error = PackageNotFound(name, sources.suggest(name))
+    if as_json:  # a script reading stdout gets a document too, not nothing
+        console.json({"name": name, "error": str(error)})
+    raise error
 
 
 def search(project: Project, text: str, *, as_json: bool) -> None:

@@ -41,13 +41,11 @@ def resolve_lock(
     *,
     unpinned: frozenset[str] = frozenset(),
     prerelease: bool = False,
-    report: bool = False,
 ) -> Lockfile:
     """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
     from skillpm.formats.ranges import parse_range
     from skillpm.resolve.resolver import Preferences, Requirement, resolve
 
-    started = time.perf_counter()
     sources = project.sources(manifest)
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
     with console.status("Resolving dependencies"):
@@ -66,9 +64,6 @@ def resolve_lock(
             raise
         catalog = gather(sources, manifest.dependencies, pinned)
         chosen = resolve(roots, catalog, prefs)
-    if report:  # uv-style, on the install and remove paths
-        seconds = time.perf_counter() - started
-        console.info(f"Resolved {plural(len(chosen), 'package')} in {elapsed(seconds)}")
     packages = []
     for name, cand in sorted(chosen.items()):
         registry = sources.named(cand.registry)
@@ -98,6 +93,22 @@ def resolve_lock(
     return Lockfile(manifest.hash(), tuple(packages))
 
 
+def resolve_timed(
+    project: Project,
+    manifest: ProjectManifest,
+    old: Lockfile | None,
+    *,
+    unpinned: frozenset[str] = frozenset(),
+    prerelease: bool = False,
+) -> tuple[Lockfile, str]:
+    """``resolve_lock``, and the uv-style line saying so, for ``commit`` to print once the
+    plan is accepted: printed at once, a refusal right after it read as a success."""
+    started = time.perf_counter()
+    lock = resolve_lock(project, manifest, old, unpinned=unpinned, prerelease=prerelease)
+    seconds = time.perf_counter() - started
+    return lock, f"Resolved {plural(len(lock.packages), 'package')} in {elapsed(seconds)}"
+
+
 def commit(
     project: Project,
     manifest: ProjectManifest,
@@ -105,9 +116,11 @@ def commit(
     new: Lockfile,
     options: InstallOptions,
     manifest_text: str | None,
+    resolved: str | None = None,
 ) -> Plan:
     """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
-    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last."""
+    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last.
+    ``resolved`` (from ``resolve_timed``) is printed once nothing refuses the plan."""
     from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
     from skillpm.install.fragments import refuse_edits, report_fragments, show_diff
 
@@ -129,14 +142,18 @@ def commit(
                 vars_unchanged=options.vars_unchanged,
             )
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
+        if manifest_bytes is not None and digest(manifest_bytes) == project.manifest_sha:
+            manifest_bytes = None  # skills.yaml would not change
+        if plan.fragments is not None and not options.show_diff:
+            refuse_edits(plan.fragments)
+        if resolved is not None:
+            console.info(resolved)
         if options.show_diff:
             txn.rollback()
             _report_dry_run(plan, quiet_when_empty=True)
             if not show_diff(plan.fragments) and plan.empty:
                 console.info("No changes: CLAUDE.md and the fragments agree")
             return plan
-        if plan.fragments is not None:
-            refuse_edits(plan.fragments)
         if options.dry_run:
             txn.rollback()
             _report_dry_run(plan)
@@ -159,6 +176,8 @@ def commit(
     ):
         prune_empty_dirs(folder, project.root)
     installer.report(plan, time.perf_counter() - started)
+    if plan.empty:  # only skills.yaml and skills.lock were written: say so
+        console.info("Updated skills.lock (no installed file changed)")
     return plan
 
 
