@@ -561,3 +561,17 @@ def test_https_with_a_certificate_from_ssl_cert_file(
         result = cli("install", "--registry", server.url, "cdk-kit", cwd=project)
         assert result.exit_code == 0, result.output
         assert len(server.hits) == 4
+
+
+def test_registry_add_says_what_a_site_holds(
+    cli: Cli, site: Site, project: Path, tmp_path: Path
+) -> None:
+    result = cli("registry", "add", "public", site.url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert ": a skillpm registry (2 packages)" in result.stdout
+    site.rebuild(full_index=False)  # a big site's choice: it is still a registry
+    other = tmp_path / "other"
+    other.mkdir()
+    result = cli("registry", "add", "public", site.url, "--refresh", cwd=other)
+    assert result.exit_code == 0, result.output
+    assert ": a static site without a full index.json" in result.stdout

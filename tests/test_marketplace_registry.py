@@ -243,7 +243,10 @@ def test_symlink_in_a_plugin_is_refused(cli: Cli, project: Path, tmp_path: Path)
 
 def test_not_json_marketplace_is_one_clear_line(cli: Cli, project: Path, tmp_path: Path) -> None:
     repo = make_git_repo(tmp_path / "server", {".claude-plugin/marketplace.json": "{oops"})
-    add(cli, project, repo)
+    result = cli("registry", "add", "acme", repo.url, cwd=project)  # read before it is added
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert ".claude-plugin/marketplace.json is not valid JSON" in result.stderr
+    assert cli("registry", "add", "acme", repo.url, "--offline", cwd=project).exit_code == 0
     result = cli("install", "anything", cwd=project)
     assert result.exit_code == 1
     assert ".claude-plugin/marketplace.json is not valid JSON" in result.stderr
@@ -316,7 +319,11 @@ def test_same_skill_from_two_sources_is_refused_naming_both(
 
 def test_repository_with_nothing_to_offer(cli: Cli, project: Path, tmp_path: Path) -> None:
     repo = make_git_repo(tmp_path / "server", {"README.md": "nothing\n"})
-    add(cli, project, repo)
+    result = cli("registry", "add", "acme", repo.url, cwd=project)  # read before it is added
+    assert result.exit_code == 1
+    assert "not a registry (no index.json, no .claude-plugin/marketplace.json" in result.stderr
+    assert not (project / "skills.yaml").exists()
+    assert cli("registry", "add", "acme", repo.url, "--offline", cwd=project).exit_code == 0
     result = cli("install", "x", cwd=project)
     assert result.exit_code == 1
     assert "not a registry (no index.json, no .claude-plugin/marketplace.json" in result.stderr

@@ -10,9 +10,12 @@ import pytest
 from tests.helpers import (
     Cli,
     fragment_md,
+    make_git_repo,
     make_package,
     make_registry,
+    marketplace_json,
     publish_to,
+    skill_md,
     write_tree,
 )
 
@@ -101,3 +104,40 @@ def test_info_json_for_an_unknown_name_prints_a_document(cli: Cli, team: Path) -
     data = json.loads(result.stdout)
     assert data["name"] == "tol" and "no package named 'tol'" in data["error"]
     assert result.stderr.startswith("error: no package named 'tol'")
+
+
+# -- 12. registry add checks what is there --------------------------------------------------
+
+
+def test_registry_add_refuses_a_url_with_nothing_there(cli: Cli, project: Path) -> None:
+    for url in ("../nowhere", f"git+{(project.parent / 'nowhere.git').as_uri()}"):
+        result = cli("registry", "add", "x", url, cwd=project)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert not (project / "skills.yaml").exists()
+    result = cli("registry", "add", "x", "../nowhere", "--offline", cwd=project)
+    assert result.exit_code == 0, result.output
+
+
+def test_registry_add_says_what_is_there(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path
+) -> None:
+    result = cli("registry", "add", "team", "../registry", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "a skillpm registry (3 packages)" in result.stdout
+    market = make_git_repo(
+        tmp_path / "market",
+        {
+            ".claude-plugin/marketplace.json": marketplace_json(
+                "acme", [{"name": "docs", "source": "./plugins/docs"}]
+            ),
+            "plugins/docs/skills/pdf/SKILL.md": skill_md("pdf"),
+        },
+    )
+    result = cli("registry", "add", "market", market.url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "a Claude Code plugin marketplace (1 plugin)" in result.stdout
+    folders = make_git_repo(tmp_path / "folders", {"skills/pdf/SKILL.md": skill_md("pdf")})
+    result = cli("registry", "add", "folders", folders.url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "a repository of skill folders (1 skill)" in result.stdout

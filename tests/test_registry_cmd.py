@@ -19,7 +19,9 @@ dependencies:
 
 def test_add_keeps_comments_and_order(cli: Cli, project: Path) -> None:
     (project / "skills.yaml").write_text(COMMENTED)
-    result = cli("registry", "add", "team", "git@github.com:acme/skills.git#v2", cwd=project)
+    result = cli(
+        "registry", "add", "team", "git@github.com:acme/skills.git#v2", "--offline", cwd=project
+    )
     assert result.exit_code == 0, result.output
     assert "Added registry team" in result.stdout
     assert (project / "skills.yaml").read_text() == COMMENTED.replace(
@@ -30,7 +32,9 @@ def test_add_keeps_comments_and_order(cli: Cli, project: Path) -> None:
 
 
 def test_add_creates_skills_yaml(cli: Cli, project: Path) -> None:
-    result = cli("registry", "add", "team", "git+https://example.com/acme/r.git", cwd=project)
+    result = cli(
+        "registry", "add", "team", "git+https://example.com/acme/r.git", "--offline", cwd=project
+    )
     assert result.exit_code == 0, result.output
     listing = cli("registry", "list", "--json", cwd=project)
     assert json.loads(listing.stdout)["registries"] == [
@@ -41,15 +45,22 @@ def test_add_creates_skills_yaml(cli: Cli, project: Path) -> None:
 
 def test_remove_keeps_comments(cli: Cli, project: Path) -> None:
     (project / "skills.yaml").write_text(COMMENTED)
-    cli("registry", "add", "team", "git+https://example.com/acme/r.git", cwd=project)
+    cli("registry", "add", "team", "git+https://example.com/acme/r.git", "--offline", cwd=project)
     result = cli("registry", "remove", "team", cwd=project)
     assert result.exit_code == 0, result.output
     assert (project / "skills.yaml").read_text() == COMMENTED
 
 
 def test_list_redacts_credentials(cli: Cli, project: Path) -> None:
-    cli("registry", "add", "team", "git+https://bot:hunter2@example.com/r.git", cwd=project)
-    cli("registry", "add", "local", "../skills", cwd=project)
+    cli(
+        "registry",
+        "add",
+        "team",
+        "git+https://bot:hunter2@example.com/r.git",
+        "--offline",
+        cwd=project,
+    )
+    cli("registry", "add", "local", "../skills", "--offline", cwd=project)
     result = cli("registry", "list", cwd=project)
     assert result.exit_code == 0
     assert "hunter2" not in result.output
@@ -105,7 +116,14 @@ def test_remove_refuses_unknown_or_used(cli: Cli, project: Path) -> None:
 
 
 def test_add_warns_when_the_url_carries_credentials(cli: Cli, project: Path) -> None:
-    result = cli("registry", "add", "team", "https://bot:s3cret@skills.example.com/r", cwd=project)
+    result = cli(
+        "registry",
+        "add",
+        "team",
+        "https://bot:s3cret@skills.example.com/r",
+        "--offline",
+        cwd=project,
+    )
     assert result.exit_code == 0, result.output
     assert "carries credentials" in result.stderr
     assert "s3cret" not in result.output

@@ -252,10 +252,14 @@ def test_a_git_registry_builds_the_same_site_as_its_checkout(cli: Cli, tmp_path:
 def test_registry_add_accepts_a_site_url_and_refuses_a_malformed_one(
     cli: Cli, project: Path
 ) -> None:
-    result = cli("registry", "add", "public", "https://skills.example.com/reg/", cwd=project)
+    result = cli(
+        "registry", "add", "public", "https://skills.example.com/reg/", "--offline", cwd=project
+    )
     assert result.exit_code == 0, result.output
     before = snapshot(project)
-    result = cli("registry", "add", "other", "https://skills.example.com/?sig=1", cwd=project)
+    result = cli(
+        "registry", "add", "other", "https://skills.example.com/?sig=1", "--offline", cwd=project
+    )
     assert result.exit_code == 1
     assert "without ?query" in result.stderr
     assert snapshot(project) == before

@@ -25,10 +25,12 @@ def registry() -> None:
 @registry.command(name="add")
 @click.argument("name")
 @click.argument("url")
+@network_options
 @click.pass_context
 def registry_add(ctx: click.Context, name: str, url: str) -> None:
     """Add a registry: a folder; git+https://, git+ssh://, git+file://, git@host:org/repo.git
-    (each with an optional #branch, #tag or #commit); or a static site's https:// URL."""
+    (each with an optional #branch, #tag or #commit); or a static site's https:// URL.
+    It is read first, to say what is there (not with --offline)."""
     from skillpm.commands.registries import add
 
     add(open_project(ctx), name, url)

@@ -58,10 +58,14 @@ def add(project: Project, name: str, url: str) -> None:
         for other, other_url in manifest.registries:
             if other_url == url:
                 raise ManifestError(f"skills.yaml already lists {redact(url)} as {other}")
+        found = ""
+        if not project.options.offline:
+            # A mistyped URL fails now, not as a warning on every later search.
+            found = f": {project.registry(name, url).describe()}"
         new_text = edit_manifest(text, add_registries=[(name, url)])
         project.load_manifest(new_text)  # what we write must read back
         atomic_write(project.manifest_path, new_text.encode())
-    console.info(f"Added registry {name} ({redact(url)}) to skills.yaml")
+    console.info(f"Added registry {name} ({redact(url)}) to skills.yaml{found}")
     if redact(url) != url:
         console.warn(
             "the URL carries credentials, now in skills.yaml (usually committed); prefer git's "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from skillpm.envvars import FETCH_INTERVAL, env_number
 from skillpm.formats.index import VersionEntry
-from skillpm.output import redact
+from skillpm.output import plural, redact
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,11 @@ class Registry(abc.ABC):
     def prefetch(self, items: Sequence[tuple[VersionEntry, str | None]]) -> None:
         """Make ``package_dir`` cheap for each (entry, commit): a batching hint, optional."""
         return None
+
+    def describe(self) -> str:
+        """What is there, for ``registry add`` ("a skillpm registry (3 packages)");
+        ``RegistryError`` when nothing is."""
+        return f"a skillpm registry ({plural(len(self.all_packages()), 'package')})"
 
     def refresh(self) -> bool:
         """Update a cached view of the registry if that is possible and allowed.

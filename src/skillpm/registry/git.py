@@ -28,7 +28,7 @@ from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.formats.archive import check_sizes
 from skillpm.formats.index import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
 from skillpm.integrity import integrity_of_lines
-from skillpm.output import console, redact
+from skillpm.output import console, plural, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
 from skillpm.registry.repo_layouts import RepoPackages, open_view
@@ -132,6 +132,14 @@ class GitRegistry(Registry):
         if isinstance(packages, RepoPackages):
             return packages.available()
         return packages
+
+    def describe(self) -> str:
+        packages = self._index().packages
+        if not isinstance(packages, RepoPackages):
+            return super().describe()
+        if packages.catalog.kind == "marketplace":
+            return f"a Claude Code plugin marketplace ({plural(len(packages), 'plugin')})"
+        return f"a repository of skill folders ({plural(len(packages), 'skill')})"
 
     def refresh(self) -> bool:
         if self.options.offline or self._fetched or self.source.commit:

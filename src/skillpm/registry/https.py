@@ -135,6 +135,10 @@ def _pool_map(fn: Callable[[T], U], items: Sequence[T], workers: int) -> list[U]
     return [f.result() for f in futures]
 
 
+class NoFullIndex(RegistryError):
+    """The site serves no ``index.json`` (built with ``--no-full-index``)."""
+
+
 class HttpRegistry(Registry):
     """A static site with ``index/<name>.json`` and ``packages/<name>/<name>-<version>.tar.gz``."""
 
@@ -252,6 +256,13 @@ class HttpRegistry(Registry):
         atomic_write(path, record.dump())
         return record
 
+    def describe(self) -> str:
+        try:
+            return super().describe()
+        except NoFullIndex:
+            # Large sites leave it out; installs read each package's own index file.
+            return "a static site without a full index.json (its packages cannot be listed)"
+
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
         """The site's optional full ``index.json``: for search and suggestions only.
 
@@ -267,7 +278,7 @@ class HttpRegistry(Registry):
             elif record is None or not self._fresh(record):
                 record = self._fetch_document("index.json", path, record, None)
             if record.status == 404:
-                raise RegistryError(
+                raise NoFullIndex(
                     f"{self.label} publishes no full index.json, so it cannot be searched "
                     "(it was built with --no-full-index); 'skillpm info NAME' still works"
                 )
