@@ -141,3 +141,16 @@ def test_registry_add_says_what_is_there(
     result = cli("registry", "add", "folders", folders.url, cwd=project)
     assert result.exit_code == 0, result.output
     assert "a repository of skill folders (1 skill)" in result.stdout
+
+
+# -- 13, 14. remove --force wording, list columns ----------------------------------------
+
+
+def test_remove_force_over_an_edited_block_says_removed(cli: Cli, team: Path) -> None:
+    assert cli("install", "pol", "tool", cwd=team).exit_code == 0
+    claude = team / "CLAUDE.md"
+    claude.write_text(claude.read_text().replace("Use haiku.", "Use opus."))
+    result = cli("remove", "pol", "--force", cwd=team)
+    assert result.exit_code == 0, result.output
+    assert "Removed your edited pol block from CLAUDE.md (--force)" in result.stdout
+    assert "Replaced" not in result.output

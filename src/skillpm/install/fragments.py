@@ -178,6 +178,8 @@ def report_fragments(plan: fp.FragmentPlan) -> None:
                 f"{edit.rel}: your edit of the {edit.name} block is kept ('skillpm diff' shows "
                 "it; 'skillpm sync --force' restores the block)"
             )
+        elif edit.action == "overwritten" and edit.rendered is None:  # remove --force
+            console.info(f"Removed your edited {edit.name} block from {edit.rel} (--force)")
         elif edit.action == "overwritten":
             console.info(f"Replaced your edit of the {edit.name} block in {edit.rel} (--force)")
 
