@@ -154,3 +154,17 @@ def test_remove_force_over_an_edited_block_says_removed(cli: Cli, team: Path) ->
     assert result.exit_code == 0, result.output
     assert "Removed your edited pol block from CLAUDE.md (--force)" in result.stdout
     assert "Replaced" not in result.output
+
+
+def test_list_columns_line_up_with_commit_versions(cli: Cli, project: Path, tmp_path: Path) -> None:
+    repo = make_git_repo(
+        tmp_path / "folders",
+        {
+            "skills/longer-name/SKILL.md": skill_md("longer-name"),
+            "skills/x/SKILL.md": skill_md("x", metadata={"version": "1.0.0"}),
+        },
+    )
+    write_tree(project, {"skills.yaml": f"registries:\n  folders: {repo.url}\n"})
+    assert cli("install", "longer-name", "x", cwd=project).exit_code == 0
+    lines = cli("list", cwd=project).stdout.splitlines()
+    assert len({line.index("skills:") for line in lines}) == 1, lines

@@ -68,13 +68,16 @@ def list_installed(project: Project, *, as_json: bool) -> None:
         )
         return
     width = max(len(r["name"]) for r in rows)
+    # 10 wide as before, or wider for a commit-derived version (0.0.0+g<12 hex digits).
+    version_width = max(10, *(len(r["version"]) + 1 for r in rows))
     for r in rows:
         notes = [] if r["direct"] else ["dependency"]
         if not r["intact"]:
             notes.append("modified or missing: run 'skillpm install'")
         skills = ", ".join(r["skills"]) or "-"
         note = f"  ({'; '.join(notes)})" if notes else ""
-        console.result(f"{r['name']:<{width}}  {r['version']:<10} skills: {skills}{note}")
+        version = f"{r['version']:<{version_width}}"
+        console.result(f"{r['name']:<{width}}  {version} skills: {skills}{note}")
 
 
 def shadowed_skills(project: Project, lock: Lockfile | None) -> list[str]:
