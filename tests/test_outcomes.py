@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,21 @@ def test_list_columns_line_up_with_commit_versions(cli: Cli, project: Path, tmp_
     assert cli("install", "longer-name", "x", cwd=project).exit_code == 0
     lines = cli("list", cwd=project).stdout.splitlines()
     assert len({line.index("skills:") for line in lines}) == 1, lines
+
+
+# -- 15. a corrupt remote is called corrupt ----------------------------------------------
+
+
+def test_a_corrupt_remote_is_not_called_an_access_problem(
+    cli: Cli, project: Path, tmp_path: Path
+) -> None:
+    repo = make_git_repo(tmp_path / "folders", {"skills/pdf/SKILL.md": skill_md("pdf")})
+    for path in (repo.bare / "objects").rglob("*"):
+        if path.is_file() and re.fullmatch(r"[0-9a-f]{38}", path.name):
+            path.chmod(0o644)
+            path.write_bytes(b"garbage")
+    result = cli("install", "pdf", "--registry", repo.url, cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "is damaged" in result.stderr and "git fsck" in result.stderr
+    assert "credential" not in result.stderr

@@ -286,6 +286,13 @@ class GitRegistry(Registry):
                 f"registry {self.display}: no branch, tag or commit {source!r} on the remote; "
                 "check the '#ref' of its URL in skills.yaml"
             )
+        if exc.damage is not None:  # the mirror is built afresh: the remote is damaged
+            said = redact(exc.damage.replace(self.source.remote, redact(self.source.remote)))
+            return RegistryError(
+                f"registry {self.display}: the remote repository is damaged ({said}); tell "
+                "its maintainers ('git fsck' there shows the damage), or use --offline with a "
+                "warm cache"
+            )
         return RegistryError(
             f"registry {self.display}: cannot fetch from the remote ({self.reason(exc)}); "
             "check the URL and your access (git credential helper, ssh agent), or use "

@@ -58,6 +58,22 @@ class GitFailed(Exception):
                 return line.split(":", 1)[1].strip()
         return lines[-1] if lines else f"git exited with status {self.status}"
 
+    @property
+    def damage(self) -> str | None:
+        """git's line saying a repository's objects are damaged, if it says so."""
+        for line in self.stderr.splitlines():
+            if _DAMAGE.search(line):
+                return re.sub(r"^(?:remote:\s*)?(?:fatal:|error:)?\s*", "", line.strip())
+        return None
+
+
+# git's words for a repository whose objects are damaged: no credential will help.
+_DAMAGE = re.compile(
+    r"corrupt|inflate:|bad object|did not receive expected object|object file|unable to read|"
+    r"invalid object|unable to unpack",
+    re.IGNORECASE,
+)
+
 
 def _git_binary() -> str:
     # GitPython's variable, still honoured: it is how a non-PATH git was configured.
