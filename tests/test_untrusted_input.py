@@ -200,3 +200,18 @@ def test_search_skips_a_bad_entry_and_names_it(cli: Cli, project: Path, registry
     assert result.stderr.count("warning: ") == 2, result.stderr
     # install of a good package from that registry still works
     assert cli("install", "alpha", cwd=project).exit_code == 0
+
+
+def test_remove_after_registry_remove_resolves_what_stays_again(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path
+) -> None:
+    """Not "skills.lock was edited": the lock is stale, the user just moved registries."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(registry, mirror)
+    write_tree(project, {"skills.yaml": "registries:\n  team: ../registry\n"})
+    assert cli("install", "alpha", "beta", cwd=project).exit_code == 0
+    assert cli("registry", "remove", "team", cwd=project).exit_code == 0
+    assert cli("registry", "add", "mirror", "../mirror", cwd=project).exit_code == 0
+    result = cli("remove", "alpha", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert '"../mirror"' in (project / "skills.lock").read_text()

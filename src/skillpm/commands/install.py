@@ -9,9 +9,9 @@ from dataclasses import replace
 from skillpm.errors import LockError, ManifestError, PackageNotFound
 from skillpm.formats.filenames import MANIFEST_FILE
 from skillpm.formats.manifest_edit import edit_manifest
-from skillpm.formats.project_files import DependencySpec, Lockfile, ProjectManifest
+from skillpm.formats.project_files import BUILTIN, DependencySpec, Lockfile, ProjectManifest
 from skillpm.install.steps import InstallOptions, commit, recover, resolve_timed
-from skillpm.output import console, up_to_date
+from skillpm.output import console, redact, up_to_date
 from skillpm.project.folder import Project, parse_install_spec, registry_name_for
 from skillpm.store import project_lock
 
@@ -205,8 +205,10 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         new_text = edit_manifest(text, remove_dependencies=names)
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
+        listed = {redact(url) for _, url in new_manifest.registries} | {BUILTIN}
         resolved = None
-        if roots <= set(locked):
+        # A package whose registry left skills.yaml (registry remove) is resolved again.
+        if roots <= set(locked) and all(redact(p.registry) in listed for p in old.packages):
             from skillpm.resolve.depgraph import reachable
 
             # Prune the locked graph: no registry needed, nothing else moves.
