@@ -12,6 +12,7 @@ has taken longer than a moment, so scripts and CI logs never see it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -38,16 +39,18 @@ _CREDENTIALS = re.compile(r"(?<=://)[^/\s]*@")
 # cursor and title sequences; CR and backspace overwrite) other than tab and newline, and
 # the bidi controls that reorder what follows (a "Trojan Source" line reads unlike what it
 # holds). Registries are not trusted: what they say is shown through ``printable``.
-UNSAFE_DISPLAY = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+@functools.cache
+def unsafe_display() -> re.Pattern[str]:
+    # Compiled on first use: it costs about a millisecond, and a no-op install prints
+    # one plain line that never needs it.
+    return re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """``text`` with each ``UNSAFE_DISPLAY`` character written as an escape (``\\x1b``)."""
-    if not UNSAFE_DISPLAY.search(text):
+    """``text`` with each ``unsafe_display`` character written as an escape (``\\x1b``)."""
+    if text.isascii() and text.isprintable():
         return text
-    return UNSAFE_DISPLAY.sub(_escape, text)
+    return unsafe_display().sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -238,7 +241,7 @@ class Console:
         """Machine-readable output: one JSON document on stdout, keys sorted."""
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
         # Outside strings JSON holds none of them; inside, \\uXXXX is the same value.
-        self._write(UNSAFE_DISPLAY.sub(_json_escape, text), sys.stdout)
+        self._write(unsafe_display().sub(_json_escape, text), sys.stdout)
 
     # -- progress ------------------------------------------------------------------
 

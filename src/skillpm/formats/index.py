@@ -16,7 +16,7 @@ from typing import Any
 from skillpm import yamlio
 from skillpm.errors import ManifestError, RegistryError, SkillpmError, UnsafeContentError
 from skillpm.formats.ranges import parse_version, range_text
-from skillpm.output import UNSAFE_DISPLAY
+from skillpm.output import unsafe_display
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -49,7 +49,7 @@ def check_relpath(value: Any, where: str) -> str:
 
 def check_display_text(value: str, where: str, what: str) -> str:
     """Text a registry publishes for terminals to show (a description, a yank reason)."""
-    found = UNSAFE_DISPLAY.search(value)
+    found = unsafe_display().search(value)
     if found is not None:
         raise UnsafeContentError(
             f"{where}: {what} holds the control character U+{ord(found.group()):04X}; remove "
