@@ -24,7 +24,7 @@ from skillpm import jsonedit
 from skillpm.content import settings_merge as settings_plan
 from skillpm.content.settings_merge import MISSING, Owned, shown
 from skillpm.content.settings_pieces import is_command, load_settings, render_settings
-from skillpm.errors import ConflictError, ManifestError
+from skillpm.errors import ConflictError, ManifestError, SkillpmError
 from skillpm.formats import claudeignore
 from skillpm.formats.index import load_package_manifest
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
@@ -157,6 +157,22 @@ def plan_pieces(
     )
     if pieces.changes or pieces.notes:
         result.pieces = pieces
+
+
+def pieces_intact(project: Project, lock: Lockfile) -> bool:
+    """Whether a run that installs nothing would leave both files as they are, and say
+    nothing about them: every key and line the lock records is in place (what the
+    next no-op may trust, see install/noop.py)."""
+    desired = {p.name: dict(p.settings) for p in lock.packages if p.settings}
+    ignore = {p.name: p.claudeignore for p in lock.packages if p.claudeignore}
+    created = set(lock.created_files)
+    pieces = PiecePlan()
+    try:
+        _plan_settings(project, lock, desired, created, pieces, force=False)
+        _plan_ignore(project, lock, ignore, created, pieces, force=False)
+    except SkillpmError:
+        return False
+    return not (pieces.changes or pieces.notes) and created == set(lock.created_files)
 
 
 def _plan_settings(
