@@ -109,7 +109,9 @@ class ProjectState:
         """DESIGN-4 integrity of an installed folder: from its stamps if they prove it."""
         started = time.time_ns()
         root = os.fspath(folder)
-        key = os.path.relpath(root, self.root).replace(os.sep, "/")
+        inside = root.startswith(self.root + os.sep)  # the usual case, without relpath's work
+        key = root[len(self.root) + 1 :] if inside else os.path.relpath(root, self.root)
+        key = key.replace(os.sep, "/")
         known = self.trees.get(key)
         if isinstance(known, dict) and _proven(root, known):
             return str(known["integrity"])
