@@ -11,14 +11,16 @@ has taken longer than a moment, so scripts and CI logs never see it.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import json
 import os
-import re
 import sys
-from collections.abc import Iterator
-from typing import Any, TextIO
+
+# No json, re, typing or contextlib at import time: the no-op install prints through
+# this module, and any of them would cost more than its whole check.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+    from types import TracebackType
+    from typing import Any, TextIO
 
 _SIGN_COLORS = {"+": "green", "-": "red", "~": "yellow"}
 _LEVEL_STYLES: dict[str, dict[str, Any]] = {
@@ -31,23 +33,32 @@ _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _ASCII_FRAMES = "|/-\\"
 
 
-# user[:password]@ after a scheme, up to the host: the last @ before the path.
-_CREDENTIALS = re.compile(r"(?<=://)[^/\s]*@")
+def redact(text: str) -> str:
+    """Hide credentials in URLs: ``https://user:token@host/x`` -> ``https://***@host/x``."""
+    if "@" not in text:
+        return text
+    import re
+
+    # user[:password]@ after a scheme, up to the host: the last @ before the path.
+    return re.sub(r"(?<=://)[^/\s]*@", "***@", text)  # re caches the compiled pattern
 
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts colour,
 # cursor and title sequences; CR and backspace overwrite) other than tab and newline, and
 # the bidi controls that reorder what follows (a "Trojan Source" line reads unlike what it
 # holds). Registries are not trusted: what they say is shown through ``printable``.
-@functools.cache
+_UNSAFE_DISPLAY = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+
+
 def unsafe_display() -> re.Pattern[str]:
-    # Compiled on first use: it costs about a millisecond, and a no-op install prints
-    # one plain line that never needs it.
-    return re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+    import re
+
+    return re.compile(_UNSAFE_DISPLAY)  # re caches the compiled pattern
 
 
 def printable(text: str) -> str:
-    """``text`` with each ``unsafe_display`` character written as an escape (``\\x1b``)."""
+    """``text`` with each ``unsafe_display`` character written as an escape (``\\x1b``).
+    A plain ASCII line (the no-op install's one) never compiles the pattern."""
     if text.isascii() and text.isprintable():
         return text
     return unsafe_display().sub(_escape, text)
@@ -60,11 +71,6 @@ def _escape(match: re.Match[str]) -> str:
 
 def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
-
-
-def redact(text: str) -> str:
-    """Hide credentials in URLs: ``https://user:token@host/x`` -> ``https://***@host/x``."""
-    return _CREDENTIALS.sub("***@", text) if "@" in text else text
 
 
 def elapsed(seconds: float) -> str:
@@ -239,43 +245,21 @@ class Console:
 
     def json(self, data: Any) -> None:
         """Machine-readable output: one JSON document on stdout, keys sorted."""
+        import json
+
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
-        # Outside strings JSON holds none of them; inside, \\uXXXX is the same value.
+        # Outside strings JSON holds none of them; inside, \uXXXX is the same value.
         self._write(unsafe_display().sub(_json_escape, text), sys.stdout)
 
     # -- progress ------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def status(self, text: str) -> Iterator[None]:
-        """Show ``text`` with a spinner while the block runs, if it runs long enough.
+    def status(self, text: str) -> _StatusScope:
+        """Show ``text`` with a spinner while the ``with`` block runs, if it runs long enough.
 
         Nested calls replace the text and put it back on exit, so deep code (a git
         fetch) can say what it does without knowing who called it.
         """
-        text = redact(text)
-        outer = self._status
-        if outer is not None:
-            previous = outer.text
-            outer.text = text
-            try:
-                yield
-            finally:
-                outer.text = previous
-            return
-        if self.verbosity < 0 or not self.use_spinner():
-            yield
-            return
-        status = _Status(self, text)
-        self._status = status
-        status.thread.start()
-        try:
-            yield
-        finally:
-            status.stop.set()
-            status.thread.join()
-            with status.lock:
-                status.clear()
-            self._status = None
+        return _StatusScope(self, redact(text))
 
     def update_status(self, text: str) -> None:
         """Change the text of the running status line, if any."""
@@ -284,6 +268,43 @@ class Console:
 
     def use_spinner(self) -> bool:
         return _isatty(sys.stderr) and os.environ.get("TERM") != "dumb"
+
+
+class _StatusScope:
+    """What ``Console.status`` returns: starts, nests and stops the spinner."""
+
+    def __init__(self, console: Console, text: str) -> None:
+        self.console = console
+        self.text = text
+        self.outer: _Status | None = None  # the spinner already running, whose text we borrow
+        self.previous = ""
+        self.started: _Status | None = None
+
+    def __enter__(self) -> None:
+        console = self.console
+        self.outer = console._status
+        if self.outer is not None:
+            self.previous, self.outer.text = self.outer.text, self.text
+            return
+        if console.verbosity < 0 or not console.use_spinner():
+            return
+        self.started = console._status = _Status(console, self.text)
+        self.started.thread.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.outer is not None:
+            self.outer.text = self.previous
+        elif self.started is not None:
+            self.started.stop.set()
+            self.started.thread.join()
+            with self.started.lock:
+                self.started.clear()
+            self.console._status = None
 
 
 def can_encode(stream: TextIO, text: str) -> bool:
