@@ -187,3 +187,12 @@ def test_a_corrupt_remote_is_not_called_an_access_problem(
     assert result.stderr.count("\n") == 1, result.stderr
     assert "is damaged" in result.stderr and "git fsck" in result.stderr
     assert "credential" not in result.stderr
+
+
+def test_registry_add_check_never_shows_credentials(cli: Cli, project: Path) -> None:
+    result = cli(
+        "registry", "add", "team", "git+https://bot:hunter2@127.0.0.1:9/r.git", cwd=project
+    )
+    assert result.exit_code == 1
+    assert "hunter2" not in result.output and "***@127.0.0.1" in result.stderr
+    assert not (project / "skills.yaml").exists()
