@@ -31,6 +31,7 @@ from skillpm.integrity import integrity_of_lines
 from skillpm.output import console, plural, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
+from skillpm.registry.git_errors import fetch_error, hidden
 from skillpm.registry.repo_layouts import RepoPackages, open_view
 
 _SCHEMES = ("https", "ssh", "file")
@@ -38,12 +39,6 @@ _SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
-_NOT_FOUND = (
-    "couldn't find remote ref",
-    "not our ref",
-    "no such remote ref",
-    "unadvertised object",
-)
 
 
 @dataclass(frozen=True)
@@ -280,33 +275,11 @@ class GitRegistry(Registry):
             raise self.error(exc, source) from None
 
     def error(self, exc: GitFailed, source: str) -> RegistryError:
-        text = exc.stderr.lower()
-        if any(marker in text for marker in _NOT_FOUND):
-            if _COMMIT.match(source):
-                return RegistryError(
-                    f"registry {self.display}: commit {source[:12]} is not on the remote (was "
-                    "its history rewritten?); run 'skillpm update' to resolve again"
-                )
-            return RegistryError(
-                f"registry {self.display}: no branch, tag or commit {source!r} on the remote; "
-                "check the '#ref' of its URL in skills.yaml"
-            )
-        if exc.damage is not None:  # the mirror is built afresh: the remote is damaged
-            said = redact(exc.damage.replace(self.source.remote, redact(self.source.remote)))
-            return RegistryError(
-                f"registry {self.display}: the remote repository is damaged ({said}); tell "
-                "its maintainers ('git fsck' there shows the damage), or use --offline with a "
-                "warm cache"
-            )
-        return RegistryError(
-            f"registry {self.display}: cannot fetch from the remote ({self.reason(exc)}); "
-            "check the URL and your access (git credential helper, ssh agent), or use "
-            "--offline with a warm cache"
-        )
+        return fetch_error(self.display, self.source.remote, exc, source)
 
     def reason(self, exc: GitFailed) -> str:
         """git's reason for a failure, with any credentials in the URL hidden."""
-        return redact(exc.reason.replace(self.source.remote, redact(self.source.remote)))
+        return hidden(exc.reason, self.source.remote)
 
     # -- for writers (gitpublish) ----------------------------------------------
 
