@@ -147,7 +147,7 @@ def test_duplicate_keys_in_skills_yaml_are_refused(cli: Cli, project: Path, regi
         "dependencies:\n  alpha: ^1.0.0\n"
     )
     before = snapshot(project)
-    for args in (("install",), ("install", "gamma"), ("list",)):
+    for args in (("install",), ("install", "gamma"), ("install", "--agent"), ("list",)):
         result = cli(*args, cwd=project)
         _one_error(result, "skills.yaml:6: ")
         assert "duplicate key 'dependencies' (first at line 3)" in result.stderr

@@ -45,7 +45,8 @@ def _with_agents(text: str | None, options: InstallOptions) -> str | None:
     from skillpm.formats.project_files import parse_manifest
     from skillpm.yamlio import loads
 
-    current = targets_of(parse_manifest(loads(text or "", MANIFEST_FILE), MANIFEST_FILE).settings)
+    data = loads(text or "", MANIFEST_FILE, unique_keys=True)  # before ruamel sees it
+    current = targets_of(parse_manifest(data, MANIFEST_FILE).settings)
     if AGENTS in current:
         return None
     wanted = [t for t in TARGETS if t in (*current, AGENTS)]
