@@ -9,6 +9,7 @@ anthropics/claude-code), served from bare repositories over file://.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -34,7 +35,7 @@ PLUGINS = [
     },
     # A bare name is joined to metadata.pluginRoot; the version comes from plugin.json.
     {"name": "reviewer", "source": "reviewer"},
-    {"name": "remote", "source": {"source": "github", "repo": "acme/remote-plugin"}},
+    {"name": "remote", "source": {"source": "npm", "package": "@acme/remote-plugin"}},
     {"name": "hooks-only", "source": "./plugins/hooks-only"},
     {"name": "Explanatory Output Style", "source": "./plugins/hooks-only"},
 ]
@@ -140,9 +141,11 @@ def test_root_source_with_strict_false_and_no_version(
     assert result.exit_code == 0, result.output
     # Only the listed skills, not every skills/ folder of the repository root.
     assert installed(project) == ["pdf", "xlsx"]
-    version = f"0.0.0+g{market.head[:12]}"
-    assert lock_of(project)["document-skills"]["version"] == version
-    # A commit version says nothing about the next commit's: saved as "*".
+    # No version anywhere: one derived from the plugin's own files ("c" for content).
+    assert re.fullmatch(
+        r"0\.0\.0\+c[0-9a-f]{12}", str(lock_of(project)["document-skills"]["version"])
+    )
+    # A content version says nothing about the next one's order: saved as "*".
     assert "document-skills: '*'" in (project / "skills.yaml").read_text()
 
 
@@ -157,8 +160,8 @@ def test_version_from_plugin_json_and_plugin_root(cli: Cli, project: Path, marke
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("remote", "plugin remote has a 'github' source (acme/remote-plugin): skillpm installs"),
-        ("hooks-only", "plugin hooks-only has no skills; skillpm installs skills"),
+        ("remote", "plugin remote has an 'npm' source (@acme/remote-plugin): skillpm installs"),
+        ("hooks-only", "plugin hooks-only has no skills (it has hooks); skillpm installs skills"),
     ],
 )
 def test_plugins_skillpm_cannot_install_say_why(
@@ -270,7 +273,7 @@ def test_plain_skill_repository(cli: Cli, project: Path, tmp_path: Path) -> None
     assert installed(project) == ["incident-notes", "terraform-review"]
     locked = lock_of(project)
     assert locked["terraform-review"]["version"] == "2.1.0"
-    assert locked["incident-notes"]["version"] == f"0.0.0+g{repo.head[:12]}"
+    assert str(locked["incident-notes"]["version"]).startswith("0.0.0+c")
     missing = cli("install", "other", cwd=project)
     assert missing.exit_code == 1
     assert "no package named 'other'" in missing.stderr
@@ -310,7 +313,9 @@ def test_same_skill_from_two_sources_is_refused_naming_both(
     result = cli("install", "cdk", cwd=project)
     assert result.exit_code == 1
     assert "skill 'cdk' is provided by both aws-tools 1.2.0 (registry " in result.stderr
-    assert f"cdk 0.0.0+g{other.head[:12]} (registry {other.url})" in result.stderr
+    assert re.search(
+        rf"cdk 0\.0\.0\+c[0-9a-f]{{12}} \(registry {re.escape(other.url)}\)", result.stderr
+    )
     assert snapshot(project) == before
 
 

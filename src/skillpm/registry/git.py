@@ -27,11 +27,13 @@ from skillpm import store
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.formats.archive import check_sizes
 from skillpm.formats.index import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
+from skillpm.formats.project_files import LockedPackage
 from skillpm.integrity import integrity_of_lines
 from skillpm.output import console, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
-from skillpm.registry.repo_layouts import RepoPackages, open_view
+from skillpm.registry.plugin_layout import open_view
+from skillpm.registry.repo_layouts import RemoteTrees, RepoPackages
 
 _SCHEMES = ("https", "ssh", "file")
 _SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
@@ -101,10 +103,13 @@ def _strip_git(path: str) -> str:
 class GitRegistry(Registry):
     """A registry in a git repository; nothing touches git until something is asked."""
 
-    def __init__(self, name: str, url: str, options: RemoteOptions) -> None:
+    def __init__(
+        self, name: str, url: str, options: RemoteOptions, remotes: RemoteTrees | None = None
+    ) -> None:
         super().__init__(name, url)
         self.source = parse_git_url(url)
         self.options = options
+        self.remotes = remotes  # reads marketplace plugins stored in other repositories
         self.key = store.url_key(self.source.key)
         self.mirror = Mirror(store.mirror_path(self.key))
         self._commit: str | None = None
@@ -144,6 +149,21 @@ class GitRegistry(Registry):
         # Only an index already read in this process: a locked install reads none.
         index = self._indexes.get(self._commit) if self._commit else None
         return index.packages.get(name, {}).get(version) if index else None
+
+    def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
+        # A marketplace offers one version per plugin: a locked one is read at its commit.
+        if pkg.commit is None:
+            return None
+        self._ensure_commit(pkg.commit)
+        view = self._view(pkg.commit)
+        if view is None:
+            return None
+        return view.entry_at(pkg.name, pkg.version, pkg.source.commit if pkg.source else None)
+
+    def left_out(self, entry: VersionEntry) -> tuple[str, ...]:
+        view = self._view(self.pinned_commit())
+        pin = entry.source.commit if entry.source else None
+        return view.offer(entry.name, pin).left_out if view and entry.name in view else ()
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
         self.prefetch([(entry, commit)])
@@ -371,7 +391,7 @@ class GitRegistry(Registry):
                 def read(paths: Sequence[str], oids: Sequence[str], what: str) -> dict[str, bytes]:
                     return self._read(commit, paths, oids, what)
 
-                view = open_view(rows, read, commit, self.display)
+                view = open_view(rows, read, commit, self.display, self.remotes)
             self._views[commit] = view
         return self._views[commit]
 
@@ -413,7 +433,8 @@ class GitRegistry(Registry):
         if view is not None:
             for entry in entries:
                 label = f"{entry.name} {entry.version} in registry {self.display}"
-                self._store_files(entry, commit, label, view.files(entry.name, entry.version))
+                pin = entry.source.commit if entry.source else None
+                self._store_files(entry, commit, label, view.files(entry.name, entry.version, pin))
             return
         paths = {e.integrity: e.path or f"packages/{e.name}/{e.version}" for e in entries}
         folders = sorted(f"{p}/" for p in paths.values())
