@@ -139,6 +139,8 @@ class GitRegistry(Registry):
         return packages
 
     def refresh(self) -> bool:
+        if self.remotes is not None and not self.options.offline:
+            self.remotes.refresh()
         if self.options.offline or self._fetched or self.source.commit:
             return False
         before = self._commit
@@ -155,10 +157,8 @@ class GitRegistry(Registry):
         if pkg.commit is None:
             return None
         self._ensure_commit(pkg.commit)
-        view = self._view(pkg.commit)
-        if view is None:
-            return None
-        return view.entry_at(pkg.name, pkg.version, pkg.source.commit if pkg.source else None)
+        view, pin = self._view(pkg.commit), pkg.source.commit if pkg.source else None
+        return view.entry_at(pkg.name, pkg.version, pin) if view else None
 
     def left_out(self, entry: VersionEntry) -> tuple[str, ...]:
         view = self._view(self.pinned_commit())

@@ -232,7 +232,7 @@ def plugin_folder(entry: PluginEntry, plugin_root: str) -> str | RemoteSource:
     if re.match(r"^[a-z][a-z0-9+.-]*://", source) or source.startswith("git@"):
         raise Unsupported(
             f"plugin {entry.name} has a bare URL as its source ({source}); the format "
-            "names a remote with an object such as {\"source\": \"url\", \"url\": ...}"
+            'names a remote with an object such as {"source": "url", "url": ...}'
         )
     # A bare name: Claude Code joins it to metadata.pluginRoot.
     return relative(f"{plugin_root}/{source}" if plugin_root else source, where)

@@ -11,6 +11,7 @@ the commit it gave. Only the plugin's folder is listed and read.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from skillpm.errors import RegistryError
@@ -86,3 +87,9 @@ class PluginRepos:
         if key not in self._repos:
             self._repos[key] = PluginRepo(plugin, source, self.options)
         return self._repos[key].tree(commit)
+
+    def refresh(self) -> None:
+        # Like the marketplace itself (``update`` fetches first): refs fetched now.
+        self.options = dataclasses.replace(self.options, refresh=True)
+        for repo in self._repos.values():
+            repo.refresh()

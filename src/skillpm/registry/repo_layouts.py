@@ -91,6 +91,10 @@ class RemoteTrees(Protocol):
         """``source`` at ``commit`` (a locked one), else at its sha, ref or default branch."""
         ...
 
+    def refresh(self) -> None:
+        """Fetch refs again when next opened, whatever the cache's age."""
+        ...
+
 
 @dataclass(frozen=True)
 class Catalog:
