@@ -325,3 +325,27 @@ def test_repository_with_nothing_to_offer(cli: Cli, project: Path, tmp_path: Pat
     result = cli("install", "x", cwd=project)
     assert result.exit_code == 1
     assert "not a registry (no index.json, no .claude-plugin/marketplace.json" in result.stderr
+
+
+def test_info_search_and_why_find_a_skill_inside_a_plugin(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    shown = cli("info", "pdf", cwd=project)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("skill pdf is in document-skills\ndocument-skills ")
+    slash = cli("info", "document-skills/pdf", "--json", cwd=project)
+    assert slash.exit_code == 0, slash.output
+    assert json.loads(slash.stdout)["skill"] == "pdf"
+    missing = cli("info", "document-skills/pfd", cwd=project)
+    assert missing.exit_code == 1
+    assert "no package named 'document-skills/pfd'" in missing.stderr
+    assert "did you mean document-skills/pdf?" in missing.stderr
+
+    found = cli("search", "xlsx", "--json", cwd=project)
+    assert [h["name"] for h in json.loads(found.stdout)["results"]] == ["document-skills"]
+
+    assert cli("install", "document-skills", cwd=project).exit_code == 0
+    why = cli("why", "pdf", cwd=project)
+    assert why.exit_code == 0, why.output
+    assert why.stdout.startswith("skill pdf is in document-skills\ndocument-skills ")

@@ -336,3 +336,19 @@ def test_bad_remote_sources_say_what_is_wrong(cli: Cli, project: Path, world: Wo
         assert result.exit_code == 1
         assert message in result.stderr
         assert len(result.stderr.splitlines()) == 1
+
+
+def test_search_lists_plugins_of_other_repositories_without_fetching_them(
+    cli: Cli, project: Path, world: World
+) -> None:
+    assert cli("registry", "add", "acme", world.market.url, cwd=project).exit_code == 0
+    shutil.rmtree(world.toolkit.bare)  # never fetched for a search
+    result = cli("search", "aws", "--json", cwd=project)
+    assert result.exit_code == 0, result.output
+    hits = {h["name"]: h for h in json.loads(result.stdout)["results"]}
+    assert {"aws-iac", "aws-common"} <= set(hits)
+    assert hits["aws-iac"]["version"] is None
+    text = cli("search", "aws-iac", cwd=project)
+    assert re.search(r"^aws-iac\s+-\s", text.stdout, re.M)
+    typo = cli("install", "aws-iak", cwd=project)
+    assert "did you mean aws-iac" in typo.stderr

@@ -72,6 +72,11 @@ class Registry(abc.ABC):
         """The index entry of one version if known without touching the network, else None."""
         return self.lookup([name]).get(name, {}).get(version)
 
+    def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
+        """Packages known by name but stored elsewhere, not read until installed (a
+        marketplace's plugins in other repositories): (version or None, description)."""
+        return {}
+
     def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
         """The entry of a locked version the registry no longer offers (a marketplace moved
         on), read where the lock says, so it stays installable; None when unknown."""

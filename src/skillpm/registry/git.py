@@ -40,12 +40,6 @@ _SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
-_NOT_FOUND = (
-    "couldn't find remote ref",
-    "not our ref",
-    "no such remote ref",
-    "unadvertised object",
-)
 
 
 @dataclass(frozen=True)
@@ -137,6 +131,10 @@ class GitRegistry(Registry):
         if isinstance(packages, RepoPackages):
             return packages.available()
         return packages
+
+    def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
+        packages = self._index().packages
+        return packages.remote_listings() if isinstance(packages, RepoPackages) else {}
 
     def refresh(self) -> bool:
         if self.remotes is not None and not self.options.offline:
@@ -287,8 +285,7 @@ class GitRegistry(Registry):
             raise self.error(exc, source) from None
 
     def error(self, exc: GitFailed, source: str) -> RegistryError:
-        text = exc.stderr.lower()
-        if any(marker in text for marker in _NOT_FOUND):
+        if exc.not_found:
             if _COMMIT.match(source):
                 return RegistryError(
                     f"registry {self.display}: commit {source[:12]} is not on the remote (was "

@@ -79,7 +79,8 @@ def marketplace_catalog(tree: Tree, label: str) -> Catalog:
             unavailable[entry.name] = str(exc)
             continue
         if isinstance(found, mp.RemoteSource):
-            remote[entry.name] = RemotePlugin(found, _remote_offer(entry, found, origin_of))
+            offer = _remote_offer(entry, found, origin_of)
+            remote[entry.name] = RemotePlugin(found, offer, entry.version, entry.description)
         elif not _has_folder(files, found):
             unavailable[entry.name] = (
                 f"plugin {entry.name}: folder {found} is not in the repository"

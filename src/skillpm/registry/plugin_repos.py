@@ -22,13 +22,6 @@ from skillpm.registry.git_commands import GitFailed
 from skillpm.registry.marketplace import RemoteSource
 from skillpm.registry.repo_layouts import Tree
 
-_NOT_FOUND = (
-    "couldn't find remote ref",
-    "not our ref",
-    "no such remote ref",
-    "unadvertised object",
-)
-
 
 class PluginRepo(GitRegistry):
     """The repository of one plugin source; messages name the plugin and the URL."""
@@ -49,7 +42,7 @@ class PluginRepo(GitRegistry):
 
     def error(self, exc: GitFailed, source: str) -> RegistryError:
         where = f"plugin {self.plugin}: {redact(self.plugin_source.url)}"
-        if any(marker in exc.stderr.lower() for marker in _NOT_FOUND):
+        if exc.not_found:
             if source == self.plugin_source.sha or len(source) == 40:
                 return RegistryError(
                     f"{where} has no commit {source[:12]} (was its history rewritten?); "

@@ -82,6 +82,8 @@ class RemotePlugin:
 
     source: mp.RemoteSource
     offer: Callable[[Tree], Offer]  # raises ``mp.Unsupported`` when it offers no skills
+    version: str | None  # what the marketplace entry says, shown before fetching
+    description: str
 
 
 class RemoteTrees(Protocol):
@@ -270,6 +272,14 @@ class RepoPackages(Mapping[str, Mapping[str, VersionEntry]]):
             except SkillpmError:
                 continue
         return found
+
+    def remote_listings(self) -> dict[str, tuple[str | None, str]]:
+        """Plugins in other repositories: (version, description) as the entry says."""
+        return {
+            name: (remote.version, remote.description)
+            for name, remote in sorted(self.catalog.remote.items())
+            if name not in self.catalog.unavailable
+        }
 
     def offer(self, name: str, pin: str | None = None) -> Offer:
         """What ``name`` is; a plugin in another repository is read there (at ``pin``)."""

@@ -49,6 +49,7 @@ class Sources:
         names: set[str] = set()
         for registry in self.registries:
             names.update(registry.all_packages())
+            names.update(registry.remote_listings())
         return names
 
     def suggest(self, name: str) -> list[str]:
