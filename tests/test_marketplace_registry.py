@@ -9,6 +9,7 @@ anthropics/claude-code), served from bare repositories over file://.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -349,3 +350,40 @@ def test_info_search_and_why_find_a_skill_inside_a_plugin(
     why = cli("why", "pdf", cwd=project)
     assert why.exit_code == 0, why.output
     assert why.stdout.startswith("skill pdf is in document-skills\ndocument-skills ")
+
+
+def test_a_lock_from_before_content_versions_still_installs_frozen(
+    cli: Cli, project: Path, market: GitRepo, tmp_path: Path
+) -> None:
+    from skillpm.integrity import integrity_of_entries, walk_tree
+    from skillpm.store import package_cache_path
+
+    add(cli, project, market)
+    assert cli("install", "document-skills", cwd=project).exit_code == 0
+    row = lock_of(project)["document-skills"]
+    # What skillpm wrote before versions came from content: the commit's version,
+    # and the integrity of the same files with that version in skillpm.yaml.
+    legacy = f"0.0.0+g{market.head[:12]}"
+    old_package = tmp_path / "old-package"
+    shutil.copytree(package_cache_path(str(row["integrity"])), old_package)
+    manifest = old_package / "skillpm.yaml"
+    manifest.write_text(manifest.read_text().replace(str(row["version"]), legacy))
+    old_integrity = integrity_of_entries(walk_tree(old_package))
+    text = (project / "skills.lock").read_text()
+    text = text.replace(str(row["version"]), legacy).replace(str(row["integrity"]), old_integrity)
+    market.commit({"skills/pdf/SKILL.md": skill_md("pdf", body="Moved on.")})
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(project / "skills.yaml", clone / "skills.yaml")
+    (clone / "skills.lock").write_text(text)
+    shutil.rmtree(Path(os.environ["SKILLPM_CACHE_DIR"]) / "packages")
+    result = cli("install", "--frozen", cwd=clone)
+    assert result.exit_code == 0, result.output
+    assert (clone / "skills.lock").read_text() == text
+    assert "Moved on." not in (clone / ".claude/skills/pdf/SKILL.md").read_text()
+    # outdated sees the new content version; update moves to it.
+    rows = json.loads(cli("outdated", "--json", "--refresh", cwd=clone).stdout)["packages"]
+    assert rows[0]["current"] == legacy and rows[0]["latest"].startswith("0.0.0+c")
+    assert cli("update", cwd=clone).exit_code == 0
+    assert "Moved on." in (clone / ".claude/skills/pdf/SKILL.md").read_text()
