@@ -133,7 +133,10 @@ def test_git_subdir_plugin_pinned_by_sha_installs_and_locks_its_source(
     assert result.exit_code == 0, result.output
     assert "+ aws-common 1.0.0" in result.stdout
     # What the plugin has besides skills is named, in one line.
-    assert re.search(r"aws-common: .*its commands, hooks, MCP servers are left to", result.output)
+    assert (
+        "aws-common: skillpm installs its skills; its commands, hooks and MCP servers are "
+        "left to Claude Code's /plugin install" in result.output
+    )
     assert (project / ".claude/skills/aws-iam/SKILL.md").is_file()
     row = lock_rows(project)["aws-common"]
     assert row["commit"] == world.market.head
@@ -352,3 +355,25 @@ def test_search_lists_plugins_of_other_repositories_without_fetching_them(
     assert re.search(r"^aws-iac\s+-\s", text.stdout, re.M)
     typo = cli("install", "aws-iak", cwd=project)
     assert "did you mean aws-iac" in typo.stderr
+
+
+def test_a_marketplace_on_a_server_may_not_name_local_repositories(
+    cli: Cli, project: Path, world: World, tmp_path: Path
+) -> None:
+    local = {"name": "local", "source": {"source": "url", "url": world.docs.bare.as_uri()}}
+    world.publish(common_sha=world.toolkit.head, extra=[local])
+    # The marketplace reached as https://github.com/... (a server, as far as skillpm knows).
+    served = tmp_path / "github/acme/market.git"
+    shutil.copytree(world.market.bare, served)
+    url = "git+https://github.com/acme/market.git"
+    assert cli("registry", "add", "acme", url, cwd=project).exit_code == 0
+    before = snapshot(project)
+    result = cli("install", "local", cwd=project)
+    assert result.exit_code == 1
+    assert "plugin local: its source file:///" in result.stderr
+    assert "only a marketplace on this machine (git+file://) may name" in result.stderr
+    assert snapshot(project) == before
+    # The same marketplace read from this machine may.
+    assert cli("registry", "remove", "acme", cwd=project).exit_code == 0
+    assert cli("registry", "add", "acme", world.market.url, cwd=project).exit_code == 0
+    assert cli("install", "local", cwd=project).exit_code == 0

@@ -117,9 +117,10 @@ def _say_left_out(registry: Registry, entry: VersionEntry) -> None:
     except SkillpmError:
         return  # only a note: the install itself reports real problems
     if left:
+        what = ", ".join(left[:-1]) + f" and {left[-1]}" if len(left) > 1 else left[0]
         console.info(
-            f"{entry.name}: skillpm installs its skills; its {', '.join(left)} are left to "
-            "Claude Code's /plugin install (hooks and MCP servers run code)"
+            f"{entry.name}: skillpm installs its skills; its {what} are left to Claude Code's "
+            "/plugin install (hooks and MCP servers run code)"
         )
 
 

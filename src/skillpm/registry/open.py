@@ -22,7 +22,8 @@ def open_registry(
         from skillpm.registry.plugin_repos import PluginRepos
 
         options = options or RemoteOptions()
-        return GitRegistry(name, url, options, PluginRepos(options))
+        local = url.startswith("git+file:")
+        return GitRegistry(name, url, options, PluginRepos(options, local=local))
     if transport == HTTPS:
         from skillpm.registry.https import HttpRegistry
 

@@ -69,13 +69,24 @@ class PluginRepo(GitRegistry):
 
 
 class PluginRepos:
-    """``RemoteTrees`` for a git registry: one ``PluginRepo`` per plugin and source."""
+    """``RemoteTrees`` for a git registry: one ``PluginRepo`` per plugin and source.
 
-    def __init__(self, options: RemoteOptions) -> None:
+    ``local`` says the marketplace itself is on this machine (``git+file://``): only
+    then may its plugins name ``file://`` repositories, so a marketplace on a server
+    cannot make skillpm read repositories that happen to be on the user's disk.
+    """
+
+    def __init__(self, options: RemoteOptions, *, local: bool) -> None:
         self.options = options
+        self.local = local
         self._repos: dict[tuple[str, RemoteSource], PluginRepo] = {}
 
     def open(self, plugin: str, source: RemoteSource, commit: str | None) -> Tree:
+        if source.url.startswith("file:") and not self.local:
+            raise RegistryError(
+                f"plugin {plugin}: its source {source.url} is a local path, which only a "
+                "marketplace on this machine (git+file://) may name"
+            )
         key = (plugin, source)
         if key not in self._repos:
             self._repos[key] = PluginRepo(plugin, source, self.options)
