@@ -377,3 +377,22 @@ def test_a_marketplace_on_a_server_may_not_name_local_repositories(
     assert cli("registry", "remove", "acme", cwd=project).exit_code == 0
     assert cli("registry", "add", "acme", world.market.url, cwd=project).exit_code == 0
     assert cli("install", "local", cwd=project).exit_code == 0
+
+
+def test_files_changed_without_a_version_bump_are_outdated_and_updated(
+    cli: Cli, project: Path, world: World
+) -> None:
+    setup(cli, project, world, "aws-common")
+    world.toolkit.commit(
+        {"plugins/aws-common/skills/aws-iam/SKILL.md": skill_md("aws-iam", body="v2")}
+    )
+    world.publish(common_sha=world.toolkit.head)
+    shown = cli("outdated", "--refresh", cwd=project)
+    assert "aws-common  1.0.0    1.0.0   1.0.0   files changed, same version" in shown.stdout
+    rows = json.loads(cli("outdated", "--json", cwd=project).stdout)["packages"]
+    assert [(r["name"], r["changed"]) for r in rows] == [("aws-common", True)]
+    result = cli("update", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "~ aws-common 1.0.0 (its files changed, same version)" in result.stdout
+    assert "v2" in (project / ".claude/skills/aws-iam/SKILL.md").read_text()
+    assert lock_rows(project)["aws-common"]["source"]["commit"] == world.toolkit.head  # type: ignore[index]

@@ -40,10 +40,12 @@ def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[d
         # A marketplace offers only its current version of a plugin (which may be derived
         # from content, so unordered): any other one than the locked is newer.
         moved = target is not None and target.version != pkg.version
+        # A plugin whose files changed upstream without a version bump moves too.
+        changed = target is not None and not moved and target.integrity != pkg.integrity
         newer = latest not in (None, pkg.version) and (
             not still_offered or parse_version(str(latest)) > current
         )
-        if moved or newer:
+        if moved or newer or changed:
             registry = sources.by_url(pkg.registry)
             rows.append(
                 {
@@ -52,6 +54,7 @@ def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[d
                     "wanted": target.version if target else None,
                     "latest": latest,
                     "direct": pkg.name in manifest.dependencies,
+                    "changed": changed,
                     "registry": registry.display if registry else pkg.registry,
                 }
             )
@@ -78,12 +81,14 @@ def outdated(project: Project, *, as_json: bool) -> int:
     table = [("Package", "Current", "Wanted", "Latest", "")]
     for r in rows:
         note = "" if r["direct"] else "dependency"
+        if r["changed"]:
+            note = ", ".join(filter(None, ["files changed, same version", note]))
         table.append((r["name"], r["current"], r["wanted"] or "-", r["latest"] or "-", note))
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for row in table:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         console.result("  ".join([*cells, row[4]]).rstrip())
-    if any(r["wanted"] != r["current"] for r in rows):
+    if any(r["wanted"] != r["current"] or r["changed"] for r in rows):
         console.info("Run 'skillpm update' to move to the wanted versions")
     if any(r["latest"] not in (r["wanted"], None) for r in rows if r["direct"]):
         console.info("'skillpm update --latest' also widens the ranges in skills.yaml")
