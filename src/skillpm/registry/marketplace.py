@@ -29,6 +29,7 @@ from typing import Any
 
 from skillpm.formats.index import NAME_RE
 from skillpm.formats.ranges import parse_range
+from skillpm.registry.urls import is_ref_name
 
 MARKETPLACE_FILE = ".claude-plugin/marketplace.json"
 PLUGIN_FILE = ".claude-plugin/plugin.json"
@@ -38,7 +39,6 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 _KEBAB = NAME_RE
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 _GIT_URL = re.compile(r"^(https://|ssh://|file:///|[\w.-]+@[\w.-]+:(?!//))")
 # What a plugin may hold besides skills, as Claude Code reads it: the manifest key,
@@ -270,7 +270,7 @@ def remote_source(plugin: str, source: Mapping[str, Any]) -> RemoteSource:
     if not isinstance(path, str):
         raise Unsupported(f"{where}: path must be a string")
     ref, sha = source.get("ref"), source.get("sha")
-    if ref is not None and (not isinstance(ref, str) or not _REF.match(ref)):
+    if ref is not None and (not isinstance(ref, str) or not is_ref_name(ref)):
         raise Unsupported(f"{where}: ref {ref!r} is not a branch or tag name")
     if sha is not None and (not isinstance(sha, str) or not _SHA.match(sha)):
         raise Unsupported(f"{where}: sha must be a full 40-digit commit id")
