@@ -396,3 +396,25 @@ def test_files_changed_without_a_version_bump_are_outdated_and_updated(
     assert "~ aws-common 1.0.0 (its files changed, same version)" in result.stdout
     assert "v2" in (project / ".claude/skills/aws-iam/SKILL.md").read_text()
     assert lock_rows(project)["aws-common"]["source"]["commit"] == world.toolkit.head  # type: ignore[index]
+
+
+def test_a_plugin_changed_without_a_bump_stays_locked_when_another_is_updated(
+    cli: Cli, project: Path, world: World
+) -> None:
+    setup(cli, project, world, "aws-iac", "aws-common")
+    common_before = lock_block(project, "aws-common")
+    world.toolkit.commit(
+        {
+            "plugins/aws-common/skills/aws-iam/SKILL.md": skill_md("aws-iam", body="v2"),
+            "plugins/aws-iac/.claude-plugin/plugin.json": plugin_json("aws-iac", "1.4.0"),
+        }
+    )
+    world.publish(common_sha=world.toolkit.head)
+    result = cli("update", "aws-iac", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert lock_rows(project)["aws-iac"]["version"] == "1.4.0"
+    assert lock_block(project, "aws-common") == common_before
+    assert "v2" not in (project / ".claude/skills/aws-iam/SKILL.md").read_text()
+    # Adding another package does not move it either.
+    assert cli("install", "pdf-tools", cwd=project).exit_code == 0
+    assert lock_block(project, "aws-common") == common_before

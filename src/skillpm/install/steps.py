@@ -54,7 +54,7 @@ def resolve_lock(
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
     old_rows = old.by_name() if old else {}
     with console.status("Resolving dependencies"):
-        catalog = gather(sources, manifest.dependencies, pinned, old_rows)
+        catalog = gather(sources, manifest.dependencies, pinned, old_rows, unpinned)
     roots = [Requirement(n, parse_range(d.range)) for n, d in sorted(manifest.dependencies.items())]
     locked = {p.name: p.version for p in old.packages} if old else {}
     prefs = Preferences(
@@ -67,7 +67,7 @@ def resolve_lock(
         # A cached registry view may lack the version asked for: update it once, retry.
         if not sources.refresh():
             raise
-        catalog = gather(sources, manifest.dependencies, pinned, old_rows)
+        catalog = gather(sources, manifest.dependencies, pinned, old_rows, unpinned)
         chosen = resolve(roots, catalog, prefs)
     if report:  # uv-style, on the install and remove paths
         seconds = time.perf_counter() - started

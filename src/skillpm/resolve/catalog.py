@@ -9,7 +9,7 @@ team's package (dependency confusion).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillpm.errors import PackageNotFound, RegistryError
@@ -81,16 +81,28 @@ def _locked_candidate(sources: Sources, pkg: LockedPackage | None) -> Candidate 
 
 
 def _add_locked(
-    sources: Sources, catalog: dict[str, list[Candidate]], name: str, pkg: LockedPackage | None
+    sources: Sources,
+    catalog: dict[str, list[Candidate]],
+    name: str,
+    pkg: LockedPackage | None,
+    movable: bool,
 ) -> None:
+    """Make the locked version of ``name`` a candidate if its registry no longer offers it.
+
+    A marketplace may offer the locked version number with other files (changed without a
+    version bump): unless ``name`` may move, the locked files stand in for the new ones.
+    """
     have = catalog.get(name, [])
-    if pkg is None or any(c.entry.version == pkg.version for c in have):
+    if pkg is None:
+        return
+    same = [c for c in have if c.entry.version == pkg.version]
+    if same and (movable or same[0].entry.integrity == pkg.integrity):
         return
     if have and redact(sources.named(have[0].registry).url) != redact(pkg.registry):
         return  # served by another registry now: versions never mix across registries
     cand = _locked_candidate(sources, pkg)
     if cand is not None:
-        catalog[name] = [*have, cand]
+        catalog[name] = [*(c for c in have if c not in same), cand]
 
 
 def gather(
@@ -98,12 +110,13 @@ def gather(
     roots: Iterable[str],
     pinned: Mapping[str, str] | None = None,
     locked: Mapping[str, LockedPackage] | None = None,
+    movable: Collection[str] = (),
 ) -> dict[str, list[Candidate]]:
     """Every version of every name reachable from ``roots`` through dependencies.
 
     ``pinned`` maps a name to the registry it must come from. ``locked`` (the lock's
     packages) adds each locked version its registry no longer offers, so a package
-    nobody asked to move can stay where it is.
+    nobody asked to move (not in ``movable``) can stay where it is.
     """
     roots = set(roots)
     pinned = pinned or {}
@@ -130,7 +143,7 @@ def gather(
                 catalog[name] = _candidates(registry, versions)
             remaining -= set(found)
         for name in sorted(batch):
-            _add_locked(sources, catalog, name, locked.get(name))
+            _add_locked(sources, catalog, name, locked.get(name), name in movable)
         remaining -= set(catalog)
         missing |= remaining
         for name in batch:
