@@ -327,6 +327,11 @@ def test_bad_remote_sources_say_what_is_wrong(cli: Cli, project: Path, world: Wo
             "source": {"source": "url", "url": "https://x.org/a.git", "sha": "abc"},
         },
         {"name": "plain-http", "source": {"source": "url", "url": "http://x.org/a.git"}},
+        {
+            "name": "escape",
+            "source": {"source": "git-subdir", "url": "https://x.org/a.git", "path": "../etc"},
+        },
+        {"name": "ext", "source": {"source": "url", "url": "ext::sh -c touch% /tmp/pwned"}},
     ]
     world.publish(common_sha=world.toolkit.head, extra=bad)
     assert cli("registry", "add", "acme", world.market.url, cwd=project).exit_code == 0
@@ -334,6 +339,11 @@ def test_bad_remote_sources_say_what_is_wrong(cli: Cli, project: Path, world: Wo
         ("no-path", "plugin no-path (git-subdir source): path is required"),
         ("short-sha", "plugin short-sha (url source): sha must be a full 40-digit commit id"),
         ("plain-http", "plugin plain-http (url source): url must be a git URL"),
+        (
+            "escape",
+            "plugin escape (git-subdir source): path: '../etc' points outside the repository",
+        ),
+        ("ext", "plugin ext (url source): url must be a git URL"),
     ):
         result = cli("install", name, cwd=project)
         assert result.exit_code == 1
@@ -418,3 +428,18 @@ def test_a_plugin_changed_without_a_bump_stays_locked_when_another_is_updated(
     # Adding another package does not move it either.
     assert cli("install", "pdf-tools", cwd=project).exit_code == 0
     assert lock_block(project, "aws-common") == common_before
+
+
+def test_a_symlink_in_a_remote_plugin_is_refused(cli: Cli, project: Path, world: World) -> None:
+    link = world.toolkit.work / "plugins/aws-iac/skills/aws-cdk/secret"
+    link.symlink_to("/etc/passwd")
+    world.toolkit.commit({})
+    world.publish(common_sha=world.toolkit.head)
+    assert cli("registry", "add", "acme", world.market.url, cwd=project).exit_code == 0
+    before = snapshot(project)
+    result = cli("install", "aws-iac", cwd=project)
+    assert result.exit_code == 1
+    assert (
+        "skills/aws-cdk/secret is a symbolic link; packages hold plain files only" in result.stderr
+    )
+    assert snapshot(project) == before
