@@ -3,14 +3,16 @@
 Two shapes are understood, read at one commit of a git registry:
 
 - a Claude Code plugin marketplace (``.claude-plugin/marketplace.json``): each
-  plugin stored in the repository is a package named after the plugin, holding
-  the plugin's skills (its ``skills`` list, else its ``skills/`` folder);
+  plugin is a package named after the plugin, holding the plugin's skills (its
+  ``skills`` list, else its ``skills/`` folder); ``plugin_layout`` reads it into a
+  ``Catalog``. A plugin stored in another git repository (a ``github``, ``url`` or
+  ``git-subdir`` source) is read from there, through ``RemoteTrees``, when first
+  asked for;
 - a plain repository of skill folders (``skills/*/SKILL.md``, else
   ``.claude/skills/*/SKILL.md``, else ``SKILL.md`` folders up to three levels
   deep): each skill is a package of its own.
 
-A plugin stored in another git repository (a ``github``, ``url`` or ``git-subdir``
-source) is read from that repository, through ``RemoteTrees``, when first asked for.
+This module holds what both share: the catalog, the package layout, ``RepoPackages``.
 
 A package is laid out as ``publish`` would store it: ``skills/<skill>/...`` and a
 generated ``skillpm.yaml``. Its integrity is computed over that layout from the
