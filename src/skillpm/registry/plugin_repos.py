@@ -12,6 +12,7 @@ the commit it gave. Only the plugin's folder is listed and read.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from skillpm.errors import RegistryError
@@ -43,7 +44,7 @@ class PluginRepo(GitRegistry):
     def error(self, exc: GitFailed, source: str) -> RegistryError:
         where = f"plugin {self.plugin}: {redact(self.plugin_source.url)}"
         if exc.not_found:
-            if source == self.plugin_source.sha or len(source) == 40:
+            if re.fullmatch(r"[0-9a-f]{40}", source):
                 return RegistryError(
                     f"{where} has no commit {source[:12]} (was its history rewritten?); "
                     "nothing was installed"
