@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import Cli, make_git_repo, marketplace_json, skill_md, snapshot
+from tests.helpers import Cli, git, make_git_repo, marketplace_json, skill_md, snapshot
 
 
 def plugin_json(name: str, version: str | None = None, **extra: object) -> str:
@@ -443,3 +443,40 @@ def test_a_symlink_in_a_remote_plugin_is_refused(cli: Cli, project: Path, world:
         "skills/aws-cdk/secret is a symbolic link; packages hold plain files only" in result.stderr
     )
     assert snapshot(project) == before
+
+
+def test_a_force_pushed_plugin_repository(
+    cli: Cli, project: Path, world: World, tmp_path: Path
+) -> None:
+    setup(cli, project, world, "aws-iac")
+    locked = lock_rows(project)["aws-iac"]["source"]["commit"]  # type: ignore[index]
+    # History rewritten: main replaced by an unrelated commit; the locked one is gone.
+    work = world.toolkit.work
+    git("checkout", "-q", "--orphan", "rewritten", cwd=work)
+    git("commit", "-q", "-m", "rewritten", cwd=work)
+    git("push", "-q", "--force", "origin", "rewritten:main", cwd=work)
+    git("gc", "-q", "--prune=now", cwd=world.toolkit.bare)
+
+    # A warm cache still has it: the lock installs.
+    warm = tmp_path / "warm"
+    warm.mkdir()
+    for name in ("skills.yaml", "skills.lock"):
+        shutil.copy(project / name, warm / name)
+    shutil.rmtree(Path(__import__("os").environ["SKILLPM_CACHE_DIR"]) / "packages")
+    result = cli("install", "--frozen", cwd=warm)
+    assert result.exit_code == 0, result.output
+
+    # A cold one cannot fetch it, and says why in one line, writing nothing.
+    shutil.rmtree(Path(__import__("os").environ["SKILLPM_CACHE_DIR"]))
+    cold = tmp_path / "cold"
+    cold.mkdir()
+    for name in ("skills.yaml", "skills.lock"):
+        shutil.copy(project / name, cold / name)
+    before = snapshot(cold)
+    result = cli("install", "--frozen", cwd=cold)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: plugin aws-iac: https://github.com/acme/aws-toolkit.git has no commit "
+        f"{str(locked)[:12]} (was its history rewritten?); nothing was installed\n"
+    )
+    assert snapshot(cold) == before
