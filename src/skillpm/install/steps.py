@@ -87,11 +87,14 @@ def resolve_lock(
                 )
             skills = tuple(s for s in skills if s in dep.skills)
         prev = old_rows.get(name)
+        # An unchanged marketplace plugin keeps its row, commit included: the lock moves only
+        # where packages do. (Index registries share the newest commit: fewer fetches.)
         kept = prev is not None and (prev.version, prev.integrity, prev.registry) == (
             cand.entry.version,
             cand.entry.integrity,
             redact(registry.url),
         )
+        kept = kept and registry.reads_packages_at_commit()
         if prev is None:
             _say_left_out(registry, cand.entry)
         packages.append(
@@ -100,7 +103,6 @@ def resolve_lock(
                 version=cand.entry.version,
                 registry=redact(registry.url),
                 integrity=cand.entry.integrity,
-                # An unchanged package keeps its row: the lock moves only where packages do.
                 commit=prev.commit if prev and kept else cand.commit or registry.pinned_commit(),
                 source=prev.source if prev and kept else cand.entry.source,
                 dependencies=tuple(sorted(cand.entry.dependencies)),

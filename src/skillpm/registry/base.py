@@ -77,6 +77,12 @@ class Registry(abc.ABC):
         marketplace's plugins in other repositories): (version or None, description)."""
         return {}
 
+    def reads_packages_at_commit(self) -> bool:
+        """Whether a package's files are those at the commit it was resolved at (a
+        marketplace or plain repository), rather than an immutable published folder that
+        any later commit still holds: then an unchanged package keeps its locked commit."""
+        return False
+
     def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
         """The entry of a locked version the registry no longer offers (a marketplace moved
         on), read where the lock says, so it stays installable; None when unknown."""

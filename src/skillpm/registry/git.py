@@ -95,6 +95,9 @@ class GitRegistry(Registry):
         index = self._indexes.get(self._commit) if self._commit else None
         return index.packages.get(name, {}).get(version) if index else None
 
+    def reads_packages_at_commit(self) -> bool:
+        return self._view(self.pinned_commit()) is not None
+
     def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
         # A marketplace offers one version per plugin: a locked one is read at its commit.
         if pkg.commit is None:
