@@ -11,12 +11,6 @@ from skillpm.errors import RegistryError
 from skillpm.output import redact
 from skillpm.registry.git_commands import GitFailed
 
-_NOT_FOUND = (
-    "couldn't find remote ref",
-    "not our ref",
-    "no such remote ref",
-    "unadvertised object",
-)
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -27,7 +21,7 @@ def hidden(text: str, remote: str) -> str:
 
 def fetch_error(display: str, remote: str, exc: GitFailed, source: str) -> RegistryError:
     """The error for a failed fetch of ``source`` (a ref or commit) from ``remote``."""
-    if any(marker in exc.stderr.lower() for marker in _NOT_FOUND):
+    if exc.not_found:
         if len(source) == 40 and set(source) <= _HEX:
             return RegistryError(
                 f"registry {display}: commit {source[:12]} is not on the remote (was "
