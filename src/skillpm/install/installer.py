@@ -118,18 +118,32 @@ def plan(
             force=force or force_fragments,
             vars_unchanged=vars_unchanged,
         )
-        from skillpm.install.settings import plan_pieces
+        if _may_have_pieces(result, old):
+            from skillpm.install.settings import plan_pieces
 
-        plan_pieces(
-            project,
-            sources,
-            manifest,
-            old,
-            result,
-            force=force,
-            vars_unchanged=vars_unchanged,
-        )
+            plan_pieces(
+                project,
+                sources,
+                manifest,
+                old,
+                result,
+                force=force,
+                vars_unchanged=vars_unchanged,
+            )
     return result
+
+
+def _may_have_pieces(result: Plan, old: Lockfile | None) -> bool:
+    """Whether a settings or .claudeignore piece is staged or recorded: only then is the
+    settings code (JSON editing, merging, templates) worth loading."""
+    recorded = old is not None and (
+        bool(old.created_files)
+        or any(p.settings or p.settings_replaced or p.claudeignore for p in old.packages)
+    )
+    return recorded or any(
+        (m := result.manifests.get(name)) is None or m.settings is not None or m.claudeignore
+        for name in result.staged
+    )
 
 
 def _dropped_copies(project: Project, old: Lockfile | None, new: Lockfile) -> list[Path]:
