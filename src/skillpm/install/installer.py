@@ -105,7 +105,11 @@ def plan(
     result.lock = replace(new, packages=tuple(final))
     _check_ownership(project, result, owners_old, state, force=force)
     result.dropped = _dropped_copies(project, old, result.lock)
-    if manifest is not None:
+    fragments = any(p.fragments for p in (*old_pkgs.values(), *result.lock.packages))
+    # The fragment code (and its Jinja2 sandbox) loads only when there is a fragment,
+    # a render asked for, or the user scope's placement rule to enforce.
+    asked = rerender or force or force_fragments
+    if manifest is not None and (fragments or asked or project.is_user):
         from skillpm.install.fragments import plan_fragments
 
         plan_fragments(
@@ -118,18 +122,18 @@ def plan(
             force=force or force_fragments,
             vars_unchanged=vars_unchanged,
         )
-        if _may_have_pieces(result, old):
-            from skillpm.install.settings import plan_pieces
+    if manifest is not None and _may_have_pieces(result, old):
+        from skillpm.install.settings import plan_pieces
 
-            plan_pieces(
-                project,
-                sources,
-                manifest,
-                old,
-                result,
-                force=force,
-                vars_unchanged=vars_unchanged,
-            )
+        plan_pieces(
+            project,
+            sources,
+            manifest,
+            old,
+            result,
+            force=force,
+            vars_unchanged=vars_unchanged,
+        )
     return result
 
 
