@@ -149,9 +149,6 @@ def commit(
     """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
     to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last.
     ``resolved`` (from ``resolve_timed``) is printed once nothing refuses the plan."""
-    from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
-    from skillpm.install.fragments import refuse_edits, report_fragments, show_diff
-
     check_pins(manifest, new)
     started = time.perf_counter()
     project.use_targets(manifest)
@@ -173,10 +170,15 @@ def commit(
         if manifest_bytes is not None and digest(manifest_bytes) == project.manifest_sha:
             manifest_bytes = None  # skills.yaml would not change
         if plan.fragments is not None and not options.show_diff:
+            # The fragment code loads only when fragments had work (see installer.plan).
+            from skillpm.install.fragments import refuse_edits
+
             refuse_edits(plan.fragments)
         if resolved is not None:
             console.info(resolved)
         if options.show_diff:
+            from skillpm.install.fragments import show_diff
+
             txn.rollback()
             _report_dry_run(plan, quiet_when_empty=True)
             if not show_diff(plan.fragments) and plan.empty:
@@ -190,18 +192,20 @@ def commit(
         if plan.empty and lock_unchanged and manifest_bytes is None:
             txn.rollback()
             if plan.fragments is not None:
+                from skillpm.install.fragments import report_fragments
+
                 report_fragments(plan.fragments)  # hand edits kept
             _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha)
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
     manifest_sha = digest(manifest_bytes) if manifest_bytes is not None else project.manifest_sha
     _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()))
-    for folder in (
-        *project.skill_dirs,
-        *project.other_skill_dirs,
-        project.root / IMPORT_DIR,
-        project.root / RULES_DIR,
-    ):
+    folders = [*project.skill_dirs, *project.other_skill_dirs]
+    if plan.fragments is not None:  # only then can a generated fragment file have gone
+        from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
+
+        folders += [project.root / IMPORT_DIR, project.root / RULES_DIR]
+    for folder in folders:
         prune_empty_dirs(folder, project.root)
     installer.report(plan, time.perf_counter() - started)
     if plan.empty:  # only skills.yaml and skills.lock were written: say so

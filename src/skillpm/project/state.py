@@ -310,12 +310,14 @@ def quick_noop(root: StrPath) -> int | None:
     ):
         return None
     try:
+        # Targets not in use: a folder that is not there holds no copy (one lstat for all).
+        others = [w for w in record["other-dirs"] if os.path.lexists(os.path.join(root, w))]
         for skill, integrity in record["skills"].items():
             for where in record["skill-dirs"]:
-                folder = os.path.join(root, where, skill)
-                if not os.path.isdir(folder) or state.tree_integrity(folder) != integrity:
+                # A missing folder fails its recorded stamp, or the walk (caught below).
+                if state.tree_integrity(os.path.join(root, where, skill)) != integrity:
                     return None
-            if any(os.path.lexists(os.path.join(root, w, skill)) for w in record["other-dirs"]):
+            if any(os.path.lexists(os.path.join(root, w, skill)) for w in others):
                 return None
         for rel, expected in record["outputs"].items():
             if output_digest(root, rel) != expected:
