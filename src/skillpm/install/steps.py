@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from skillpm.errors import LockError, ManifestError, ResolutionError
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
@@ -34,19 +35,45 @@ class InstallOptions:
     agent: bool = False  # add the "agents" target (.agents/skills, AGENTS.md) to skills.yaml
 
 
+class Gate(Protocol):
+    """What decides which packages may enter the project (``skillpm.policy.gate``). Each
+    check raises to refuse, before anything in the project is written."""
+
+    @property
+    def needs_full_check(self) -> bool:
+        """Whether a no-op must not be answered from the stat cache next time (a policy
+        file it cannot prove unchanged)."""
+        ...
+
+    def check_registries(self, manifest: ProjectManifest) -> None:
+        """Before any registry is contacted."""
+
+    def check_lock(self, manifest: ProjectManifest, old: Lockfile | None, new: Lockfile) -> None:
+        """Before any package is fetched or staged."""
+
+    def check_staged(self, plan: Plan) -> None:
+        """With the new packages staged (their files readable), before anything moves."""
+
+
 def resolve_lock(
     project: Project,
     manifest: ProjectManifest,
     old: Lockfile | None,
     *,
+    gate: Gate | None,
     unpinned: frozenset[str] = frozenset(),
     prerelease: bool = False,
     report: bool = False,
 ) -> Lockfile:
-    """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
+    """Resolve the manifest into a new lock, keeping locked versions where they still fit.
+
+    ``gate`` is required so that every caller decides: None only where nothing will be
+    installed from the result."""
     from skillpm.formats.ranges import parse_range
     from skillpm.resolve.resolver import Preferences, Requirement, resolve
 
+    if gate is not None:
+        gate.check_registries(manifest)
     started = time.perf_counter()
     sources = project.sources(manifest)
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
@@ -105,13 +132,19 @@ def commit(
     new: Lockfile,
     options: InstallOptions,
     manifest_text: str | None,
+    *,
+    gate: Gate | None,
 ) -> Plan:
     """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
-    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last."""
+    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last.
+    ``gate`` sees the lock before anything is fetched and the staged packages before
+    anything moves."""
     from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
     from skillpm.install.fragments import refuse_edits, report_fragments, show_diff
 
     check_pins(manifest, new)
+    if gate is not None:
+        gate.check_lock(manifest, old, new)
     started = time.perf_counter()
     project.use_targets(manifest)
     with Transaction(project.staging_root, project.root) as txn:
@@ -128,6 +161,8 @@ def commit(
                 force_fragments=options.force_fragments,
                 vars_unchanged=options.vars_unchanged,
             )
+        if gate is not None:
+            gate.check_staged(plan)
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
         if options.show_diff:
             txn.rollback()
@@ -146,11 +181,11 @@ def commit(
             txn.rollback()
             if plan.fragments is not None:
                 report_fragments(plan.fragments)  # hand edits kept
-            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha)
+            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha, gate)
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
     manifest_sha = digest(manifest_bytes) if manifest_bytes is not None else project.manifest_sha
-    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()))
+    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()), gate)
     for folder in (
         *project.skill_dirs,
         *project.other_skill_dirs,
@@ -188,12 +223,14 @@ def _remember(
     lock: Lockfile,
     manifest_sha: str | None,
     lock_sha: str | None,
+    gate: Gate | None,
 ) -> None:
     """After a run that left the project consistent: let the next no-op skip the work.
 
     Only where ``installstate.quick_noop`` can prove all a no-op would check: a
     project (not the user scope) whose lock records every skill's and fragment's
-    hash and has no settings or .claudeignore pieces (those go the full way).
+    hash and has no settings or .claudeignore pieces (those go the full way), and
+    no policy the gate would have to read again.
     """
     from skillpm.content.fragment_plan import placement_of
 
@@ -205,6 +242,7 @@ def _remember(
         p.settings or p.settings_replaced or p.claudeignore for p in lock.packages
     )
     provable = complete and not pieces and lock.manifest_hash == manifest.hash()
+    provable = provable and not (gate is not None and gate.needs_full_check)
     if project.is_user or manifest_sha is None or lock_sha is None or not provable:
         forget_noop(state)
     else:

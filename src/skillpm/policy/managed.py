@@ -1,0 +1,29 @@
+"""Where the managed (organisation) policy lives. Only ``os`` here: the no-op fast path
+(entry.py) asks whether one exists before it may answer without loading anything."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+POLICY_ENV = "SKILLPM_POLICY"  # names a file that replaces the platform's managed path
+
+
+def managed_path() -> str:
+    """``$SKILLPM_POLICY``, else the platform's managed location (as Claude Code's managed
+    settings: a folder only administrators write to)."""
+    override = os.environ.get(POLICY_ENV, "").strip()
+    if override:
+        return os.path.expanduser(override)
+    if sys.platform == "darwin":
+        return "/Library/Application Support/skillpm/policy.yaml"
+    if sys.platform == "win32":
+        folder = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
+        return os.path.join(folder, "skillpm", "policy.yaml")
+    return "/etc/skillpm/policy.yaml"
+
+
+def managed_policy_set() -> bool:
+    """Whether a managed policy applies (a named file that is missing applies too: it fails
+    closed when read)."""
+    return bool(os.environ.get(POLICY_ENV, "").strip()) or os.path.lexists(managed_path())
