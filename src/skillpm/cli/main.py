@@ -115,12 +115,9 @@ def install(
     skillpm install --frozen --offline      from the cache only, never the network
     """
     plain = not (packages or registry or dry_run or force or prerelease or agent or user)
-    from skillpm.policy.managed import managed_policy_set
-
-    if plain and not ctx.meta.get("refresh") and not managed_policy_set():
-        # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed
-        # (nor a policy: with a managed one, every install reads it).
-        from skillpm.project.state import quick_noop
+    if plain and not ctx.meta.get("refresh"):
+        # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed.
+        from skillpm.policy.managed import quick_noop
 
         check_network_settings(ctx)  # the same usage errors as the full path
         count = quick_noop(project_root(ctx))
