@@ -29,7 +29,7 @@ def managed_policy_set() -> bool:
     return bool(os.environ.get(POLICY_ENV, "").strip()) or os.path.lexists(managed_path())
 
 
-def quick_noop(root: str) -> int | None:
+def quick_noop(root: str | os.PathLike[str]) -> int | None:
     """``project.state.quick_noop``, except where a managed policy applies: every install
     then goes the full way, which reads the policy and checks the lock against it."""
     if managed_policy_set():
