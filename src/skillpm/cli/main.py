@@ -26,6 +26,7 @@ from skillpm.cli.kit import (
     run_and_exit,
     user_scope,
 )
+from skillpm.cli.policy import register as register_policy
 from skillpm.cli.registry import registry
 
 
@@ -221,6 +222,7 @@ def update(
 
 
 cli.add_command(registry)
+register_policy(cli)
 
 
 @cli.command(name="list")

@@ -95,6 +95,7 @@ class Violation:
     chain: tuple[str, ...] = ()
     package: str | None = None
     warning: bool = False  # content.executables: warn
+    place: tuple[str, int | None] | None = None  # the file (and line) in the package at fault
 
     @property
     def origin(self) -> str:
@@ -241,6 +242,7 @@ def check_content(effective: Effective, subject: Subject, content: Content) -> l
                 subject.chain,
                 subject.name,
                 warning=mode == "warn",
+                place=(content.executables[0], None),
             )
         )
     for lay in effective.layers:
@@ -259,6 +261,7 @@ def check_content(effective: Effective, subject: Subject, content: Content) -> l
                     rule.line,
                     subject.chain,
                     subject.name,
+                    place=(hit.file, hit.line),
                 )
             )
     return found

@@ -206,17 +206,17 @@ class Policy:
 
     @property
     def empty(self) -> bool:
-        return all(getattr(self, f.name) is None for f in _rule_fields())
+        return all(getattr(self, f.name) is None for f in rule_fields())
 
 
-def _rule_fields() -> list[Any]:
+def rule_fields() -> list[Any]:
     return [f for f in fields(Policy) if "key" in f.metadata]
 
 
 def known_keys() -> dict[str, dict[str, Any]]:
     """section -> key -> dataclass field, from the fields of ``Policy``."""
     table: dict[str, dict[str, Any]] = {}
-    for f in _rule_fields():
+    for f in rule_fields():
         section, _, key = f.metadata["key"].partition(".")
         table.setdefault(section, {})[key] = f
     return table
