@@ -308,3 +308,43 @@ def test_a_policy_from_a_git_registry_works_offline_from_the_cache(
     (clone / "skills.yaml").write_bytes((project / "skills.yaml").read_bytes())
     monkeypatch.setenv("SKILLPM_CACHE_DIR", str(tmp_path / "cold-cache"))
     refused(cli("install", "--offline", cwd=clone), "skills.yaml:1: policy: ", "--offline")
+
+
+def test_a_policy_on_a_static_site_is_cached_and_read_offline(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path
+) -> None:
+    from tests.sitehelpers import SiteServer
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "skillpm-policy.yaml").write_text("packages:\n  deny: [cdk-*]\n")
+    (site / "strict.yaml").write_text("packages:\n  allow: [app]\n")
+
+    def use(policy: str) -> None:
+        (project / "skills.yaml").write_text(
+            f"policy: {policy}\nregistries:\n  r: {registry}\ndependencies:\n  base: '*'\n"
+        )
+
+    with SiteServer(site) as server:
+        use(server.url)  # a registry site's folder: its skillpm-policy.yaml
+        refused(cli("install", "cdk-patterns", cwd=project), f"{server.url}skillpm-policy.yaml:2")
+        assert cli("install", cwd=project).exit_code == 0
+        assert server.paths() == ["skillpm-policy.yaml"]  # fetched once, then fresh in the cache
+        use(f"{server.url}nothing.yaml")
+        refused(cli("install", cwd=project), "skills.yaml:1: policy: ", "was not found")
+        use(f"{server.url}strict.yaml")  # a policy file by its URL
+        refused(cli("install", cwd=project), "base 1.0.0 is refused by packages.allow")
+        url = server.url
+    # The site is gone: --offline reads the cached copy.
+    use(url)
+    refused(cli("install", "cdk-patterns", "--offline", cwd=project), "packages.deny 'cdk-*'")
+
+
+def test_install_with_a_registry_the_policy_does_not_allow_writes_nothing(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    managed(monkeypatch, tmp_path / "policy.yaml", "registries:\n  allow: [builtin]\n")
+    before = snapshot(project)
+    result = cli("install", "base", "--registry", registry, cwd=project)
+    refused(result, "registry registry (", "registries.allow (not in [builtin])")
+    assert snapshot(project) == before

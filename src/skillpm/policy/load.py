@@ -118,7 +118,7 @@ def project_layer(
         raise PolicyError(f"{where}: {POLICY_KEY}: {url}: no such file") from None
     except OSError as exc:
         raise PolicyError(f"{where}: {POLICY_KEY}: {url}: cannot read ({exc.strerror})") from None
-    except (RegistryError, ManifestError) as exc:
+    except (RegistryError, ManifestError, PolicyError) as exc:
         raise PolicyError(f"{where}: {POLICY_KEY}: {exc}") from None
     return Layer(PROJECT, parse_text(text, source))
 
