@@ -22,9 +22,8 @@ from skillpm.policy.evaluate import (
     check_content,
     check_packages,
     check_registries,
-    registry_key,
 )
-from skillpm.policy.gate import subjects
+from skillpm.policy.gate import registry_key_of, subjects
 from skillpm.policy.load import effective, key_lines
 from skillpm.project.folder import Project
 
@@ -128,14 +127,11 @@ def run(project: Project) -> Audit:
     lock = _lock(project, manifest, audit)
     audit.packages = len(lock.packages) if lock else 0
     lines = key_lines(text or "")
-    base = str(project.files_dir)
-    listed = [
-        (f"{name} ({redact(url)})", url, registry_key(redact(url), base))
-        for name, url in manifest.registries
-    ]
-    for violation in check_registries(audit.policy, listed):
-        name = violation.subject.split()[1]
-        audit.findings.append(_finding(violation, MANIFEST_FILE, lines.get(("registries", name))))
+    for name, url in manifest.registries:
+        listed = [(f"{name} ({redact(url)})", registry_key_of(project, url))]
+        line = lines.get(("registries", name))
+        for violation in check_registries(audit.policy, listed):
+            audit.findings.append(_finding(violation, MANIFEST_FILE, line))
     if lock is not None:
         _check_lock(project, manifest, lock, audit)
     audit.findings.sort(key=lambda f: (f.file, f.line or 0, f.rule, f.message))

@@ -43,14 +43,13 @@ class Effective:
     @property
     def executables(self) -> tuple[str, Layer | None, Item | None]:
         """The strictest mode any layer sets, and where."""
-        mode: tuple[str, Layer | None, Item | None] = ("allow", None, None)
+        strictest: tuple[str, Layer | None, Item | None] = ("allow", None, None)
         for layer in self.layers:
             item = layer.policy.executables
-            if item is not None and EXECUTABLE_MODES.index(item.text) > EXECUTABLE_MODES.index(
-                mode[0]
-            ):
-                mode = (item.text, layer, item)
-        return mode
+            rank = EXECUTABLE_MODES.index
+            if item is not None and rank(item.text) > rank(strictest[0]):
+                strictest = (item.text, layer, item)
+        return strictest
 
 
 @dataclass(frozen=True)
@@ -166,11 +165,12 @@ def _glob_key(glob: str) -> str:
 
 
 def check_registries(
-    effective: Effective, registries: Sequence[tuple[str, str, str | None]]
+    effective: Effective, registries: Sequence[tuple[str, str | None]]
 ) -> list[Violation]:
-    """Each (shown, url, key) registry a project lists against every registries.allow."""
+    """Each registry a project lists, as (shown, ``registry_key``), against every
+    registries.allow."""
     found = []
-    for shown, _url, key in registries:
+    for shown, key in registries:
         for layer in effective.layers:
             globs = layer.policy.registries_allow
             if globs is not None and not _allowed_registry(globs, key):
@@ -195,32 +195,32 @@ def check_packages(effective: Effective, subjects: Sequence[Subject]) -> list[Vi
     return found
 
 
-def _package_violations(layer: Layer, s: Subject) -> Iterator[Violation]:
-    policy = layer.policy
+def _package_violations(layer: Layer, subject: Subject) -> Iterator[Violation]:
+    policy, name, version = layer.policy, subject.name, subject.version
 
     def violation(rule: str, detail: str, line: int | None) -> Violation:
-        return Violation(rule, s.label, detail, layer.source, line, s.chain, s.name)
+        return Violation(rule, subject.label, detail, layer.source, line, subject.chain, name)
 
     globs = policy.registries_allow
-    if globs is not None and not _allowed_registry(globs, s.registry):
+    if globs is not None and not _allowed_registry(globs, subject.registry):
         yield violation(
             "registries.allow",
-            f"(registry {s.registry_shown} {_not_in(globs)})",
+            f"(registry {subject.registry_shown} {_not_in(globs)})",
             _first_line(globs),
         )
     for pattern in policy.packages_deny or ():
-        if pattern.matches(s.name, s.version):
+        if pattern.matches(name, version):
             yield violation("packages.deny", repr(pattern.item.text), pattern.item.line)
     allow = policy.packages_allow
-    if allow is not None and not any(p.matches(s.name, s.version) for p in allow):
+    if allow is not None and not any(p.matches(name, version) for p in allow):
         items = tuple(p.item for p in allow)
         yield violation("packages.allow", _not_in(items), _first_line(items))
     parts = policy.plugin_parts
     if parts is not None:
         allowed = {p.text for p in parts}
-        for part, names in sorted(s.parts.items()):
-            if names and part not in allowed:
-                detail = f"(it provides {part}: {', '.join(names)}; allowed: {_list(parts)})"
+        for part, provided in sorted(subject.parts.items()):
+            if provided and part not in allowed:
+                detail = f"(it provides {part}: {', '.join(provided)}; allowed: {_list(parts)})"
                 yield violation("content.plugin-parts", detail, _first_line(parts))
 
 

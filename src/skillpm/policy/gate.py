@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skillpm.errors import PolicyError
-from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
+from skillpm.formats.project_files import BUILTIN, LockedPackage, Lockfile, ProjectManifest
 from skillpm.install.plan import Plan
 from skillpm.output import console, redact
 from skillpm.policy.evaluate import (
@@ -31,6 +31,7 @@ from skillpm.policy.evaluate import (
 )
 from skillpm.policy.load import POLICY_KEY, effective
 from skillpm.project.folder import Project
+from skillpm.registry.urls import LOCAL, local_path, transport_of
 
 
 class PolicyGate:
@@ -58,7 +59,7 @@ class PolicyGate:
         if self.entering_only:
             return  # a re-resolution for remove: what it brings in is checked by check_lock
         listed = [
-            (f"{name} ({redact(url)})", url, registry_key(redact(url), str(self.project.files_dir)))
+            (f"{name} ({redact(url)})", registry_key_of(self.project, url))
             for name, url in manifest.registries
         ]
         refuse(check_registries(self.policy(manifest), listed))
@@ -112,11 +113,19 @@ def package_parts(pkg: LockedPackage) -> dict[str, tuple[str, ...]]:
     return {"skills": pkg.skills}
 
 
+def registry_key_of(project: Project, url: str) -> str | None:
+    """What allow-lists match for a registry URL (``evaluate.registry_key``), a folder made
+    absolute the way the registry itself opens it."""
+    if url != BUILTIN and transport_of(url) == LOCAL:
+        url = str(local_path(url, project.files_dir))
+    return registry_key(redact(url), str(project.files_dir))
+
+
 def subject_of(project: Project, pkg: LockedPackage, chain: tuple[str, ...]) -> Subject:
     return Subject(
         pkg.name,
         pkg.version,
-        registry_key(pkg.registry, str(project.files_dir)) or "",
+        registry_key_of(project, pkg.registry) or "",
         redact(pkg.registry),
         chain,
         package_parts(pkg),
@@ -179,5 +188,5 @@ def lint_package(folder: Path) -> tuple[LintHit, ...]:
 def check_new_registry(project: Project, manifest: ProjectManifest, name: str, url: str) -> None:
     """``registry add``: a registry the policy does not allow is refused before skills.yaml
     names it."""
-    listed = [(f"{name} ({redact(url)})", url, registry_key(redact(url), str(project.files_dir)))]
+    listed = [(f"{name} ({redact(url)})", registry_key_of(project, url))]
     refuse(check_registries(PolicyGate(project).policy(manifest), listed))
