@@ -348,3 +348,23 @@ def test_install_with_a_registry_the_policy_does_not_allow_writes_nothing(
     result = cli("install", "base", "--registry", registry, cwd=project)
     refused(result, "registry registry (", "registries.allow (not in [builtin])")
     assert snapshot(project) == before
+
+
+def test_content_rules_look_only_at_what_reaches_the_project(
+    cli: Cli, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_package(
+        tmp_path / "kit-src",
+        "kit",
+        skills={"plain": "", "scripted": ""},
+        files={"skills/scripted/run.sh": "#!/bin/sh\n", "tools/build.sh": "#!/bin/sh\n"},
+    )
+    (source / "skills/scripted/run.sh").chmod(0o755)
+    (source / "tools/build.sh").chmod(0o755)  # part of the package, never installed
+    registry = tmp_path / "kits"
+    publish_to(registry, source)
+    managed(monkeypatch, tmp_path / "policy.yaml", "content:\n  executables: deny\n")
+    result = cli("install", "kit/plain", "--registry", registry, cwd=project)
+    assert result.exit_code == 0, result.output
+    refused(cli("install", "kit/scripted", cwd=project), "(executable: skills/scripted/run.sh)")
+    assert not (project / ".claude/skills/scripted").exists()

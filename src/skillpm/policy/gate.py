@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skillpm.errors import PolicyError
+from skillpm.formats.index import PackageManifest
 from skillpm.formats.project_files import BUILTIN, LockedPackage, Lockfile, ProjectManifest
 from skillpm.install.plan import Plan
 from skillpm.output import console, redact
@@ -87,7 +88,8 @@ class PolicyGate:
         for name, folder in sorted(plan.staged.items()):
             pkg = by_name[name]
             subject = subject_of(self.project, pkg, _chain(name, roots, plan.lock))
-            found += check_content(policy, subject, scan(folder, policy))
+            reaches = installed_paths(plan.manifests.get(name), pkg)
+            found += check_content(policy, subject, scan(folder, policy, reaches))
         refuse(found)
 
 
@@ -152,18 +154,38 @@ def content_rules(policy: Effective) -> bool:
     return mode != "allow" or any(layer.policy.block_lint for layer in policy.layers)
 
 
-def scan(folder: Path, policy: Effective) -> Content:
-    """What the package at ``folder`` holds, for the content rules in force."""
+def installed_paths(manifest: PackageManifest | None, pkg: LockedPackage) -> tuple[str, ...]:
+    """What of a package reaches the project: the folders of the skills the lock selects
+    (``PACKAGE/SKILL`` takes one), its fragments and its settings file; a README or the
+    skills not selected never do. Folders end with ``/``; ``("",)`` is everything."""
+    if manifest is None:
+        return ("",)
+    skills = [
+        f"{rel}/" for name, rel in zip(manifest.skill_names, manifest.skills, strict=True)
+        if name in pkg.skills
+    ]  # fmt: skip
+    return (*skills, *manifest.fragments, *([manifest.settings] if manifest.settings else []))
+
+
+def scan(folder: Path, policy: Effective, reaches: Sequence[str] = ("",)) -> Content:
+    """What the package at ``folder`` puts into the project (``reaches``), for the content
+    rules in force."""
+
+    def installed(rel: str) -> bool:
+        return any(rel.startswith(p) if not p or p.endswith("/") else rel == p for p in reaches)
+
     executables = []
     for top, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
             path = Path(top) / name
-            if path.lstat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH):
-                executables.append(path.relative_to(folder).as_posix())
+            rel = path.relative_to(folder).as_posix()
+            mode = path.lstat().st_mode
+            if installed(rel) and mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH):
+                executables.append(rel)
     lint_errors: tuple[LintHit, ...] = ()
     if any(layer.policy.block_lint for layer in policy.layers):
-        lint_errors = lint_package(folder)
+        lint_errors = tuple(hit for hit in lint_package(folder) if installed(hit.file))
     return Content(tuple(executables), lint_errors)
 
 
