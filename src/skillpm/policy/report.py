@@ -82,10 +82,10 @@ def show_lines(effective: Effective) -> list[str]:
 
 def _how(key: str, effective: Effective) -> str:
     combined = _combined(effective)
-    if key in combined:
-        value = combined[key]
-        shown = ", ".join(value) if isinstance(value, list) else value
-        return f" {shown or 'none'} (the strictest of these)"
+    if key == "content.executables":
+        return f" {combined[key]} (the strictest of these)"
+    if key == "content.plugin-parts":
+        return f" {', '.join(combined[key]) or 'none'} (what every list allows)"
     if key.endswith(".allow"):
         layers = sum(1 for layer in effective.layers if _sets(layer.policy, key))
         return " (must match one entry of each policy's list)" if layers > 1 else ""

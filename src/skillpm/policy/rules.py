@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from fnmatch import fnmatchcase
 from typing import Any
 
 from skillpm.errors import PolicyError
+from skillpm.formats.ranges import parse_range, parse_version
 
 BUILTIN = "builtin"  # the built-in registry, as registries.allow names it
 EXECUTABLE_MODES = ("allow", "warn", "deny")  # least strict first
@@ -42,14 +44,10 @@ class PackagePattern:
     range: str | None  # None: every version
 
     def matches(self, name: str, version: str) -> bool:
-        from fnmatch import fnmatchcase
-
         if not fnmatchcase(name, self.glob):
             return False
         if self.range is None:
             return True
-        from skillpm.formats.ranges import parse_range, parse_version
-
         # Prereleases count: a denial of <1.1 covers 1.1.0-rc.1 too.
         return parse_range(self.range).contains(parse_version(version), prereleases=True)
 
@@ -135,8 +133,6 @@ def _package_patterns(
             )
         _check_glob(glob, where, path)
         if at:
-            from skillpm.formats.ranges import parse_range
-
             try:
                 parse_range(rng.strip())
             except ValueError as exc:
