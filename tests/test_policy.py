@@ -202,15 +202,23 @@ def test_a_lock_written_before_a_new_denial_is_refused(
     assert not (project / ".claude/skills/evil-base").exists()
 
 
-def test_the_no_op_fast_path_still_checks_a_managed_policy(
-    cli: Cli, project: Path, registry: Path, tmp_path: Path
+def test_the_no_op_fast_path_is_keyed_to_the_managed_policy(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from skillpm.policy.managed import quick_noop
+
+    policy = managed(monkeypatch, tmp_path / "policy.yaml", "packages:\n  deny: [evil-*]\n")
     installed_project(cli, project, registry, "cdk-patterns")
+    assert quick_noop(project) == 1  # checked against this policy: answered from the cache
     assert "Nothing to do" in run_skillpm("install", cwd=project).stdout
-    policy = tmp_path / "policy.yaml"
+    original = policy.read_bytes()
     policy.write_text("packages:\n  deny: [cdk-patterns]\n")
-    result = run_skillpm("install", "--frozen", cwd=project, env={"SKILLPM_POLICY": str(policy)})
-    refused(result, "cdk-patterns 1.2.0", "packages.deny")
+    assert quick_noop(project) is None
+    refused(run_skillpm("install", "--frozen", cwd=project), "cdk-patterns 1.2.0", "packages.deny")
+    policy.write_bytes(original)
+    assert quick_noop(project) == 1
+    monkeypatch.setenv("SKILLPM_POLICY", str(tmp_path / "elsewhere.yaml"))
+    assert quick_noop(project) is None  # another file, even a missing one: the full path
 
 
 def test_a_project_policy_file_change_is_seen_by_the_next_no_op(
@@ -219,6 +227,9 @@ def test_a_project_policy_file_change_is_seen_by_the_next_no_op(
     (project / "policy.yaml").write_text("packages:\n  deny: [evil-*]\n")
     (project / "skills.yaml").write_text(f"policy: policy.yaml\nregistries:\n  r: {registry}\n")
     assert cli("install", "cdk-patterns", cwd=project).exit_code == 0
+    from skillpm.policy.managed import quick_noop
+
+    assert quick_noop(project) is None  # its file is not in the stat record: the full path
     assert "Nothing to do" in run_skillpm("install", cwd=project).stdout
     (project / "policy.yaml").write_text("packages:\n  deny: [cdk-*]\n")
     refused(run_skillpm("install", cwd=project), "cdk-patterns", "policy.yaml:2")

@@ -40,9 +40,9 @@ class Gate(Protocol):
     check raises to refuse, before anything in the project is written."""
 
     @property
-    def needs_full_check(self) -> bool:
-        """Whether a no-op must not be answered from the stat cache next time (a policy
-        file it cannot prove unchanged)."""
+    def noop_key(self) -> str | None:
+        """What a no-op answered from the stat cache must find unchanged besides skills.yaml
+        and skills.lock (the policy checked, "" for none); None: answer none from there."""
         ...
 
     def check_registries(self, manifest: ProjectManifest) -> None:
@@ -229,8 +229,9 @@ def _remember(
 
     Only where ``installstate.quick_noop`` can prove all a no-op would check: a
     project (not the user scope) whose lock records every skill's and fragment's
-    hash and has no settings or .claudeignore pieces (those go the full way), and
-    no policy the gate would have to read again.
+    hash and has no settings or .claudeignore pieces (those go the full way), keyed
+    to the managed policy the gate checked it against (a project policy, which may
+    live behind a URL, always goes the full way).
     """
     from skillpm.content.fragment_plan import placement_of
 
@@ -242,8 +243,14 @@ def _remember(
         p.settings or p.settings_replaced or p.claudeignore for p in lock.packages
     )
     provable = complete and not pieces and lock.manifest_hash == manifest.hash()
-    provable = provable and not (gate is not None and gate.needs_full_check)
-    if project.is_user or manifest_sha is None or lock_sha is None or not provable:
+    policy = gate.noop_key if gate is not None else ""
+    if (
+        project.is_user
+        or not provable
+        or manifest_sha is None
+        or lock_sha is None
+        or policy is None
+    ):
         forget_noop(state)
     else:
         record_noop(
@@ -257,6 +264,7 @@ def _remember(
             [d.relative_to(project.root).as_posix() for d in project.other_skill_dirs],
             list(project.memory_files),
             len(lock.packages),
+            policy,
         )
     state.save()
 

@@ -24,6 +24,7 @@ MANAGED, PROJECT = "managed", "project"
 class Layer:
     kind: str  # MANAGED or PROJECT
     policy: Policy
+    key: str = ""  # the managed file's ``managed.policy_key``, for the no-op record
 
     @property
     def source(self) -> str:

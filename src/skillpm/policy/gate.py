@@ -20,6 +20,7 @@ from skillpm.formats.project_files import BUILTIN, LockedPackage, Lockfile, Proj
 from skillpm.install.plan import Plan
 from skillpm.output import console, redact
 from skillpm.policy.evaluate import (
+    PROJECT,
     Content,
     Effective,
     LintHit,
@@ -53,8 +54,15 @@ class PolicyGate:
         return self._effective[key]
 
     @property
-    def needs_full_check(self) -> bool:
-        return any(e.layers for e in self._effective.values())
+    def noop_key(self) -> str | None:
+        """The managed policy every package was checked against ("" for none); None when
+        not every package was checked, or a project policy was (it may live behind a URL)."""
+        if self._checked is None or self.entering_only:
+            return None
+        layers = self._checked[0].layers
+        if any(layer.kind == PROJECT for layer in layers):
+            return None
+        return "".join(layer.key for layer in layers)
 
     def check_registries(self, manifest: ProjectManifest) -> None:
         if self.entering_only:

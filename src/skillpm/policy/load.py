@@ -19,7 +19,7 @@ from skillpm.formats.filenames import MANIFEST_FILE
 from skillpm.formats.project_files import ProjectManifest
 from skillpm.output import redact
 from skillpm.policy.evaluate import MANAGED, PROJECT, Effective, Layer
-from skillpm.policy.managed import POLICY_ENV, managed_path
+from skillpm.policy.managed import POLICY_ENV, managed_path, policy_key
 from skillpm.policy.rules import Policy, Where, parse_policy
 from skillpm.registry.base import RemoteOptions
 from skillpm.registry.urls import GIT, HTTPS, local_path, transport_of
@@ -82,7 +82,7 @@ def managed_layer() -> Layer | None:
         text = yamlio.decode(raw, path)
     except ManifestError as exc:
         raise PolicyError(str(exc)) from None
-    return Layer(MANAGED, parse_text(text, path))
+    return Layer(MANAGED, parse_text(text, path), policy_key(path, raw))
 
 
 def policy_line(manifest_text: str | None) -> int | None:

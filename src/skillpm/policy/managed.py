@@ -29,11 +29,25 @@ def managed_policy_set() -> bool:
     return bool(os.environ.get(POLICY_ENV, "").strip()) or os.path.lexists(managed_path())
 
 
+def policy_key(path: str, data: bytes) -> str:
+    """What identifies a managed policy for the no-op record: its path and its bytes."""
+    from skillpm.project.state import digest
+
+    return digest(path.encode() + b"\0" + data)
+
+
 def quick_noop(root: str | os.PathLike[str]) -> int | None:
-    """``project.state.quick_noop``, except where a managed policy applies: every install
-    then goes the full way, which reads the policy and checks the lock against it."""
+    """``project.state.quick_noop``, keyed to the managed policy in force: a no-op is
+    answered from the stat cache only when the last full run checked the lock against
+    exactly this policy file (an unreadable one goes the full way, which reports it)."""
+    key = ""
     if managed_policy_set():
-        return None
+        path = managed_path()
+        try:
+            with open(path, "rb") as f:
+                key = policy_key(path, f.read())
+        except OSError:
+            return None
     from skillpm.project.state import quick_noop as proven
 
-    return proven(root)
+    return proven(root, key)
