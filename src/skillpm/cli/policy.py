@@ -9,8 +9,11 @@ from skillpm.cli.kit import Group, network_options, open_project
 
 @click.group(cls=Group)
 def policy() -> None:
-    """The policies in force: a managed skillpm-policy.yaml (SKILLPM_POLICY, else
-    /etc/skillpm/policy.yaml) and the one skills.yaml names with 'policy:'."""
+    """Show the organisation's and the project's policy (docs/policy.md).
+
+    The managed skillpm-policy.yaml (SKILLPM_POLICY, else /etc/skillpm/policy.yaml) and
+    the one skills.yaml names with 'policy:' both apply; a project policy only tightens.
+    """
 
 
 @policy.command()
