@@ -11,7 +11,7 @@ from pathlib import Path
 
 from skillpm.errors import LockError, SkillpmError
 from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
-from skillpm.formats.project_files import Lockfile, ProjectManifest
+from skillpm.formats.project_files import BUILTIN, Lockfile, ProjectManifest
 from skillpm.lint.model import Finding
 from skillpm.output import redact
 from skillpm.policy.evaluate import (
@@ -124,6 +124,7 @@ def run(project: Project) -> Audit:
         audit.findings.append(AuditFinding("LOCK002", ERROR, MANIFEST_FILE, None, str(exc)))
         return audit
     audit.policy = effective(manifest, text, project.files_dir, project.options)
+    project.use_targets(manifest)
     lock = _lock(project, manifest, audit)
     audit.packages = len(lock.packages) if lock else 0
     lines = key_lines(text or "")
@@ -162,7 +163,7 @@ def _lock(project: Project, manifest: ProjectManifest, audit: Audit) -> Lockfile
         check_pins(manifest, lock)
     except LockError as exc:
         audit.findings.append(AuditFinding("LOCK004", ERROR, LOCK_FILE, None, str(exc)))
-    listed = {redact(u) for _, u in manifest.registries} | {"builtin"}
+    listed = {redact(u) for _, u in manifest.registries} | {BUILTIN}
     for pkg in lock.packages:
         if redact(pkg.registry) not in listed:
             audit.findings.append(
@@ -188,9 +189,8 @@ def _check_lock(project: Project, manifest: ProjectManifest, lock: Lockfile, aud
     at = {p.name: where.get(p.name) for p in lock.packages}
     for violation in check_packages(audit.policy, subjects(project, manifest, lock, lock.packages)):
         audit.findings.append(_finding(violation, LOCK_FILE, at.get(violation.package or "")))
-    ws = _lint_project(project.root)
     by_package: dict[str, list[LintHit]] = {}
-    for finding in ws:
+    for finding in _lint_project(project.root):
         if finding.rule.startswith("DRIFT"):
             audit.findings.append(
                 AuditFinding(
