@@ -106,6 +106,7 @@ def test_allow_list_refuses_what_it_does_not_name(
     managed(monkeypatch, tmp_path / "policy.yaml", "packages:\n  allow: [base, app]\n")
     result = cli("install", "app", "--registry", registry, cwd=project)
     refused(result, "evil-base 1.0.0 (brought in by app)", "packages.allow (not in [base, app])")
+    assert snapshot(project) == {}
     assert cli("install", "base", "--registry", registry, cwd=project).exit_code == 0
 
 
@@ -179,6 +180,15 @@ def test_plugin_parts_refuses_a_part_not_listed(
     managed(monkeypatch, tmp_path / "policy.yaml", "content:\n  plugin-parts: [agents]\n")
     result = cli("install", "base", "--registry", registry, cwd=project)
     refused(result, "content.plugin-parts (it provides skills: base; allowed: [agents])")
+    assert snapshot(project) == {}
+
+
+def test_the_user_scope_is_checked_too(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    managed(monkeypatch, tmp_path / "policy.yaml", "packages:\n  deny: [cdk-*]\n")
+    refused(cli("install", "-g", "cdk-patterns"), "cdk-patterns", "packages.deny 'cdk-*'")
+    assert not (Path.home() / ".claude").exists()
 
 
 def test_a_lock_written_before_a_new_denial_is_refused(
