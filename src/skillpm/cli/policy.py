@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skillpm.cli.kit import Group, network_options, open_project
+from skillpm.cli.kit import Command, Group, network_options, open_project
 
 
 @click.group(cls=Group)
@@ -27,7 +27,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
     run(open_project(ctx), as_json=as_json)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "--format",
     "fmt",
@@ -53,8 +53,3 @@ def audit(ctx: click.Context, fmt: str, as_json: bool) -> None:
 
     ctx.exit(run(open_project(ctx), fmt="json" if as_json else fmt))
 
-
-def register(cli: click.Group) -> None:
-    """Add ``policy`` and ``audit`` to the top-level group (one line in cli/main.py)."""
-    cli.add_command(policy)
-    cli.add_command(audit)
