@@ -263,7 +263,12 @@ def test_a_project_policy_file_change_is_seen_by_the_next_no_op(
     ],
 )
 def test_bad_policy_input_is_one_line_with_file_and_line(
-    cli: Cli, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+    cli: Cli,
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    expected: str,
 ) -> None:
     policy = managed(monkeypatch, tmp_path / "policy.yaml", text)
     result = cli("install", "cdk-patterns", cwd=project)
