@@ -300,7 +300,20 @@ def test_a_bad_project_policy_entry_names_skills_yaml_and_its_line(
     url = f"git+{(project / 'nothing.git').as_uri()}"
     (project / "skills.yaml").write_text(f"policy: {url}\nregistries:\n  r: {registry}\n")
     refused(cli("install", "base", cwd=project), "skills.yaml:1: policy: ", "cannot fetch")
+    (project / "skills.yaml").write_text(f"policy: {{url: x}}\nregistries:\n  r: {registry}\n")
+    refused(cli("install", "base", cwd=project), "skills.yaml:1: policy: expected the path or")
     assert sorted(snapshot(project)) == sorted(before) == ["skills.yaml"]
+
+
+def test_remove_needs_no_policy_when_nothing_enters(
+    cli: Cli, project: Path, registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed_project(cli, project, registry, "app", "cdk-patterns")
+    monkeypatch.setenv("SKILLPM_POLICY", str(tmp_path / "missing.yaml"))  # fails closed...
+    refused(cli("install", "--frozen", cwd=project), "does not exist")
+    result = cli("remove", "app", cwd=project)  # ...but taking packages out reads no policy
+    assert result.exit_code == 0, result.output
+    assert "- evil-base 1.0.0" in result.stdout
 
 
 # -- a policy kept in a git repository, used offline from the cache -------------------------
