@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import Cli, make_package, make_registry, publish_to, snapshot
 
+# The OASIS SARIF TC's schema, as published (oasis-tcs/sarif-spec, sarif-2.1/schema/).
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
