@@ -61,6 +61,10 @@ def test_allow_globs() -> None:
     assert not allows(tagged, "git+https://github.com/acme/skills.git#main")
     assert allows("['/srv/registries/*']", "../../srv/registries/team", base="/work/project")
     assert allows("[builtin]", "builtin") and not allows("['https://*']", "builtin")
+    # Globs are read like URLs: the ssh user as written, any host case.
+    assert allows("['git+ssh://git@GitHub.com/acme/*']", "git+ssh://git@github.com/acme/x.git")
+    assert allows("['git@GitHub.com:acme/*']", "git@github.com:acme/x.git")
+    assert not allows("['git@github.com:acme/*']", "git@github.com:acme-evil/x.git")
 
 
 def test_layers_only_tighten() -> None:

@@ -161,8 +161,18 @@ def _allowed_registry(globs: Sequence[Item], key: str | None) -> bool:
 
 
 def _glob_key(glob: str) -> str:
-    """A glob written as a folder path is matched as the ``file://`` URL keys use."""
-    return "file://" + glob if glob.startswith("/") else glob
+    """A glob in the form of ``registry_key``'s keys: a folder as a ``file://`` URL, the
+    host lower-cased, a URL's userinfo dropped (``git+ssh://git@host/...`` as written)."""
+    if glob.startswith("/"):
+        return "file://" + glob
+    scp = _SCP_LIKE.match(glob)
+    if scp:
+        return f"{scp['user']}@{scp['host'].lower()}:{scp['path']}"
+    scheme, sep, rest = glob.partition("://")
+    if not sep:
+        return glob
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.rpartition('@')[2].lower()}{slash}{path}"
 
 
 def check_registries(
