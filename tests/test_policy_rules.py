@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skillpm.errors import PolicyError
 from skillpm.policy.evaluate import (
@@ -117,3 +119,26 @@ def test_every_key_is_a_field_and_items_keep_their_lines() -> None:
 def test_shapes_that_are_not_a_policy(text: str) -> None:
     with pytest.raises(PolicyError, match=r"^p\.yaml"):
         parse_text(text, "p.yaml")
+
+
+_WORDS = st.sampled_from(
+    ["registries", "packages", "content", "allow", "deny", "block-lint", "executables",
+     "plugin-parts", "builtin", "SAFETY", "skills", "warn", "a-*", "b@^1", "x@", "[", "*"]
+)  # fmt: skip
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _WORDS | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_WORDS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_VALUES)
+def test_any_yaml_is_a_policy_or_one_line_naming_the_file(data: object) -> None:
+    import yaml
+
+    text = yaml.safe_dump(data)
+    try:
+        parse_text(text, "p.yaml")
+    except PolicyError as exc:
+        assert str(exc).startswith("p.yaml") and "\n" not in str(exc)
