@@ -21,7 +21,7 @@ from skillpm.formats.ranges import parse_range, parse_version
 BUILTIN = "builtin"  # the built-in registry, as registries.allow names it
 EXECUTABLE_MODES = ("allow", "warn", "deny")  # least strict first
 # The parts of a Claude Code plugin a package may provide; content.plugin-parts names them.
-PLUGIN_PARTS = ("skills", "agents", "commands", "hooks", "mcp-servers")
+PLUGIN_PARTS = ("skills", "agents", "commands", "hooks", "mcp-servers", "lsp-servers")
 
 _NAME_GLOB = re.compile(r"^[a-z0-9*?\[\]!-]+$")
 _URL_START = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|/)", re.I)
