@@ -12,6 +12,7 @@ from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import BUILTIN, DependencySpec, Lockfile, ProjectManifest
 from skillpm.install.steps import InstallOptions, commit, recover, resolve_timed
 from skillpm.output import console, redact, up_to_date
+from skillpm.policy.gate import PolicyGate
 from skillpm.project.folder import Project, parse_install_spec, registry_name_for
 from skillpm.store import project_lock
 
@@ -69,8 +70,14 @@ def _install_new(
     # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
     ranges = {name: rng or "*" for name, rng in parsed}
     trial = _with_changes(manifest, ranges, add_registries, selections)
+    gate = PolicyGate(project)
     lock, resolved = resolve_timed(
-        project, trial, old, unpinned=frozenset(ranges), prerelease=options.prerelease
+        project,
+        trial,
+        old,
+        gate=gate,
+        unpinned=frozenset(ranges),
+        prerelease=options.prerelease,
     )
     # Like npm and uv: a bare name is saved as a caret range of the version chosen.
     chosen = lock.by_name()
@@ -86,7 +93,7 @@ def _install_new(
     )
     final = project.load_manifest(final_text)
     lock = Lockfile(final.hash(), lock.packages)
-    plan = commit(project, final, old, lock, options, final_text, resolved)
+    plan = commit(project, final, old, lock, options, final_text, gate=gate, resolved=resolved)
     if plan.empty and old == plan.lock and not options.dry_run:
         console.info(up_to_date(len(lock.packages)))  # e.g. a skill already selected
 
@@ -155,12 +162,15 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
             "skills.lock is missing or out of date with skills.yaml, and --frozen forbids "
             "resolving; run 'skillpm install' and commit skills.lock"
         )
+    gate = PolicyGate(project)
     resolved = None
     if fresh and old is not None:
         new = old
     else:
-        new, resolved = resolve_timed(project, manifest, old, prerelease=options.prerelease)
-    plan = commit(project, manifest, old, new, options, edited, resolved)
+        new, resolved = resolve_timed(
+            project, manifest, old, gate=gate, prerelease=options.prerelease
+        )
+    plan = commit(project, manifest, old, new, options, edited, gate=gate, resolved=resolved)
     quiet = options.dry_run or options.show_diff
     if plan.empty and not quiet and (old is not None and old == plan.lock):
         n = len(new.packages)
@@ -207,6 +217,8 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         new_text = edit_manifest(text, remove_dependencies=names)
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
+        # Removing never needs the policy, unless a re-resolution brings packages in.
+        gate = PolicyGate(project, entering_only=True)
         listed = {redact(url) for _, url in new_manifest.registries} | {BUILTIN}
         resolved = None
         # A package whose registry left skills.yaml (registry remove) is resolved again.
@@ -220,5 +232,5 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             # need no rendering (and so no registry) unless their blocks are damaged.
             options = replace(options, vars_unchanged=old.manifest_hash == manifest.hash())
         else:
-            new, resolved = resolve_timed(project, new_manifest, old)
-        commit(project, new_manifest, old, new, options, new_text, resolved)
+            new, resolved = resolve_timed(project, new_manifest, old, gate=gate)
+        commit(project, new_manifest, old, new, options, new_text, gate=gate, resolved=resolved)

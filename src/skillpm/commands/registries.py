@@ -58,6 +58,9 @@ def add(project: Project, name: str, url: str) -> None:
         for other, other_url in manifest.registries:
             if other_url == url:
                 raise ManifestError(f"skills.yaml already lists {redact(url)} as {other}")
+        from skillpm.policy.gate import check_new_registry
+
+        check_new_registry(project, manifest, name, url)
         found = ""
         if not project.options.offline:
             # A mistyped URL fails now, not as a warning on every later search.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from skillpm.errors import LockError, ManifestError, ResolutionError, SkillpmError
 from skillpm.formats.index import VersionEntry
@@ -36,18 +37,44 @@ class InstallOptions:
     agent: bool = False  # add the "agents" target (.agents/skills, AGENTS.md) to skills.yaml
 
 
+class Gate(Protocol):
+    """What decides which packages may enter the project (``skillpm.policy.gate``). Each
+    check raises to refuse, before anything in the project is written."""
+
+    @property
+    def noop_key(self) -> str | None:
+        """What a no-op answered from the stat cache must find unchanged besides skills.yaml
+        and skills.lock (the policy checked, "" for none); None: answer none from there."""
+        ...
+
+    def check_registries(self, manifest: ProjectManifest) -> None:
+        """Before any registry is contacted."""
+
+    def check_lock(self, manifest: ProjectManifest, old: Lockfile | None, new: Lockfile) -> None:
+        """Before any package is fetched or staged."""
+
+    def check_staged(self, plan: Plan) -> None:
+        """With the new packages staged (their files readable), before anything moves."""
+
+
 def resolve_lock(
     project: Project,
     manifest: ProjectManifest,
     old: Lockfile | None,
     *,
+    gate: Gate | None,
     unpinned: frozenset[str] = frozenset(),
     prerelease: bool = False,
 ) -> Lockfile:
-    """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
+    """Resolve the manifest into a new lock, keeping locked versions where they still fit.
+
+    ``gate`` is required so that every caller decides: None only where nothing will be
+    installed from the result."""
     from skillpm.formats.ranges import parse_range
     from skillpm.resolve.resolver import Preferences, Requirement, resolve
 
+    if gate is not None:
+        gate.check_registries(manifest)
     sources = project.sources(manifest)
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
     old_rows = old.by_name() if old else {}
@@ -108,22 +135,6 @@ def resolve_lock(
     return Lockfile(manifest.hash(), tuple(packages))
 
 
-def resolve_timed(
-    project: Project,
-    manifest: ProjectManifest,
-    old: Lockfile | None,
-    *,
-    unpinned: frozenset[str] = frozenset(),
-    prerelease: bool = False,
-) -> tuple[Lockfile, str]:
-    """``resolve_lock``, and the uv-style line saying so, for ``commit`` to print once the
-    plan is accepted: printed at once, a refusal right after it read as a success."""
-    started = time.perf_counter()
-    lock = resolve_lock(project, manifest, old, unpinned=unpinned, prerelease=prerelease)
-    seconds = time.perf_counter() - started
-    return lock, f"Resolved {plural(len(lock.packages), 'package')} in {elapsed(seconds)}"
-
-
 def _say_left_out(registry: Registry, entry: VersionEntry) -> None:
     try:
         left = registry.left_out(entry)
@@ -137,6 +148,23 @@ def _say_left_out(registry: Registry, entry: VersionEntry) -> None:
         )
 
 
+def resolve_timed(
+    project: Project,
+    manifest: ProjectManifest,
+    old: Lockfile | None,
+    *,
+    gate: Gate | None,
+    unpinned: frozenset[str] = frozenset(),
+    prerelease: bool = False,
+) -> tuple[Lockfile, str]:
+    """``resolve_lock``, and the uv-style line saying so, for ``commit`` to print once the
+    plan is accepted: printed at once, a refusal right after it read as a success."""
+    started = time.perf_counter()
+    lock = resolve_lock(project, manifest, old, gate=gate, unpinned=unpinned, prerelease=prerelease)
+    seconds = time.perf_counter() - started
+    return lock, f"Resolved {plural(len(lock.packages), 'package')} in {elapsed(seconds)}"
+
+
 def commit(
     project: Project,
     manifest: ProjectManifest,
@@ -144,12 +172,18 @@ def commit(
     new: Lockfile,
     options: InstallOptions,
     manifest_text: str | None,
+    *,
+    gate: Gate | None,
     resolved: str | None = None,
 ) -> Plan:
     """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
     to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last.
-    ``resolved`` (from ``resolve_timed``) is printed once nothing refuses the plan."""
+    ``gate`` sees the lock before anything is fetched and the staged packages before
+    anything moves. ``resolved`` (from ``resolve_timed``) is printed once nothing refuses
+    the plan."""
     check_pins(manifest, new)
+    if gate is not None:
+        gate.check_lock(manifest, old, new)
     started = time.perf_counter()
     project.use_targets(manifest)
     with Transaction(project.staging_root, project.root) as txn:
@@ -166,6 +200,8 @@ def commit(
                 force_fragments=options.force_fragments,
                 vars_unchanged=options.vars_unchanged,
             )
+        if gate is not None:
+            gate.check_staged(plan)
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
         if manifest_bytes is not None and digest(manifest_bytes) == project.manifest_sha:
             manifest_bytes = None  # skills.yaml would not change
@@ -195,11 +231,11 @@ def commit(
                 from skillpm.install.fragments import report_fragments
 
                 report_fragments(plan.fragments)  # hand edits kept
-            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha)
+            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha, gate)
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
     manifest_sha = digest(manifest_bytes) if manifest_bytes is not None else project.manifest_sha
-    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()))
+    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()), gate)
     folders = [*project.skill_dirs, *project.other_skill_dirs]
     if plan.fragments is not None:  # only then can a generated fragment file have gone
         from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
@@ -248,13 +284,15 @@ def _remember(
     lock: Lockfile,
     manifest_sha: str | None,
     lock_sha: str | None,
+    gate: Gate | None,
 ) -> None:
     """After a run that left the project consistent: let the next no-op skip the work.
 
     Only where ``project.state.quick_noop`` can prove all a no-op would check: a
     project (not the user scope) whose lock records every skill's and fragment's
     hash, with its CLAUDE.md blocks and settings pieces proven in place
-    (``install.noop.watched_outputs``).
+    (``install.noop.watched_outputs``), keyed to the managed policy the gate checked
+    it against (a project policy, which may live behind a URL, always goes the full way).
     """
     from skillpm.install.noop import watched_outputs
 
@@ -262,10 +300,11 @@ def _remember(
     skills = {s: p.skill_integrity.get(s) for p in lock.packages for s in p.skills}
     fragments = [p.fragment_hashes.get(f) for p in lock.packages for f in p.fragments]
     provable = all(skills.values()) and all(fragments) and lock.manifest_hash == manifest.hash()
+    policy = gate.noop_key if gate is not None else ""
     outputs = None
     if provable and not project.is_user and manifest_sha is not None and lock_sha is not None:
         outputs = watched_outputs(project, manifest, lock)
-    if outputs is None or manifest_sha is None or lock_sha is None:
+    if outputs is None or manifest_sha is None or lock_sha is None or policy is None:
         forget_noop(state)
     else:
         record_noop(
@@ -277,6 +316,7 @@ def _remember(
             [d.relative_to(project.root).as_posix() for d in project.skill_dirs],
             [d.relative_to(project.root).as_posix() for d in project.other_skill_dirs],
             len(lock.packages),
+            policy,
         )
     state.save()
 
