@@ -12,13 +12,14 @@ alarms; a deliberate mention can be suppressed with ``skillpm:ignore RULE``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import accumulate
 
+from skillpm.lint import installers, phrases
 from skillpm.lint.model import Finding, Severity, rule
-from skillpm.lint.workspace import TextFile, Workspace
+from skillpm.lint.phrases import clip
+from skillpm.lint.workspace import TextFile, Workspace, iter_markdown
 
 OVERSIZED_BYTES = 1024 * 1024
 
@@ -26,11 +27,12 @@ HIDDEN = rule(
     "SAFETY001",
     "hidden-unicode",
     Severity.ERROR,
-    "Invisible Unicode: bidi controls, zero-width or tag characters",
-    "Bidi controls (U+202A-202E, U+2066-2069) reorder what a reviewer sees; zero-width "
-    "characters (U+200B-200D, U+2060, U+FEFF) and tag characters (U+E0000-E007F) are "
-    "invisible, yet Claude reads them. Tag characters can spell out a whole hidden "
-    "instruction. Delete them.",
+    "Invisible Unicode: bidi controls and tag characters (error), zero-width characters (warning)",
+    "Bidi controls (U+202A-202E, U+2066-2069) reorder what a reviewer sees and tag "
+    "characters (U+E0000-E007F) can spell out a whole hidden instruction Claude reads: "
+    "errors. Zero-width characters (U+200B-200D, U+2060, U+FEFF) hide nothing by "
+    "themselves and are used in markdown formatting: a warning. Not reported: a byte-order "
+    "mark at the start of a file, and joiners inside emoji and Indic or Persian words.",
     "security",
 )
 INJECTION = rule(
@@ -38,8 +40,11 @@ INJECTION = rule(
     "prompt-injection",
     Severity.ERROR,
     "Prompt-injection phrasing such as 'ignore all previous instructions'",
-    "Text that tells Claude to ignore or override its earlier instructions, or to keep "
-    "something from the user, hijacks the agent. Legitimate skills never need it.",
+    "Text that tells Claude to ignore, set aside or replace its earlier instructions, or to "
+    "keep something from the user, hijacks the agent: an error, and always one when tag "
+    "characters spell it. The same words quoted, in a code block, negated ('never ignore "
+    "previous instructions') or explained ('phrases such as ...') are a warning: a skill that "
+    "teaches Claude to resist injection has to name it.",
     "security",
 )
 EXFILTRATION = rule(
@@ -47,9 +52,12 @@ EXFILTRATION = rule(
     "exfiltration",
     Severity.ERROR,
     "Instructions or commands that send secrets, credentials or the environment elsewhere",
-    "A skill that asks Claude to send credentials, tokens or environment variables to a URL, "
-    "or a command that posts ~/.aws/credentials or $(env), leaks secrets with the user's "
-    "permissions.",
+    "Catches commands that ship secret files or the environment off the machine (curl -d "
+    "@~/.ssh/id_rsa, curl -F 'f=@.env', --data \"$(env)\", env | curl, cat ~/.netrc | nc, "
+    "scp ~/.aws/credentials host:) and sentences that tell Claude to send, upload or email "
+    "credentials, tokens or environment variables to a URL or address. Not reported: API "
+    "examples with placeholder logins (a JSON body with you@example.com), requests that "
+    "obtain a token, and links whose text or URL mentions secrets or tokens.",
     "security",
 )
 PIPE_SHELL = rule(
@@ -57,8 +65,12 @@ PIPE_SHELL = rule(
     "pipe-to-shell",
     Severity.ERROR,
     "A download piped into a shell or interpreter (curl ... | sh)",
-    "Running whatever a URL serves today bypasses review and pinning. Download to a file, "
-    "check its hash or signature, then run it; or install through a package manager.",
+    "Running whatever a URL serves bypasses review and pinning. An error when the host is a "
+    "bare IP address, unknown, or not shown; a warning for an example host (example.com), "
+    "a GitHub release or raw repository file, or a negated or explained mention ('never pipe "
+    "curl into sh'); info for the documented installers of well-known projects (uv, "
+    "rustup, Homebrew, Docker, Flux, ...). Download to a file, check its hash or signature, "
+    "then run it; or install through a package manager.",
     "security",
 )
 SECRET = rule(
@@ -67,17 +79,20 @@ SECRET = rule(
     Severity.ERROR,
     "A committed secret: AWS access key, private key, GitHub, Slack or Anthropic token",
     "Secrets in a package are published to everyone who can read the registry. Revoke the "
-    "secret, remove it, and read it from the environment or a secrets manager instead.",
+    "secret, remove it, and read it from the environment or a secrets manager instead. Not "
+    "reported: values marked EXAMPLE, repeated placeholders (AKIAXXXXXXXXXXXXXXXX), and "
+    "PEM blocks whose body is '...' or a <placeholder>.",
     "security",
 )
 UNREFERENCED = rule(
     "SAFETY006",
     "unreferenced-script",
     Severity.WARNING,
-    "An executable script under scripts/ that SKILL.md never mentions",
-    "Scripts are there for Claude to run as SKILL.md instructs; an executable nobody "
-    "references is either dead weight or something meant to be run unreviewed. Reference "
-    "it from SKILL.md or remove it.",
+    "An executable script under scripts/ that none of the skill's markdown mentions",
+    "Scripts are there for Claude to run as the skill instructs; an executable nobody "
+    "references is either dead weight or something meant to be run unreviewed. A script "
+    "counts as mentioned by its path, its file name, or its module path (python -m "
+    "scripts.x) in SKILL.md or any markdown file of the skill. Reference it or remove it.",
     "security",
 )
 OVERSIZED = rule(
@@ -105,72 +120,6 @@ LINK = rule(
 _HIDDEN_RE = re.compile(
     "[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff\U000e0000-\U000e007f]"
 )
-
-_INJECTION_RE = [
-    re.compile(
-        r"\b(ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|every|the|your|of|these|"
-        r"those|my)\s+)*(previous|prior|above|earlier|preceding|former|original|system|"
-        r"existing)\s+(instructions?|prompts?|rules|directions|guidelines|messages|context|"
-        r"commands)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"\bdisregard\s+(?:(?:all|everything|anything|the)\s+)*(above|before|said before)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"\b(ignore|disregard|forget)\s+(the\s+|your\s+)?(system prompt|claude\.md|"
-        r"safety (rules|guidelines))\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\byou are now (in )?(developer|jailbreak|god|dan|unrestricted) mode\b", re.I),
-    re.compile(
-        r"\b(do not|don't|never)\s+(tell|inform|notify|alert|warn)\s+the user\b|"
-        r"\bwithout (telling|informing|notifying|alerting) the user\b",
-        re.IGNORECASE,
-    ),
-]
-
-_SEND = re.compile(
-    r"\b(send|sends|sending|post|posting|upload|uploading|exfiltrate|exfiltrating|transmit|"
-    r"transmitting|forward|forwarding|leak|leaking|email|e-mail)\b",
-    re.IGNORECASE,
-)
-_SECRET_NOUN = re.compile(
-    r"\b(secrets?|credentials?|passwords?|passphrases?|api[-_ ]?keys?|access[-_ ]?keys?|"
-    r"tokens?|private[-_ ]?keys?|ssh[-_ ]?keys?|cookies|environment variables|env vars?)\b|"
-    r"~/\.aws|~/\.ssh|\bid_rsa\b|\.env\b",
-    re.IGNORECASE,
-)
-_DESTINATION = re.compile(r"https?://|\bwebhook\b|\b[\w.-]+@[\w-]+\.[a-z]{2,}\b", re.IGNORECASE)
-_SECRET_FILES = (
-    r"(\.aws/credentials|\.ssh/id_\w+|\.env\b|\.netrc|\.npmrc|\.pypirc|\.docker/config\.json)"
-)
-_EXFIL_COMMANDS = [
-    re.compile(r"\b(env|printenv)\b\s*\|\s*(curl|wget|nc|ncat|netcat)\b"),
-    re.compile(
-        r"\b(curl|wget)\b[^\n]*\s(--data[\w-]*|-d|-F|--form|--upload-file|-T|--post-data|"
-        r"--post-file|--body-file)[\s=]*[\"']?[^\s\"']*(\$\((env|printenv|cat [^)]*)\)|"
-        + _SECRET_FILES
-        + ")"
-    ),
-    re.compile(r"\bcat\s+[^\n|]*" + _SECRET_FILES + r"[^\n|]*\|\s*(curl|wget|nc|ncat|netcat)\b"),
-]
-
-_FETCH = r"(curl|wget|fetch|iwr|irm|Invoke-WebRequest|Invoke-RestMethod)"
-_PIPE_SHELL_RE = [
-    re.compile(
-        r"\b" + _FETCH + r"\b[^\n|;]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?"
-        r"(sh|bash|zsh|ksh|dash|fish|python[0-9.]*|perl|ruby|node|php|iex|Invoke-Expression)\b"
-    ),
-    re.compile(r"\b(sh|bash|zsh)\s+(-\w+\s+)*[\"']?\$\(\s*(curl|wget)\b"),
-    re.compile(r"\b(sh|bash|zsh|source|\.)\s+<\(\s*(curl|wget)\b"),
-    re.compile(
-        r"\b(iex|Invoke-Expression)\b[^\n]*\b(iwr|irm|Invoke-WebRequest|Invoke-RestMethod|"
-        r"DownloadString)\b",
-        re.IGNORECASE,
-    ),
-]
 
 _SECRETS: list[tuple[str, re.Pattern[str]]] = [
     ("an AWS access key id", re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b")),
@@ -202,14 +151,20 @@ _FAST_SECRET = re.compile(
 )
 _FAST_SHELL = re.compile(r"curl|wget|fetch|iwr|irm|Invoke-|iex", re.IGNORECASE)
 _FAST_INJECTION = re.compile(
-    r"ignore|disregard|forget|override|bypass|you are now|the user", re.IGNORECASE
+    r"ignore|disregard|forget|override|bypass|abandon|discard|drop|aside|no longer|"
+    r"pay no|supersede|take precedence|you are now|the user",
+    re.IGNORECASE,
 )
-_FAST_EXFILTRATION = re.compile(r"https?://|webhook|@|\b(curl|wget|nc|ncat|netcat)\b", re.I)
+_FAST_EXFILTRATION = re.compile(
+    r"https?://|webhook|@|\b(curl|wget|nc|ncat|netcat|socat|scp|rsync|sftp)\b", re.I
+)
 # A line is checked only when it holds an invisible character or one of these (lower case),
 # which between them start every pattern above.
 _TRIGGER_WORDS = (
     *("ignore", "disregard", "forget", "override", "bypass", "you are now", "the user"),
+    *("abandon", "discard", "drop ", "aside", "no longer", "pay no", "supersede", "precedence"),
     *("http", "webhook", "@", "curl", "wget", "nc ", "ncat", "netcat", "fetch", "iwr", "irm"),
+    *("scp ", "rsync", "sftp", "socat"),
     *("invoke-", "iex", "akia", "asia", "secret", "private key", "xox", "sk-ant-"),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
 )
@@ -233,14 +188,17 @@ def check(ws: Workspace) -> Iterator[Finding]:
     for skill in ws.skills:
         if skill.skill_md is None or skill.skill_md.text is None:
             continue
-        instructions = skill.skill_md.text
+        # A script named in a reference file the skill links to is mentioned too.
+        instructions = "\n".join(f.text or "" for f in iter_markdown(skill))
         for f in skill.files:
             rel = f.path.relative_to(skill.folder).as_posix()
-            referenced = rel in instructions or f.path.name in instructions
-            if rel.startswith("scripts/") and f.executable and not referenced:
+            if not (rel.startswith("scripts/") and f.executable):
+                continue
+            module = rel.rsplit(".", 1)[0].replace("/", ".")
+            if not any(name in instructions for name in (rel, f.path.name, module)):
                 yield UNREFERENCED(
                     f.at(),
-                    f"{rel} is executable but SKILL.md never mentions it",
+                    f"{rel} is executable but no markdown file of the skill mentions it",
                     f"say in SKILL.md when to run {rel}, or remove it",
                 )
 
@@ -267,42 +225,81 @@ def scan_text(file: TextFile) -> Iterator[Finding]:
         return
     starts = [0, *accumulate(len(part) + 1 for part in low.split("\n"))]
     lines = file.lines
+    fenced = _fenced_lines(lines) if file.path.suffix.lower() in _MARKDOWN else frozenset()
     for number in sorted({bisect_right(starts, at) for at in hits}):
         if number <= len(lines):
-            yield from _check_line(file, number, lines[number - 1])
+            yield from _check_line(file, number, lines[number - 1], number in fenced)
 
 
-def _check_line(file: TextFile, number: int, line: str) -> Iterator[Finding]:
-    phrases = visible = line
+_MARKDOWN = frozenset({".md", ".markdown", ".mdx", ".txt"})
+
+
+def _fenced_lines(lines: list[str]) -> frozenset[int]:
+    """The 1-based numbers of lines inside markdown code fences (``` or ~~~)."""
+    inside: set[int] = set()
+    fence = ""
+    for number, line in enumerate(lines, 1):
+        stripped = _HIDDEN_RE.sub("", line).lstrip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+            else:
+                inside.add(number)
+        elif stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+    return frozenset(inside)
+
+
+def _check_line(file: TextFile, number: int, line: str, fenced: bool) -> Iterator[Finding]:
+    visible = line
+    spelled = ""
     if _HIDDEN_RE.search(line) is not None:
         finding, spelled = _hidden(file, number, line)
         if finding is not None:
             yield finding
         visible = _HIDDEN_RE.sub("", line)
-        # What tag characters spell is read by Claude too: check it for phrasing.
-        phrases = f"{visible} {spelled}" if spelled else visible
-    if _FAST_INJECTION.search(phrases) and (m := _first_match(_INJECTION_RE, phrases)):
-        yield INJECTION(
-            file.at(number),
-            f"prompt-injection phrasing: {m.group(0)!r}",
-            "remove it; a skill never needs to override Claude's instructions",
-        )
+    # What tag characters spell is read by Claude too: check it for phrasing.
+    if _FAST_INJECTION.search(visible) or spelled:
+        found = phrases.injection(visible, fenced=fenced, hidden=spelled)
+        if found is not None:
+            yield INJECTION(
+                file.at(number),
+                f"prompt-injection phrasing: {clip(found.phrase)!r}"
+                + (f" ({found.why}, so a warning)" if not found.attack else ""),
+                "remove it; a skill never needs to override Claude's instructions"
+                if found.attack
+                else "fine if the skill explains or defends against injection; else remove it",
+                severity=None if found.attack else Severity.WARNING,
+            )
     if _FAST_EXFILTRATION.search(visible):
-        reason = _exfiltration(visible)
+        reason = phrases.exfiltration(visible)
         if reason:
             yield EXFILTRATION(
                 file.at(number),
                 reason,
                 "remove it; secrets must never leave the machine through a skill",
             )
-    if _FAST_SHELL.search(visible) and (m := _first_match(_PIPE_SHELL_RE, visible)):
-        yield PIPE_SHELL(
-            file.at(number),
-            f"runs a download without review: {_clip(m.group(0))!r}",
-            "download to a file, verify its checksum, then run it (or use a package manager)",
-        )
+    if _FAST_SHELL.search(visible) and (pipe := installers.pipe_to_shell(visible)):
+        yield _pipe_finding(file, number, pipe)
     if _FAST_SECRET.search(visible):
         yield from _secrets(file, number, visible)
+
+
+def _pipe_finding(file: TextFile, number: int, pipe: installers.Pipe) -> Finding:
+    source = pipe.source.value + (f" ({clip(pipe.where, 50)})" if pipe.where else "")
+    if pipe.attack:
+        severity = None
+    elif pipe.source is installers.Source.OFFICIAL and not pipe.mention:
+        severity = Severity.INFO
+    else:
+        severity = Severity.WARNING
+    because = f", {pipe.mention}" if pipe.mention else ""
+    return PIPE_SHELL(
+        file.at(number),
+        f"runs a download without review: {clip(pipe.command)!r} from {source}{because}",
+        "download to a file, verify its checksum, then run it (or use a package manager)",
+        severity=severity,
+    )
 
 
 def _hidden(file: TextFile, number: int, line: str) -> tuple[Finding | None, str]:
@@ -339,8 +336,17 @@ def _hidden(file: TextFile, number: int, line: str) -> tuple[Finding | None, str
         parts.append(f"{kind}{'s' if len(codes) > 1 or kind == 'tag character' else ''} ({shown})")
     message = "invisible " + " and ".join(parts) + f" at column {first_column}"
     if tags:
-        message += f"; the tag characters spell {_clip(''.join(tags), 80)!r}"
-    return HIDDEN(file.at(number), message, "delete the invisible characters"), "".join(tags)
+        message += f"; the tag characters spell {clip(''.join(tags), 80)!r}"
+    # Zero-width characters alone reorder nothing and spell nothing (markdown templates use
+    # them to show a nested fence): worth a look, not a failed build.
+    only_zero_width = list(kinds) == ["zero-width character"]
+    finding = HIDDEN(
+        file.at(number),
+        message,
+        "delete the invisible characters",
+        severity=Severity.WARNING if only_zero_width else None,
+    )
+    return finding, "".join(tags)
 
 
 def _joins_non_ascii(line: str, at: int) -> bool:
@@ -351,31 +357,13 @@ def _joins_non_ascii(line: str, at: int) -> bool:
     )
 
 
-def _first_match(patterns: list[re.Pattern[str]], text: str) -> re.Match[str] | None:
-    for pattern in patterns:
-        if m := pattern.search(text):
-            return m
-    return None
-
-
-def _exfiltration(line: str) -> str:
-    if m := _first_match(_EXFIL_COMMANDS, line):
-        return f"a command sends secrets or the environment off the machine: {_clip(m.group(0))!r}"
-    for sentence in re.split(r"(?<=[.!?])\s+", line):
-        send = _SEND.search(sentence)
-        noun = _SECRET_NOUN.search(sentence)
-        dest = _DESTINATION.search(sentence)
-        if send and noun and dest:
-            target = _clip(sentence[dest.start() :], 40)
-            return f"asks to {send.group(0).lower()} {noun.group(0)} to {target!r}"
-    return ""
-
-
 def _secrets(file: TextFile, number: int, line: str) -> Iterator[Finding]:
     for what, pattern in _SECRETS:
         for m in pattern.finditer(line):
             value = m.group(1)
             if "EXAMPLE" in value.upper() or _placeholder(value):
+                continue
+            if value.startswith("-----") and _placeholder_pem(file.lines, number):
                 continue
             yield SECRET(
                 file.at(number),
@@ -394,12 +382,23 @@ def _placeholder(value: str) -> bool:
     return len(set(tail.casefold())) < 6
 
 
+_PEM_PLACEHOLDER = re.compile(
+    r"^\s*(\.{3,}|\u2026|<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|\$\{?\w+\}?|[xX.]+)?\s*$"
+)
+
+
+def _placeholder_pem(lines: list[str], number: int) -> bool:
+    """A PEM block whose body is '...', '<key>' or empty: an example of the format."""
+    following = lines[number : number + 3]
+    for line in following:
+        if "-----END" in line:
+            return True
+        if not _PEM_PLACEHOLDER.match(line):
+            return False
+    return bool(following)
+
+
 def _mask(value: str) -> str:
     if value.startswith("-----"):
         return value
     return value[:4] + "..." + value[-2:] if len(value) > 10 else "..."
-
-
-def _clip(text: str, width: int = 60) -> str:
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return text if len(text) <= width else text[: width - 3] + "..."

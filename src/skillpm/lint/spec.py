@@ -97,10 +97,11 @@ COMPATIBILITY = rule(
 METADATA = rule(
     "SPEC006",
     "metadata",
-    Severity.ERROR,
+    Severity.WARNING,
     "metadata is not a map of strings to strings",
     "The optional metadata field maps string keys to string values. Quote numbers "
-    '(version: "1.0") so YAML does not turn 1.10 into 1.1.',
+    '(version: "1.0") so YAML does not turn 1.10 into 1.1. A warning, lists and maps too: '
+    "Claude Code loads the skill all the same.",
     "spec",
 )
 UNKNOWN_KEY = rule(
@@ -136,11 +137,13 @@ LENGTH = rule(
 FIELD_TYPE = rule(
     "SPEC010",
     "field-type",
-    Severity.ERROR,
+    Severity.WARNING,
     "Frontmatter field of the wrong type",
     "allowed-tools, paths and arguments take a string or a list of strings; "
     "disable-model-invocation and user-invocable take true or false; hooks takes a mapping; "
-    "the other fields take a string.",
+    "the other fields take a string. An error for allowed-tools (an Agent Skills spec field "
+    "that grants permissions); a warning for Claude Code's own fields, where YAML often "
+    "reads a hint such as 'argument-hint: [file]' as a list: quote it.",
     "spec",
 )
 STRUCTURE = rule(
@@ -349,17 +352,25 @@ def _check_types(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Finding]:
         value = meta.get(key)
         if value is None:
             continue
+        # allowed-tools is the spec's, and what it grants must be unambiguous.
+        severity = Severity.ERROR if key == "allowed-tools" else None
         if isinstance(value, list):
             if not all(isinstance(v, str) for v in value):
-                yield FIELD_TYPE(at(key), f"{key} list items must all be strings")
+                yield FIELD_TYPE(
+                    at(key), f"{key} list items must all be strings", severity=severity
+                )
         elif not isinstance(value, str):
-            yield FIELD_TYPE(at(key), f"{key} must be a string or a list of strings")
+            yield FIELD_TYPE(
+                at(key), f"{key} must be a string or a list of strings", severity=severity
+            )
     for key in _BOOL_FIELDS:
         if key in meta and not isinstance(meta[key], bool):
             yield FIELD_TYPE(at(key), f"{key} must be true or false, not {meta[key]!r}")
     for key in _STR_FIELDS:
-        if key in meta and meta[key] is not None and not isinstance(meta[key], str):
-            yield FIELD_TYPE(at(key), f"{key} must be a string")
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            shown = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else value
+            yield FIELD_TYPE(at(key), f"{key} must be a string", f'quote it: {key}: "{shown}"')
     if "hooks" in meta and meta["hooks"] is not None and not isinstance(meta["hooks"], Mapping):
         yield FIELD_TYPE(at("hooks"), "hooks must be a mapping of hook events")
 
