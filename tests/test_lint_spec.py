@@ -242,9 +242,7 @@ def test_spec009_long_skill_md(cli: Cli, tmp_path: Path, body_lines: int, fires:
         ("argument-hint", ["apk-file"], "warning"),
     ],
 )
-def test_spec010_field_types(
-    cli: Cli, tmp_path: Path, key: str, value: Any, severity: str
-) -> None:
+def test_spec010_field_types(cli: Cli, tmp_path: Path, key: str, value: Any, severity: str) -> None:
     meta = {"name": "my-skill", "description": GOOD_DESCRIPTION, key: value}
     code, found = lint_skill(cli, tmp_path, frontmatter(meta))
     assert (code, rules(found)) == (1 if severity == "error" else 0, ["SPEC010"])
