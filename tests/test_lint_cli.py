@@ -326,7 +326,7 @@ def test_a_folder_with_nothing_to_lint_is_an_error(cli: Cli, tmp_path: Path) -> 
     (tmp_path / "empty").mkdir()
     result = cli("lint", "empty", cwd=tmp_path)
     assert result.exit_code == 1
-    assert "not a project, package (skillpm.yaml), skill (SKILL.md) or registry" in result.stderr
+    assert "not a project, package (skillpm.yaml), skill (SKILL.md), registry" in result.stderr
     result = cli("lint", cwd=tmp_path / "empty")
     assert result.exit_code == 1
     assert "nothing to lint (no skills.yaml, .claude/skills, CLAUDE.md" in result.stderr

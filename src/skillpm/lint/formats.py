@@ -52,6 +52,11 @@ def summary(report: Report) -> str:
             parts.append(plural(n, severity.value))
     suppressed = len(report.suppressed_inline) + len(report.suppressed_config)
     tail = f"; {suppressed} suppressed" if suppressed else ""
+    if report.not_checked:
+        tail += (
+            f"; {plural(report.not_checked, 'plugin')} stored elsewhere or without skills "
+            "not checked"
+        )
     if not parts:
         return f"No problems found in {checked}{tail}"
     files = len({f.file for f in report.findings})

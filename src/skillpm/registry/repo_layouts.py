@@ -84,7 +84,11 @@ def _skill_folders(listed: str, files: Mapping[str, TreeEntry]) -> list[str]:
     return sorted(found)
 
 
-def _name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
+def _name_skills(
+    folders: Sequence[str], where: str, *, strict: bool = True
+) -> tuple[tuple[str, str], ...]:
+    if not strict:  # lint reports bad and clashing names itself, skill by skill
+        return tuple((PurePosixPath(folder).name, folder) for folder in sorted(folders))
     named: dict[str, str] = {}
     for folder in folders:
         name = PurePosixPath(folder).name
@@ -98,7 +102,10 @@ def _name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], .
     return tuple(sorted(named.items()))
 
 
-def marketplace_catalog(files: Mapping[str, TreeEntry], read: Reader, label: str) -> Catalog:
+def marketplace_catalog(
+    files: Mapping[str, TreeEntry], read: Reader, label: str, *, strict_names: bool = True
+) -> Catalog:
+    """The plugins of a marketplace; ``strict_names=False`` keeps skills with bad names."""
     where = f"{label}: {mp.MARKETPLACE_FILE}"
     oid = files[mp.MARKETPLACE_FILE].oid
     raw = read([mp.MARKETPLACE_FILE], [oid], mp.MARKETPLACE_FILE)[oid]
@@ -159,7 +166,7 @@ def marketplace_catalog(files: Mapping[str, TreeEntry], read: Reader, label: str
                             f"plugin {entry.name}: its skills path {path} holds no {SKILL_FILE}"
                         )
                     skill_dirs += found
-            skills = _name_skills(skill_dirs, f"plugin {entry.name}")
+            skills = _name_skills(skill_dirs, f"plugin {entry.name}", strict=strict_names)
             if not skills:
                 raise mp.Unsupported(
                     f"plugin {entry.name} has no skills; skillpm installs skills (its commands, "
@@ -179,7 +186,7 @@ def marketplace_catalog(files: Mapping[str, TreeEntry], read: Reader, label: str
     return Catalog("marketplace", offers, unavailable, market.skipped)
 
 
-def _candidates(files: Mapping[str, TreeEntry]) -> list[str]:
+def plain_skill_folders(files: Mapping[str, TreeEntry]) -> list[str]:
     """Skill folders of a plain repository, by the first layout that has any."""
     paths = [p for p in files if p.endswith(SKILL_FILE)]
     for root in ("skills", ".claude/skills"):
@@ -198,7 +205,7 @@ def _candidates(files: Mapping[str, TreeEntry]) -> list[str]:
 
 
 def skills_catalog(files: Mapping[str, TreeEntry], read: Reader, label: str) -> Catalog:
-    folders = _candidates(files)
+    folders = plain_skill_folders(files)
     paths = [f"{f}/{SKILL_FILE}" for f in folders]
     blobs = read(paths, [files[p].oid for p in paths], "SKILL.md files") if paths else {}
     offers: dict[str, Offer] = {}
