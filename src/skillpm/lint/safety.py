@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from itertools import accumulate
 
 from skillpm.lint import installers, phrases
 from skillpm.lint.model import Finding, Severity, rule
@@ -215,39 +214,60 @@ def scan_text(file: TextFile) -> Iterator[Finding]:
     if not text:
         return
     low = text.lower()
-    hits = [m.start() for m in _HIDDEN_RE.finditer(text)]
+    # Invisible characters are all non-ASCII, and isascii() is far faster than a regex.
+    hits = [] if text.isascii() else [m.start() for m in _HIDDEN_RE.finditer(text)]
     for word in _TRIGGER_WORDS:
         at = low.find(word)
         while at != -1:
             hits.append(at)
-            at = low.find(word, at + 1)
+            # One hit flags the whole line: go on from the next line.
+            at = low.find("\n", at)
+            at = low.find(word, at) if at != -1 else -1
     if not hits:
         return
-    starts = [0, *accumulate(len(part) + 1 for part in low.split("\n"))]
     lines = file.lines
-    fenced = _fenced_lines(lines) if file.path.suffix.lower() in _MARKDOWN else frozenset()
-    for number in sorted({bisect_right(starts, at) for at in hits}):
+    numbers = _line_numbers(low, hits)
+    markdown = file.path.suffix.lower() in _MARKDOWN
+    fences = _line_numbers(low, _fence_lines(low)) if markdown else []
+    for number in numbers:
         if number <= len(lines):
-            yield from _check_line(file, number, lines[number - 1], number in fenced)
+            # Inside a code block when an odd number of fence lines come before it.
+            fenced = bisect_right(fences, number - 1) % 2 == 1
+            yield from _check_line(file, number, lines[number - 1], fenced)
 
 
 _MARKDOWN = frozenset({".md", ".markdown", ".mdx", ".txt"})
 
 
-def _fenced_lines(lines: list[str]) -> frozenset[int]:
-    """The 1-based numbers of lines inside markdown code fences (``` or ~~~)."""
-    inside: set[int] = set()
-    fence = ""
-    for number, line in enumerate(lines, 1):
-        stripped = _HIDDEN_RE.sub("", line).lstrip()
-        if fence:
-            if stripped.startswith(fence):
-                fence = ""
-            else:
-                inside.add(number)
-        elif stripped.startswith(("```", "~~~")):
-            fence = stripped[:3]
-    return frozenset(inside)
+def _fence_lines(text: str) -> list[int]:
+    """Where the fence lines of markdown start: ``` or ~~~ after indentation (or after the
+    zero-width space some templates put before a fence to show it as text)."""
+    found = []
+    for fence in ("```", "~~~"):
+        at = text.find(fence)
+        while at != -1:
+            start = text.rfind("\n", 0, at) + 1
+            if not text[start:at].strip(" \t\u200b"):
+                found.append(start)
+            end = text.find("\n", at)
+            at = text.find(fence, end) if end != -1 else -1
+    return found
+
+
+def _line_numbers(text: str, positions: list[int]) -> list[int]:
+    """The distinct 1-based line numbers of ``positions`` in ``text``, in order.
+
+    Counting line breaks between sorted positions is linear and runs in C; a table of
+    every line start costs more than the few lines a skill has hits on.
+    """
+    numbers: list[int] = []
+    line, last = 1, 0
+    for at in sorted(positions):
+        line += text.count("\n", last, at)
+        last = at
+        if not numbers or numbers[-1] != line:
+            numbers.append(line)
+    return numbers
 
 
 def _check_line(file: TextFile, number: int, line: str, fenced: bool) -> Iterator[Finding]:

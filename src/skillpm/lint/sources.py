@@ -65,8 +65,24 @@ class Loader:
         except ValueError:
             return full.as_posix()
 
-    def read(self, path: Path, package: str | None, st: os.stat_result | None = None) -> TextFile:
-        key = path.resolve()
+    def _rel(self, real: Path) -> str:
+        """The display path of a path known to be canonical (no links, absolute)."""
+        try:
+            return real.relative_to(self.ws.base).as_posix() or "."
+        except ValueError:
+            return real.as_posix()
+
+    def read(
+        self,
+        path: Path,
+        package: str | None,
+        st: os.stat_result | None = None,
+        *,
+        canonical: bool = False,
+    ) -> TextFile:
+        # A walk meets canonical paths only; resolving each of its files again costs
+        # system calls that add up over thousands of files.
+        key = path if canonical else path.resolve()
         if key in self.ws.files:
             return self.ws.files[key]
         st = st or path.stat()
@@ -85,16 +101,15 @@ class Loader:
                     text, unread = raw.decode("utf-8"), ""
                 except UnicodeDecodeError as exc:
                     unread = f"not UTF-8 text (byte {exc.start + 1})"
-        file = TextFile(
-            path, self.display(path), st.st_size, bool(st.st_mode & 0o111), text, package, unread
-        )
+        shown = self._rel(path) if canonical else self.display(path)
+        file = TextFile(path, shown, st.st_size, bool(st.st_mode & 0o111), text, package, unread)
         self.ws.files[key] = file
         return file
 
     def walk(self, folder: Path, package: str | None) -> list[TextFile]:
         """Every regular file under ``folder``; links are reported and not followed."""
         files: list[TextFile] = []
-        pending = [folder]
+        pending = [folder.resolve()]
         while pending:
             current = pending.pop()
             try:
@@ -115,7 +130,7 @@ class Loader:
                     if item.name not in NOT_PUBLISHED:
                         pending.append(path)
                 elif stat.S_ISREG(st.st_mode) and item.name not in NOT_PUBLISHED:
-                    files.append(self.read(path, package, st))
+                    files.append(self.read(path, package, st, canonical=True))
         files.sort(key=lambda f: f.rel)
         return files
 
@@ -127,9 +142,10 @@ class Loader:
     # -- units -----------------------------------------------------------------------------
 
     def add_skill(self, folder: Path, package: str | None, group: str | None) -> Skill:
-        files = self.walk(folder, package)
+        real = folder.resolve()
+        files = self.walk(real, package)
         skill_md = next(
-            (f for f in files if f.path.parent == folder and f.path.name == "SKILL.md"), None
+            (f for f in files if f.path.parent == real and f.path.name == "SKILL.md"), None
         )
         fm = None
         if skill_md is None:
@@ -143,9 +159,7 @@ class Loader:
             self.problem("unreadable", skill_md.at(), f"SKILL.md is {skill_md.unread}")
         else:
             fm = parse_frontmatter(skill_md.text, skill_md.rel)
-        skill = Skill(
-            folder, self.display(folder), folder.name, package, group, files, skill_md, fm
-        )
+        skill = Skill(real, self.display(folder), folder.name, package, group, files, skill_md, fm)
         self.ws.skills.append(skill)
         return skill
 
@@ -223,7 +237,7 @@ class Loader:
         for message in layout.problems:
             self.problem("manifest", Location(self.display(root / MARKETPLACE_FILE)), message)
         self.ws.not_checked += len(layout.not_checked)
-        known = {s.folder.resolve() for s in self.ws.skills}
+        known = {s.folder for s in self.ws.skills}
         for package, folders in layout.packages:
             group = f"catalog:{self.display(root)}:{package}"
             for folder in folders:
