@@ -110,5 +110,12 @@ def list_rules(fmt: str) -> None:
     if fmt in ("json", "sarif"):
         console.json(rows)
         return
+    import textwrap
+
     for r in rows:
         console.result(f"{r['id']:<12} {r['severity']:<8} {r['name']:<26} {r['summary']}")
+        # What each rule catches and what it deliberately does not, for people deciding
+        # whether to trust a finding.
+        for text in (r["help"], f"Not reported: {r['not_reported']}"):
+            for line in textwrap.wrap(text, 88):
+                console.result(f"    {line}", {"dim": True})

@@ -75,6 +75,7 @@ def rules_data() -> list[dict[str, str]]:
             "severity": r.severity.value,
             "summary": r.summary,
             "help": r.help,
+            "not_reported": r.not_reported,
         }
         for r in sorted(RULES.values(), key=lambda r: r.id)
     ]

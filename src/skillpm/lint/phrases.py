@@ -25,14 +25,14 @@ def clip(text: str, width: int = 60) -> str:
 
 _EARLIER = (
     r"(previous|prior|above|earlier|preceding|former|original|system|existing|initial|"
-    r"old|default)"
+    r"old)"
 )
 _ORDERS = (
     r"(instructions?|prompts?|rules|directions|directives|guidelines|messages|context|commands)"
 )
 OVERRIDE = [
     re.compile(
-        r"\b(ignore|disregard|forget|override|bypass|abandon|discard|drop)\s+"
+        r"\b(ignore|disregard|forget|override|bypass|abandon)\s+"
         r"(?:(?:all|any|every|the|your|of|these|those|my)\s+)*"
         + _EARLIER
         + r"\s+"

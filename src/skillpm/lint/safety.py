@@ -30,9 +30,13 @@ HIDDEN = rule(
     "Bidi controls (U+202A-202E, U+2066-2069) reorder what a reviewer sees and tag "
     "characters (U+E0000-E007F) can spell out a whole hidden instruction Claude reads: "
     "errors. Zero-width characters (U+200B-200D, U+2060, U+FEFF) hide nothing by "
-    "themselves and are used in markdown formatting: a warning. Not reported: a byte-order "
-    "mark at the start of a file, and joiners inside emoji and Indic or Persian words.",
+    "themselves and are used in markdown formatting: a warning. Delete them.",
     "security",
+    not_reported=(
+        "A byte-order mark at the start of a file; zero-width joiners inside emoji and "
+        "Indic or Persian words. Zero-width characters alone are a warning, not an "
+        "error."
+    ),
 )
 INJECTION = rule(
     "SAFETY002",
@@ -45,6 +49,11 @@ INJECTION = rule(
     "previous instructions') or explained ('phrases such as ...') are a warning: a skill that "
     "teaches Claude to resist injection has to name it.",
     "security",
+    not_reported=(
+        "As an error: the phrases quoted, in a code block, negated or explained (a "
+        "warning). Asking Claude to prefer a skill's conventions ('use these naming "
+        "rules') is not injection at all."
+    ),
 )
 EXFILTRATION = rule(
     "SAFETY003",
@@ -54,10 +63,15 @@ EXFILTRATION = rule(
     "Catches commands that ship secret files or the environment off the machine (curl -d "
     "@~/.ssh/id_rsa, curl -F 'f=@.env', --data \"$(env)\", env | curl, cat ~/.netrc | nc, "
     "scp ~/.aws/credentials host:) and sentences that tell Claude to send, upload or email "
-    "credentials, tokens or environment variables to a URL or address. Not reported: API "
-    "examples with placeholder logins (a JSON body with you@example.com), requests that "
-    "obtain a token, and links whose text or URL mentions secrets or tokens.",
+    "credentials, tokens or environment variables to a URL or address: secrets leaked with "
+    "the user's permissions. Remove it.",
     "security",
+    not_reported=(
+        "API examples with placeholder logins (a JSON or form body with "
+        "you@example.com), requests that obtain a token, links whose text or URL "
+        "mentions secrets or tokens, and sentences that describe rather than ask: the "
+        "sentence must start with a verb ('Send ...', 'Read ... and upload ...')."
+    ),
 )
 PIPE_SHELL = rule(
     "SAFETY004",
@@ -71,6 +85,11 @@ PIPE_SHELL = rule(
     "rustup, Homebrew, Docker, Flux, ...). Download to a file, check its hash or signature, "
     "then run it; or install through a package manager.",
     "security",
+    not_reported=(
+        "Downloads saved to a file and checked before they run. As an error: the "
+        "documented installers of well-known projects (info), example hosts, GitHub "
+        "release and raw repository files, and negated or explained mentions (warnings)."
+    ),
 )
 SECRET = rule(
     "SAFETY005",
@@ -78,10 +97,13 @@ SECRET = rule(
     Severity.ERROR,
     "A committed secret: AWS access key, private key, GitHub, Slack or Anthropic token",
     "Secrets in a package are published to everyone who can read the registry. Revoke the "
-    "secret, remove it, and read it from the environment or a secrets manager instead. Not "
-    "reported: values marked EXAMPLE, repeated placeholders (AKIAXXXXXXXXXXXXXXXX), and "
-    "PEM blocks whose body is '...' or a <placeholder>.",
+    "secret, remove it, and read it from the environment or a secrets manager instead.",
     "security",
+    not_reported=(
+        "Values marked EXAMPLE, repeated placeholders (AKIAXXXXXXXXXXXXXXXX), PEM "
+        "blocks whose body is '...', empty or a <placeholder>, and files larger than 2 "
+        "MiB, which are not read (SAFETY007 reports them as oversized)."
+    ),
 )
 UNREFERENCED = rule(
     "SAFETY006",
@@ -93,6 +115,10 @@ UNREFERENCED = rule(
     "counts as mentioned by its path, its file name, or its module path (python -m "
     "scripts.x) in SKILL.md or any markdown file of the skill. Reference it or remove it.",
     "security",
+    not_reported=(
+        "Scripts that are not executable, and scripts any markdown file of the skill "
+        "names by path, file name or module path."
+    ),
 )
 OVERSIZED = rule(
     "SAFETY007",
@@ -103,6 +129,7 @@ OVERSIZED = rule(
     "review. Trim them, or keep data outside the package.",
     "security",
     "context",
+    not_reported=("Files up to 1 MiB."),
 )
 LINK = rule(
     "SAFETY008",
@@ -112,6 +139,7 @@ LINK = rule(
     "Links can point outside the package (e.g. to ~/.aws); skillpm refuses to publish or "
     "install them and lint does not follow them. Replace the link with the file.",
     "security",
+    not_reported=("Where a link points: lint never follows links."),
 )
 
 # Invisible characters. U+FEFF at the very start is a byte-order mark, and a zero-width
@@ -150,7 +178,7 @@ _FAST_SECRET = re.compile(
 )
 _FAST_SHELL = re.compile(r"curl|wget|fetch|iwr|irm|Invoke-|iex", re.IGNORECASE)
 _FAST_INJECTION = re.compile(
-    r"ignore|disregard|forget|override|bypass|abandon|discard|drop|aside|no longer|"
+    r"ignore|disregard|forget|override|bypass|abandon|aside|no longer|"
     r"pay no|supersede|take precedence|you are now|the user",
     re.IGNORECASE,
 )
@@ -161,7 +189,7 @@ _FAST_EXFILTRATION = re.compile(
 # which between them start every pattern above.
 _TRIGGER_WORDS = (
     *("ignore", "disregard", "forget", "override", "bypass", "you are now", "the user"),
-    *("abandon", "discard", "drop ", "aside", "no longer", "pay no", "supersede", "precedence"),
+    *("abandon", "aside", "no longer", "pay no", "supersede", "precedence"),
     *("http", "webhook", "@", "curl", "wget", "nc ", "ncat", "netcat", "fetch", "iwr", "irm"),
     *("scp ", "rsync", "sftp", "socat"),
     *("invoke-", "iex", "akia", "asia", "secret", "private key", "xox", "sk-ant-"),
