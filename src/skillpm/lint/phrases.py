@@ -158,7 +158,7 @@ _HOME = r"(~|\$HOME|\$\{HOME\}|/home/\w+|/root|/Users/\w+)?/?"
 EXFIL_COMMANDS = [
     re.compile(r"\b(env|printenv|set)\b\s*\|\s*(curl|wget|nc|ncat|netcat|socat)\b"),
     re.compile(
-        r"\b(curl|wget|http|https)\b[^\n]*\s(--data[\w-]*|-d|-F|--form|--upload-file|-T|"
+        r"\b(curl|wget)\b[^\n]*\s(--data[\w-]*|-d|-F|--form|--upload-file|-T|"
         r"--post-data|--post-file|--body-file)[\s=]*[\"']?[^\s\"']*(\$\((env|printenv|cat [^)]*)\)|"
         + SECRET_FILES
         + ")"
@@ -168,6 +168,7 @@ EXFIL_COMMANDS = [
     ),
     re.compile(r"\b(scp|rsync|sftp)\b[^\n]*\s" + _HOME + SECRET_FILES + r"[^\n]*\s\S*[\w.-]+:\S*"),
 ]
+_COMMAND_WORDS = ("curl", "wget", "|", "scp", "rsync", "sftp")
 _SEND = re.compile(
     r"\b(send|post|upload|exfiltrate|transmit|forward|leak|email|e-mail|share|copy|pipe|"
     r"submit|paste)\b",
@@ -202,7 +203,9 @@ _DESTINATION = re.compile(
 
 def exfiltration(line: str) -> str:
     """Why ``line`` sends secrets off the machine; empty when it does not."""
-    for pattern in EXFIL_COMMANDS:
+    # Every command pattern needs one of these; most lines with a URL hold none.
+    commands = any(word in line for word in _COMMAND_WORDS)
+    for pattern in EXFIL_COMMANDS if commands else ():
         if m := pattern.search(line):
             return (
                 f"a command sends secrets or the environment off the machine: {clip(m.group(0))!r}"
