@@ -267,6 +267,30 @@ def test_safety006_not_firing(cli: Cli, tmp_path: Path, mode: int, body: str) ->
     assert lint_body(cli, tmp_path, body) == (0, [])
 
 
+def test_safety006_mentions_in_references_module_paths_and_imports(
+    cli: Cli, tmp_path: Path
+) -> None:
+    scripts = {
+        "tool/scripts/report.py": "print('r')\n",  # named in a reference file
+        "tool/scripts/build.py": "from scripts.helper import run\n",  # run as a module
+        "tool/scripts/helper.py": "def run(): ...\n",  # imported by build.py
+        "tool/scripts/__init__.py": "",
+        "tool/scripts/stray.sh": "#!/bin/sh\n",
+        "tool/references/reporting.md": "Run scripts/report.py when done.\n",
+    }
+    write_tree(tmp_path, scripts)
+    for rel in scripts:
+        if rel.startswith("tool/scripts/"):
+            os.chmod(tmp_path / rel, 0o755)
+    code, found = lint_body(
+        cli, tmp_path, "Run `python -m scripts.build`; see references/reporting.md."
+    )
+    assert (code, [(f["rule"], f["file"]) for f in found]) == (
+        0,
+        [("SAFETY006", "tool/scripts/stray.sh")],
+    )
+
+
 def test_safety007_oversized_file(cli: Cli, tmp_path: Path) -> None:
     big = b"x" * (1024 * 1024 + 1)
     code, found = lint_body(

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from skillpm.lint import installers, phrases
 from skillpm.lint.model import Finding, Severity, rule
 from skillpm.lint.phrases import clip
-from skillpm.lint.workspace import TextFile, Workspace, iter_markdown
+from skillpm.lint.workspace import Skill, TextFile, Workspace, iter_markdown
 
 OVERSIZED_BYTES = 1024 * 1024
 
@@ -116,8 +116,9 @@ UNREFERENCED = rule(
     "scripts.x) in SKILL.md or any markdown file of the skill. Reference it or remove it.",
     "security",
     not_reported=(
-        "Scripts that are not executable, and scripts any markdown file of the skill "
-        "names by path, file name or module path."
+        "Scripts that are not executable, __init__.py files, scripts any markdown file "
+        "of the skill names by path, file name or module path, and helper modules a "
+        "mentioned script names (from scripts.helper import ...)."
     ),
 )
 OVERSIZED = rule(
@@ -213,21 +214,38 @@ def check(ws: Workspace) -> Iterator[Finding]:
         if file.text is not None:
             yield from scan_text(file)
     for skill in ws.skills:
-        if skill.skill_md is None or skill.skill_md.text is None:
-            continue
-        # A script named in a reference file the skill links to is mentioned too.
-        instructions = "\n".join(f.text or "" for f in iter_markdown(skill))
-        for f in skill.files:
-            rel = f.path.relative_to(skill.folder).as_posix()
-            if not (rel.startswith("scripts/") and f.executable):
-                continue
-            module = rel.rsplit(".", 1)[0].replace("/", ".")
-            if not any(name in instructions for name in (rel, f.path.name, module)):
-                yield UNREFERENCED(
-                    f.at(),
-                    f"{rel} is executable but no markdown file of the skill mentions it",
-                    f"say in SKILL.md when to run {rel}, or remove it",
-                )
+        if skill.skill_md is not None and skill.skill_md.text is not None:
+            yield from _unreferenced_scripts(skill)
+
+
+def _unreferenced_scripts(skill: Skill) -> Iterator[Finding]:
+    """Executable scripts that neither the skill's markdown nor a mentioned script names.
+
+    A script named in a reference file is mentioned, and so is a helper module that a
+    mentioned script imports (``from scripts.quick_validate import ...``).
+    """
+    names: dict[TextFile, tuple[str, ...]] = {}
+    for f in skill.files:
+        rel = f.path.relative_to(skill.folder).as_posix()
+        if rel.startswith("scripts/") and f.executable and f.path.name != "__init__.py":
+            names[f] = (rel, f.path.name, rel.rsplit(".", 1)[0].replace("/", "."))
+    mentioned = [f.text or "" for f in iter_markdown(skill)]
+    pending = dict(names)
+    while pending:
+        text = "\n".join(mentioned)
+        found = [f for f, forms in pending.items() if any(form in text for form in forms)]
+        if not found:
+            break
+        for f in found:
+            del pending[f]
+        mentioned = [f.text or "" for f in found]  # what the newly mentioned scripts add
+    for f in sorted(pending, key=lambda f: f.rel):
+        rel = names[f][0]
+        yield UNREFERENCED(
+            f.at(),
+            f"{rel} is executable but no markdown file of the skill mentions it",
+            f"say in SKILL.md when to run {rel}, or remove it",
+        )
 
 
 def scan_text(file: TextFile) -> Iterator[Finding]:
