@@ -432,4 +432,5 @@ def test_pre_commit_hook_definition() -> None:
     assert lint_hook["pass_filenames"] is False
     assert re.search(lint_hook["files"], ".claude/skills/x/SKILL.md")
     assert re.search(lint_hook["files"], "CLAUDE.md")
+    assert re.search(lint_hook["files"], ".claude-plugin/marketplace.json")
     assert not re.search(lint_hook["files"], "src/app.py")
