@@ -195,6 +195,12 @@ _RECEIVED = re.compile(
     r"retrieve|generate|create)\s+(\w+\s+){0,3}$",
     re.IGNORECASE,
 )
+_TOWARD = re.compile(r"\b(to|into|onto|with)\b", re.IGNORECASE)
+_AUTHENTICATES = re.compile(
+    r"\b(authori[sz]ation|bearer|auth header|header|authenticate|log ?in|sign ?in)\b",
+    re.IGNORECASE,
+)
+_BARE_IP = re.compile(r"(\d{1,3}\.){3}\d{1,3}\b")
 _URL = re.compile(r"\bhttps?://\S+|\]\([^)]*\)")
 _DESTINATION = re.compile(
     r"https?://|\bwebhook\b|\b[\w.-]+@[\w-]+(\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE
@@ -215,7 +221,12 @@ def exfiltration(line: str) -> str:
             continue
         send = _SEND.search(sentence)
         dest = _DESTINATION.search(sentence, send.end()) if send else None
-        if send is None or dest is None:
+        # The secret goes *to* the destination ("copy your key from https://..." fetches).
+        if send is None or dest is None or not _TOWARD.search(sentence, send.end(), dest.start()):
+            continue
+        # A credential sent to the API it is for, as the API asks, is how APIs work; not
+        # to a bare IP address, which no documented API is.
+        if _AUTHENTICATES.search(sentence) and not _BARE_IP.match(sentence, dest.end()):
             continue
         # Secrets named in the text, not in a URL's path or a link target.
         plain = _URL.sub(lambda u: " " * len(u.group(0)), sentence)

@@ -68,9 +68,11 @@ EXFILTRATION = rule(
     "security",
     not_reported=(
         "API examples with placeholder logins (a JSON or form body with "
-        "you@example.com), requests that obtain a token, links whose text or URL "
-        "mentions secrets or tokens, and sentences that describe rather than ask: the "
-        "sentence must start with a verb ('Send ...', 'Read ... and upload ...')."
+        "you@example.com), requests that obtain a token, keys copied from a URL, a "
+        "token sent to an API in its Authorization header (unless to a bare IP "
+        "address), links whose text or URL mentions secrets or tokens, and sentences "
+        "that describe rather than ask: the sentence must start with a verb ('Send "
+        "...', 'Read ... and upload ...') and send the secret to the destination."
     ),
 )
 PIPE_SHELL = rule(
