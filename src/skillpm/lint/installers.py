@@ -69,8 +69,8 @@ OFFICIAL_INSTALLERS = (
 )
 # Hosts that only ever appear in examples: RFC 2606 names and obvious stand-ins.
 _EXAMPLE_HOST = re.compile(
-    r"(^|\.)(example\.(com|org|net)|[\w-]+\.(example|test|invalid|localhost)|localhost)$|"
-    r"^(attacker|evil|malicious|bad|hacker)[\w-]*\.|\.(attacker|evil)\.",
+    r"(^|\.)(example\.(com|org|net)|[\w-]+\.(example|test|invalid|localhost)|localhost|"
+    r"(attacker|evil|malicious)\.(com|org|net))$",
     re.IGNORECASE,
 )
 # A release asset of a GitHub project, or a raw file of its repository: the project's own
@@ -134,11 +134,15 @@ def classify(where: str) -> Source:
     if not where:
         return Source.HIDDEN
     lowered = where.lower()
-    if any(lowered.startswith(known.lower()) for known in OFFICIAL_INSTALLERS):
-        return Source.OFFICIAL
+    host, _, path = lowered.partition("/")
+    host = host.split(":", 1)[0]
+    for known in OFFICIAL_INSTALLERS:
+        # The same host, not one that starts alike (sh.rustup.rs.example.net).
+        known_host, _, known_path = known.lower().partition("/")
+        if host == known_host and path.startswith(known_path):
+            return Source.OFFICIAL
     if _IP.match(where):
         return Source.ADDRESS
-    host = lowered.split("/", 1)[0].split(":", 1)[0]
     if _EXAMPLE_HOST.search(host):
         return Source.EXAMPLE
     if _CODE_HOST.match(where):
