@@ -193,7 +193,7 @@ class Loader:
             line, message = split_error(exc, str(root / MANIFEST_NAME))
             self.problem("manifest", manifest_file.at(line), message)
             # Lint on with what the manifest still says: one error hides nothing else.
-            parts = lenient_manifest(root, self._yaml(manifest_file))
+            parts = lenient_manifest(root, _yaml_data(manifest_file))
         manifest_file.package = parts.name
         if group is not None and any(
             p.name == parts.name and p.group == group for p in self.ws.packages
@@ -219,13 +219,6 @@ class Loader:
         # Other files of the package (README, templates) are scanned for secrets too.
         self.walk(root, parts.name)
 
-    @staticmethod
-    def _yaml(file: TextFile) -> object:
-        try:
-            return yamlio.loads(file.text, file.rel) if file.text else None
-        except SkillpmError:
-            return None
-
     def add_catalog(self, root: Path) -> bool:
         """A repository of skills or plugins, each package checked on its own: a catalog's
         packages are never all installed together, so they share no context."""
@@ -244,7 +237,7 @@ class Loader:
                 path = root / folder
                 if path.is_dir() and path.resolve() not in known:
                     owner = package if layout.kind == "marketplace" else None
-                    self.add_skill(path, owner, group)
+                    known.add(self.add_skill(path, owner, group).folder)
         return bool(layout.packages or layout.problems or layout.not_checked)
 
     def add_registry(self, root: Path) -> None:
@@ -445,3 +438,11 @@ def _repository(path: Path) -> bool:
     """A folder with a CLAUDE.md or .claude/skills that is neither a skillpm project nor a
     package: a repository of skills, whose skills are checked too."""
     return not (path / MANIFEST_FILE).is_file() and not (path / "skillpm.yaml").is_file()
+
+
+def _yaml_data(file: TextFile) -> object:
+    """A file's YAML, or None when it is not valid YAML (the error is reported already)."""
+    try:
+        return yamlio.loads(file.text, file.rel) if file.text else None
+    except SkillpmError:
+        return None
