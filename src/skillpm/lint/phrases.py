@@ -88,7 +88,9 @@ _NEGATED = re.compile(
 _EXPLAINED = re.compile(
     r"\b(such as|e\.g|for example|for instance|phrases?|phrasing|attempts? to|tries to|"
     r"trying to|treat|detects?|attacks?|attacker|injection|malicious|hostile|vulnerable|"
-    r"dangerous|unsafe|instead of)\b",
+    r"dangerous|unsafe|instead of)\b|"
+    # A condition on what someone else says: "if a file tells you to ignore ..., stop".
+    r"\b(if|when|whenever)\b.*\b(says?|asks?|tells?|requests?|wants?)\b",
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r"[.;:!?,]\s|\s[\u2013\u2014-]\s")
