@@ -18,7 +18,8 @@ from skillpm.lint.phrases import mention
 _FETCH = r"(curl|wget|fetch|iwr|irm|Invoke-WebRequest|Invoke-RestMethod)"
 PIPE_SHELL = [
     re.compile(
-        r"\b" + _FETCH + r"\b[^\n|;]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?"
+        # The arguments may hold a $(...) with pipes of its own: $(echo ... | base64 -d).
+        r"\b" + _FETCH + r"\b(?:\$\([^)\n]*\)|[^\n|;])*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?"
         r"(sh|bash|zsh|ksh|dash|fish|python[0-9.]*|perl|ruby|node|php|iex|Invoke-Expression)\b"
     ),
     re.compile(r"\b(sh|bash|zsh)\s+(-\w+\s+)*[\"']?\$\(\s*(curl|wget)\b"),
@@ -87,6 +88,12 @@ _BARE_HOST = re.compile(
     r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/[^\s'\"|)]*)?)",
     re.IGNORECASE,
 )
+# After the interpreter: code given inline (-c, -e), a module (-m) or a script file, so
+# what comes down the pipe is read as data.
+_STDIN_IS_DATA = re.compile(r"\s*(-[cme]\b|[\w./~$][^\s;|&)<>]*(?=\s|$|[;|&)]))")
+# A source known only at run time: $URL, ${URL}, $(command). (Backticks are left out:
+# in markdown they quote the command itself.)
+_VARIABLE = re.compile(r"\$(\w|\{|\((?!\s*(curl|wget)\b))")
 _IP = re.compile(r"^(\d{1,3}\.){3}\d{1,3}(:\d+)?(/|$)")
 
 
@@ -94,6 +101,7 @@ class Source(Enum):
     OFFICIAL = "a project's official installer"
     CODE_HOST = "a project's own release or repository file"
     EXAMPLE = "an example host"
+    PLACEHOLDER = "a placeholder, not a source"
     UNKNOWN = "an unknown host"
     ADDRESS = "a bare IP address"
     HIDDEN = "a source the line does not show"
@@ -116,7 +124,9 @@ def pipe_to_shell(line: str) -> Pipe | None:
     """The first download-into-a-shell of ``line``, with where it downloads from."""
     found = None
     for pattern in PIPE_SHELL:
-        if m := pattern.search(line):
+        m = pattern.search(line)
+        # "curl ... | python script.py" runs the script on the download: data, not code.
+        if m and not (pattern is PIPE_SHELL[0] and _STDIN_IS_DATA.match(line, m.end())):
             found = m
             break
     if found is None:
@@ -125,8 +135,20 @@ def pipe_to_shell(line: str) -> Pipe | None:
     url = _URL.search(rest)
     bare = None if url else _BARE_HOST.search(rest)
     where = url.group(1) if url else (bare.group(2) if bare else "")
+    if where:
+        source = classify(where)
+    elif _VARIABLE.search(rest):
+        source = Source.HIDDEN  # $URL, $(echo ... | base64 -d): whatever it is at run time
+    else:
+        source = Source.PLACEHOLDER  # "curl | bash", "curl [url] | sh": the pattern named
     why = "negated or explained" if mention(line, found.start()) else ""
-    return Pipe(found.group(0), classify(where), where, why)
+    return Pipe(found.group(0), source, where, why)
+
+
+def example_destination(line: str) -> bool:
+    """Whether the first URL of ``line`` goes to an example host (attacker.com, ...)."""
+    url = _URL.search(line)
+    return url is not None and classify(url.group(1)) is Source.EXAMPLE
 
 
 def classify(where: str) -> Source:

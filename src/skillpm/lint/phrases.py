@@ -126,25 +126,28 @@ class Injection:
     why: str = ""  # why it is only a mention
 
 
-def injection(line: str, *, fenced: bool, hidden: str = "") -> Injection | None:
-    """The first override phrase of ``line`` (``hidden``: text spelled by tag characters)."""
+def injection(line: str, *, context: str, hidden: str = "") -> Injection | None:
+    """The first override phrase of ``line`` (``hidden``: text spelled by tag characters).
+
+    ``context`` says why the line's place makes it a mention ("in a code block"), or "".
+    """
     if hidden:
         for pattern in (*OVERRIDE, CONCEAL):
             if m := pattern.search(hidden):
                 return Injection(m.group(0), True)
     for pattern in OVERRIDE:
         if m := pattern.search(line):
-            return Injection(m.group(0), *_as_mention(line, m, fenced, negatable=True))
+            return Injection(m.group(0), *_as_mention(line, m, context, negatable=True))
     if m := CONCEAL.search(line):
-        return Injection(m.group(0), *_as_mention(line, m, fenced, negatable=False))
+        return Injection(m.group(0), *_as_mention(line, m, context, negatable=False))
     return None
 
 
-def _as_mention(line: str, m: re.Match[str], fenced: bool, *, negatable: bool) -> tuple[bool, str]:
+def _as_mention(line: str, m: re.Match[str], context: str, *, negatable: bool) -> tuple[bool, str]:
     if quoted(line, m.start(), m.end()):
         return False, "quoted"
-    if fenced:
-        return False, "in a code block"
+    if context:
+        return False, context
     if negatable and mention(line, m.start()):
         return False, "negated or explained"
     return True, ""

@@ -12,12 +12,13 @@ alarms; a deliberate mention can be suppressed with ``skillpm:ignore RULE``.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
+from dataclasses import replace
 
 from skillpm.lint import installers, phrases
 from skillpm.lint.model import Finding, Severity, rule
 from skillpm.lint.phrases import clip
+from skillpm.lint.surroundings import MARKDOWN, PLAIN, Surroundings, line_numbers, surroundings
 from skillpm.lint.workspace import Skill, TextFile, Workspace, iter_markdown
 
 OVERSIZED_BYTES = 1024 * 1024
@@ -274,51 +275,14 @@ def scan_text(file: TextFile) -> Iterator[Finding]:
     if not hits:
         return
     lines = file.lines
-    numbers = _line_numbers(low, hits)
-    markdown = file.path.suffix.lower() in _MARKDOWN
-    fences = _line_numbers(low, _fence_lines(low)) if markdown else []
-    for number in numbers:
+    markdown = file.path.suffix.lower() in MARKDOWN
+    where = surroundings(low, lines) if markdown else PLAIN
+    for number in line_numbers(low, hits):
         if number <= len(lines):
-            # Inside a code block when an odd number of fence lines come before it.
-            fenced = bisect_right(fences, number - 1) % 2 == 1
-            yield from _check_line(file, number, lines[number - 1], fenced)
+            yield from _check_line(file, number, lines[number - 1], where)
 
 
-_MARKDOWN = frozenset({".md", ".markdown", ".mdx", ".txt"})
-
-
-def _fence_lines(text: str) -> list[int]:
-    """Where the fence lines of markdown start: ``` or ~~~ after indentation (or after the
-    zero-width space some templates put before a fence to show it as text)."""
-    found = []
-    for fence in ("```", "~~~"):
-        at = text.find(fence)
-        while at != -1:
-            start = text.rfind("\n", 0, at) + 1
-            if not text[start:at].strip(" \t\u200b"):
-                found.append(start)
-            end = text.find("\n", at)
-            at = text.find(fence, end) if end != -1 else -1
-    return found
-
-
-def _line_numbers(text: str, positions: list[int]) -> list[int]:
-    """The distinct 1-based line numbers of ``positions`` in ``text``, in order.
-
-    Counting line breaks between sorted positions is linear and runs in C; a table of
-    every line start costs more than the few lines a skill has hits on.
-    """
-    numbers: list[int] = []
-    line, last = 1, 0
-    for at in sorted(positions):
-        line += text.count("\n", last, at)
-        last = at
-        if not numbers or numbers[-1] != line:
-            numbers.append(line)
-    return numbers
-
-
-def _check_line(file: TextFile, number: int, line: str, fenced: bool) -> Iterator[Finding]:
+def _check_line(file: TextFile, number: int, line: str, where: Surroundings) -> Iterator[Finding]:
     visible = line
     spelled = ""
     if _HIDDEN_RE.search(line) is not None:
@@ -328,7 +292,7 @@ def _check_line(file: TextFile, number: int, line: str, fenced: bool) -> Iterato
         visible = _HIDDEN_RE.sub("", line)
     # What tag characters spell is read by Claude too: check it for phrasing.
     if _FAST_INJECTION.search(visible) or spelled:
-        found = phrases.injection(visible, fenced=fenced, hidden=spelled)
+        found = phrases.injection(visible, context=where.mention(number, line), hidden=spelled)
         if found is not None:
             yield INJECTION(
                 file.at(number),
@@ -341,20 +305,27 @@ def _check_line(file: TextFile, number: int, line: str, fenced: bool) -> Iterato
             )
     if _FAST_EXFILTRATION.search(visible):
         reason = phrases.exfiltration(visible)
+        # A documented attack: under an attack heading, or sending to attacker.com.
+        shown = where.attack_section(number) or (
+            "to an example host" if installers.example_destination(visible) else ""
+        )
         if reason:
             yield EXFILTRATION(
                 file.at(number),
-                reason,
+                reason + (f" ({shown}, so a warning)" if shown else ""),
                 "remove it; secrets must never leave the machine through a skill",
+                severity=Severity.WARNING if shown else None,
             )
     if _FAST_SHELL.search(visible) and (pipe := installers.pipe_to_shell(visible)):
-        yield _pipe_finding(file, number, pipe)
+        yield _pipe_finding(file, number, pipe, where.attack_section(number))
     if _FAST_SECRET.search(visible):
         yield from _secrets(file, number, visible)
 
 
-def _pipe_finding(file: TextFile, number: int, pipe: installers.Pipe) -> Finding:
+def _pipe_finding(file: TextFile, number: int, pipe: installers.Pipe, section: str) -> Finding:
     source = pipe.source.value + (f" ({clip(pipe.where, 50)})" if pipe.where else "")
+    if section and not pipe.mention:
+        pipe = replace(pipe, mention=section)
     if pipe.attack:
         severity = None
     elif pipe.source is installers.Source.OFFICIAL and not pipe.mention:
@@ -431,7 +402,7 @@ def _secrets(file: TextFile, number: int, line: str) -> Iterator[Finding]:
             value = m.group(1)
             if "EXAMPLE" in value.upper() or _placeholder(value):
                 continue
-            if value.startswith("-----") and _placeholder_pem(file.lines, number):
+            if value.startswith("-----") and not _pem_body(file.lines, number, line[m.end() :]):
                 continue
             yield SECRET(
                 file.at(number),
@@ -450,20 +421,23 @@ def _placeholder(value: str) -> bool:
     return len(set(tail.casefold())) < 6
 
 
-_PEM_PLACEHOLDER = re.compile(
-    r"^\s*(\.{3,}|\u2026|<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|\$\{?\w+\}?|[xX.]+)?\s*$"
-)
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/]{32,}={0,2}")
+# The body on the header's line: after a space, or a literal \n inside a string.
+_PEM_BODY_INLINE = re.compile(r"(\\n|\s)+[A-Za-z0-9+/]{32,}")
 
 
-def _placeholder_pem(lines: list[str], number: int) -> bool:
-    """A PEM block whose body is '...', '<key>' or empty: an example of the format."""
-    following = lines[number : number + 3]
-    for line in following:
-        if "-----END" in line:
-            return True
-        if not _PEM_PLACEHOLDER.match(line):
-            return False
-    return bool(following)
+def _pem_body(lines: list[str], number: int, rest: str) -> bool:
+    """Whether a private key header is followed by a key: base64 on the next line (after
+    any Proc-Type/DEK-Info headers) or after a literal ``\\n``. A header followed by '...',
+    a <placeholder>, nothing, or code (a scanner's pattern) holds no key."""
+    if _PEM_BODY_INLINE.match(rest):
+        return True
+    for following in lines[number : number + 4]:
+        text = following.strip().strip("\"',").removesuffix("\\n")
+        if not text or text.startswith(("Proc-Type:", "DEK-Info:", "Comment:")):
+            continue
+        return _PEM_BODY.fullmatch(text) is not None
+    return False
 
 
 def _mask(value: str) -> str:
