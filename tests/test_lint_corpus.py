@@ -36,9 +36,8 @@ def rebuild(root: Path, entries: list[dict[str, Any]]) -> dict[tuple[str, int], 
     """Write each entry's excerpt to its file under ``root``; where each flagged line lands.
 
     Excerpts of one file follow each other in the order of their lines (a code block left
-    open is closed); a skill folder
-    without a SKILL.md excerpt gets a plain one, and a SKILL.md excerpt without frontmatter
-    goes after one.
+    open is closed); a skill folder without a SKILL.md excerpt gets a plain one, and a
+    SKILL.md excerpt without frontmatter goes after one.
     """
     files: dict[str, list[str]] = defaultdict(list)
     landed: dict[tuple[str, int], int] = {}
