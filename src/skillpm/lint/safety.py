@@ -51,9 +51,9 @@ INJECTION = rule(
     "teaches Claude to resist injection has to name it.",
     "security",
     not_reported=(
-        "As an error: the phrases quoted, in a code block, negated or explained (a "
-        "warning). Asking Claude to prefer a skill's conventions ('use these naming "
-        "rules') is not injection at all."
+        "As an error: the phrases quoted, in a code block or a table, under a heading "
+        "about attacks, negated or explained (a warning). Asking Claude to prefer a "
+        "skill's conventions ('use these naming rules') is not injection at all."
     ),
 )
 EXFILTRATION = rule(
@@ -73,7 +73,9 @@ EXFILTRATION = rule(
         "token sent to an API in its Authorization header (unless to a bare IP "
         "address), links whose text or URL mentions secrets or tokens, and sentences "
         "that describe rather than ask: the sentence must start with a verb ('Send "
-        "...', 'Read ... and upload ...') and send the secret to the destination."
+        "...', 'Read ... and upload ...') and send the secret to the destination. As "
+        "an error: commands under a heading about attacks or sending to an example "
+        "host such as attacker.com (a warning)."
     ),
 )
 PIPE_SHELL = rule(
@@ -89,9 +91,12 @@ PIPE_SHELL = rule(
     "then run it; or install through a package manager.",
     "security",
     not_reported=(
-        "Downloads saved to a file and checked before they run. As an error: the "
+        "Downloads saved to a file and checked before they run, and downloads piped "
+        "into a script as data (curl ... | python scripts/parse.py). As an error: the "
         "documented installers of well-known projects (info), example hosts, GitHub "
-        "release and raw repository files, and negated or explained mentions (warnings)."
+        "release and raw repository files, the pattern named without a source (curl | "
+        "bash), lines under a heading about attacks, and negated or explained mentions "
+        "(warnings)."
     ),
 )
 SECRET = rule(
@@ -103,9 +108,10 @@ SECRET = rule(
     "secret, remove it, and read it from the environment or a secrets manager instead.",
     "security",
     not_reported=(
-        "Values marked EXAMPLE, repeated placeholders (AKIAXXXXXXXXXXXXXXXX), PEM "
-        "blocks whose body is '...', empty or a <placeholder>, and files larger than 2 "
-        "MiB, which are not read (SAFETY007 reports them as oversized)."
+        "Values marked EXAMPLE, repeated placeholders (AKIAXXXXXXXXXXXXXXXX), private "
+        "key headers with no key body after them ('...', a <placeholder>, nothing, a "
+        "scanner's pattern), and files larger than 2 MiB, which are not read "
+        "(SAFETY007 reports them as oversized)."
     ),
 )
 UNREFERENCED = rule(
@@ -133,7 +139,7 @@ OVERSIZED = rule(
     "review. Trim them, or keep data outside the package.",
     "security",
     "context",
-    not_reported=("Files up to 1 MiB."),
+    not_reported="Files up to 1 MiB.",
 )
 LINK = rule(
     "SAFETY008",
