@@ -67,7 +67,7 @@ DUPLICATE_SECTION = rule(
     "heading. Two fragments with one name collide; two with one heading repeat it. Rename "
     "one of them.",
     "conflict",
-    not_reported=("Fragments in different contexts, such as the packages of a catalog."),
+    not_reported="Fragments in different contexts, such as the packages of a catalog.",
 )
 VARS = rule(
     "CONFLICT005",
@@ -78,7 +78,7 @@ VARS = rule(
     "would say one thing and the project another. Make the claim a template "
     "('{{ vars.aws.region }}') or change the var.",
     "conflict",
-    not_reported=("Claims that are templates over vars: they follow vars by construction."),
+    not_reported="Claims that are templates over vars: they follow vars by construction.",
 )
 UNAVAILABLE = rule(
     "CONFLICT006",
@@ -101,7 +101,7 @@ RENDER = rule(
     "Claims and must-not-touch paths may be Jinja2 templates over vars ('{{ vars.aws.region "
     "}}'); a template that names a var skills.yaml does not set cannot be compared.",
     "conflict",
-    not_reported=("Templates over vars that skills.yaml sets (they are rendered and compared)."),
+    not_reported="Templates over vars that skills.yaml sets (they are rendered and compared).",
 )
 
 _EDIT = re.compile(

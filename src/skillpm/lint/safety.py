@@ -149,7 +149,7 @@ LINK = rule(
     "Links can point outside the package (e.g. to ~/.aws); skillpm refuses to publish or "
     "install them and lint does not follow them. Replace the link with the file.",
     "security",
-    not_reported=("Where a link points: lint never follows links."),
+    not_reported="Where a link points: lint never follows links.",
 )
 
 # Invisible characters. U+FEFF at the very start is a byte-order mark, and a zero-width

@@ -57,7 +57,7 @@ FRONTMATTER = rule(
     "A skill's SKILL.md starts with a '---' line, a YAML mapping (name, description, ...) "
     "and a closing '---' line. Without it Claude Code cannot list the skill.",
     "spec",
-    not_reported=("Markdown files other than SKILL.md (references need no frontmatter)."),
+    not_reported="Markdown files other than SKILL.md (references need no frontmatter).",
 )
 NAME = rule(
     "SPEC002",
@@ -67,7 +67,7 @@ NAME = rule(
     "The name is how Claude and users invoke the skill. It must be 1-64 characters of "
     "lowercase letters, digits and hyphens, without a leading, trailing or double hyphen.",
     "spec",
-    not_reported=("Package and plugin names, which publish and install check."),
+    not_reported="Package and plugin names, which publish and install check.",
 )
 NAME_FOLDER = rule(
     "SPEC003",
@@ -77,7 +77,7 @@ NAME_FOLDER = rule(
     "The Agent Skills spec requires the frontmatter name to equal the skill's folder name; "
     "skillpm installs the folder under that name. Rename one of them.",
     "spec",
-    not_reported=("A skill whose name is missing or not a string: SPEC002 reports it."),
+    not_reported="A skill whose name is missing or not a string: SPEC002 reports it.",
 )
 DESCRIPTION = rule(
     "SPEC004",
@@ -87,7 +87,7 @@ DESCRIPTION = rule(
     "Claude reads every skill's description to decide when to load it: it must be a "
     "non-empty string of at most 1024 characters.",
     "spec",
-    not_reported=("Descriptions that exist but say little: SPEC008, a warning."),
+    not_reported="Descriptions that exist but say little: SPEC008, a warning.",
 )
 COMPATIBILITY = rule(
     "SPEC005",
@@ -97,7 +97,7 @@ COMPATIBILITY = rule(
     "The optional compatibility field describes environment requirements in at most 500 "
     "characters.",
     "spec",
-    not_reported=("Skills without compatibility: it is optional."),
+    not_reported="Skills without compatibility: it is optional.",
 )
 METADATA = rule(
     "SPEC006",
@@ -149,7 +149,7 @@ LENGTH = rule(
     "links to, so Claude reads them only when needed (progressive disclosure).",
     "spec",
     "context",
-    not_reported=("Reference files, which Claude reads only when a step needs them."),
+    not_reported="Reference files, which Claude reads only when a step needs them.",
 )
 FIELD_TYPE = rule(
     "SPEC010",
@@ -162,7 +162,7 @@ FIELD_TYPE = rule(
     "that grants permissions); a warning for Claude Code's own fields, where YAML often "
     "reads a hint such as 'argument-hint: [file]' as a list: quote it.",
     "spec",
-    not_reported=("Unknown keys (SPEC007), and values of the right type whatever they say."),
+    not_reported="Unknown keys (SPEC007), and values of the right type whatever they say.",
 )
 STRUCTURE = rule(
     "SPEC011",
@@ -187,7 +187,7 @@ FRAGMENT = rule(
     "must-not-touch (a list of {path, reason}, or one '{{ expression }}' over vars).",
     "spec",
     "fragment",
-    not_reported=("Fragment bodies: templates are checked when install renders them."),
+    not_reported="Fragment bodies: templates are checked when install renders them.",
 )
 
 _NAME_CHARS = re.compile(r"^[a-z0-9-]+$")
