@@ -26,7 +26,7 @@ def _check_url(url: str) -> None:
         raise ManifestError("the registry URL is empty")
     transport = transport_of(url)
     if transport == GIT:
-        from skillpm.registry.git import parse_git_url
+        from skillpm.registry.urls import parse_git_url
 
         parse_git_url(url)
     elif transport == HTTPS:
@@ -58,6 +58,9 @@ def add(project: Project, name: str, url: str) -> None:
         for other, other_url in manifest.registries:
             if other_url == url:
                 raise ManifestError(f"skills.yaml already lists {redact(url)} as {other}")
+        from skillpm.policy.gate import check_new_registry
+
+        check_new_registry(project, manifest, name, url)
         new_text = edit_manifest(text, add_registries=[(name, url)])
         project.load_manifest(new_text)  # what we write must read back
         atomic_write(project.manifest_path, new_text.encode())

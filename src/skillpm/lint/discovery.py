@@ -21,7 +21,8 @@ from pathlib import Path
 from skillpm.errors import SkillpmError
 from skillpm.registry import marketplace as mp
 from skillpm.registry.git_commands import TreeEntry
-from skillpm.registry.repo_layouts import Reader, marketplace_catalog, plain_skill_folders
+from skillpm.registry.plugin_layout import marketplace_catalog
+from skillpm.registry.repo_layouts import Reader, Tree, plain_skill_folders
 
 # Folders that never hold a repository's skills, and are often huge.
 _SKIPPED = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"})
@@ -82,20 +83,22 @@ def find_layout(root: Path) -> Layout | None:
 def _marketplace(root: Path, files: Mapping[str, TreeEntry]) -> Layout:
     read = _reader(root)
     try:
-        catalog = marketplace_catalog(files, read, root.name, strict_names=False)
+        # No commit: lint reads the folder as it is, and never opens remote plugins.
+        catalog = marketplace_catalog(Tree("", files, read), root.name, strict_names=False)
     except SkillpmError as exc:
         return Layout("marketplace", (), problems=(str(exc),))
     packages = tuple(
         (name, tuple(folder for _, folder in offer.skills))
         for name, offer in sorted(catalog.offers.items())
     )
-    skipped: list[str] = []
+    # Plugins kept in another repository have nothing here to lint.
+    skipped: list[str] = sorted(catalog.remote)
     problems: list[str] = []
     for name, why in sorted(catalog.unavailable.items()):
-        # Plugins kept in another repository, or made of commands and agents only, have
-        # nothing here to lint; a plugin pointing at a missing folder is the file's fault.
-        elsewhere = " source" in why or "has no skills" in why
-        (skipped if elsewhere else problems).append(why if not elsewhere else name)
+        # Neither have plugins made of commands and agents only, nor renamed ones; a
+        # plugin pointing at a missing folder or skills path is the file's fault.
+        elsewhere = any(words in why for words in (" source", "has no skills", "was renamed"))
+        (skipped if elsewhere else problems).append(name if elsewhere else why)
     problems += [f"{mp.MARKETPLACE_FILE}: {note}" for note in catalog.notes]
     return Layout("marketplace", packages, tuple(skipped), tuple(problems))
 
