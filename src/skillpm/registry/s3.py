@@ -262,9 +262,11 @@ class S3Objects(SiteFiles):
             request["IfNoneMatch"] = etag
         try:
             response = self.client.get_object(**request)
-            body = response["Body"]
-            with body:
+            body = response["Body"]  # (its context manager yields the raw urllib3 stream)
+            try:
                 data = body.read(max_bytes + 1)
+            finally:
+                body.close()
         except ClientError as exc:
             code, status = status_of(exc)
             if status == 304:
@@ -293,7 +295,8 @@ class S3Objects(SiteFiles):
             response = self.client.get_object(
                 Bucket=self.location.bucket, Key=self.location.key(rel)
             )
-            with response["Body"] as body:
+            body = response["Body"]
+            try:
                 for chunk in body.iter_chunks(_CHUNK):
                     total += len(chunk)
                     if total > max_bytes:
@@ -303,6 +306,8 @@ class S3Objects(SiteFiles):
                         )
                     digest.update(chunk)
                     sink.write(chunk)
+            finally:
+                body.close()
         except ClientError as exc:
             if status_of(exc)[0] in _MISSING:
                 return None
