@@ -104,9 +104,10 @@ class Bucket:
     def key(self, rel: str) -> str:
         return f"{self.prefix}/{rel}"
 
-    def keys(self) -> list[str]:
+    def objects(self) -> dict[str, str]:
+        """Every key in the bucket and its ETag: compare two to see what a command wrote."""
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
-        return sorted(o["Key"] for page in pages for o in page.get("Contents", ()))
+        return {o["Key"]: o["ETag"] for page in pages for o in page.get("Contents", ())}
 
     def read(self, rel: str) -> bytes:
         return bytes(self.client.get_object(Bucket=self.name, Key=self.key(rel))["Body"].read())
