@@ -26,12 +26,13 @@ ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Request:
     method: str
     bucket: str
     key: str  # "" for a bucket-level request
     query: str
+    status: int = 0  # the HTTP status answered
 
 
 @dataclass
@@ -43,9 +44,14 @@ class _Counting:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         bucket, _, key = environ.get("PATH_INFO", "").lstrip("/").partition("/")
         request = Request(environ["REQUEST_METHOD"], bucket, key, environ.get("QUERY_STRING", ""))
+
+        def record(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            request.status = int(status.split()[0])
+            return start_response(status, headers, *rest)
+
         with self.lock:
             self.requests.append(request)
-            result = self.app(environ, start_response)
+            result = self.app(environ, record)
             try:
                 return list(result)
             finally:

@@ -17,9 +17,14 @@ what ``build-static`` would have uploaded, with the headers CloudFront needs:
    package's entry becomes what step 2 wrote, so it also heals a publish that was
    killed between 2 and 3.
 
-No step lists the bucket (but for one ``MaxKeys=1`` look when ``index.json`` is
-absent, to tell a new registry from one built with ``--no-full-index``), so a
-publish costs the same few requests however many packages the bucket holds.
+A registry keeps ``index.json`` if it has one, or if the publish found it empty
+(one ``ListObjectsV2`` with ``MaxKeys=1``, made only when ``index.json`` is absent):
+a site built with ``--no-full-index`` stays without. Publishers racing to start a
+registry may skip step 3 because another one's objects made it look non-empty
+before that one created ``index.json``; so whoever starts it lists the (new,
+small) registry's index files afterwards and adds any that ``index.json`` lacks.
+Otherwise nothing lists the bucket, so a publish costs the same few requests
+however many packages the bucket holds.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from skillpm.formats.archive import (
 )
 from skillpm.formats.index import (
     MANIFEST_NAME,
+    NAME_RE,
     RegistryIndex,
     VersionEntry,
     archive_relpath,
@@ -154,6 +160,26 @@ class S3Store:
             raise self.objects.fail(exc, None, "s3:ListBucket") from None
         return not found.get("KeyCount") and not found.get("Contents")
 
+    def index_names(self) -> list[str]:
+        """The packages with an ``index/<name>.json`` (a listing: only for a new registry)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        folder = self.location.key("index/")
+        names = []
+        try:
+            pages = self.objects.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.location.bucket, Prefix=folder
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    rel = str(item["Key"])[len(folder) :]
+                    name = rel.removesuffix(".json")
+                    if rel.endswith(".json") and NAME_RE.match(name):
+                        names.append(name)
+        except (BotoCoreError, ClientError) as exc:
+            raise self.objects.fail(exc, None, "s3:ListBucket") from None
+        return sorted(names)
+
     def update(self, rel: str, edit: Callable[[bytes | None], tuple[bytes | None, R]]) -> R:
         """Read ``rel``, let ``edit`` turn its bytes (None: absent) into new bytes (None:
         leave it) and a result, and write them only if nobody wrote ``rel`` meanwhile;
@@ -223,8 +249,7 @@ class _Plan:
 
     entry: VersionEntry
     archive: bytes
-    keeps_full_index: bool  # index.json is there, or this publish starts the registry
-    new_registry: bool
+    new_registry: bool  # nothing was stored under the prefix: this publish starts it
     index: RegistryIndex | None  # the full index as read, for the dependency warning
 
 
@@ -239,9 +264,11 @@ class S3RegistryWriter(RegistryWriter):
         plan = self._plan(prepared)
         if not dry_run:
             self._put_archive(plan)
-            versions = store.update(f"index/{plan.entry.name}.json", self._adding(plan.entry))
-            if plan.keeps_full_index:
-                store.update("index.json", self._replacing(plan.entry.name, versions))
+            name = plan.entry.name
+            versions = store.update(f"index/{name}.json", self._adding(plan.entry))
+            store.update("index.json", self._replacing(name, versions, plan.new_registry))
+            if plan.new_registry:
+                store.update("index.json", self._adding_unlisted(store.index_names()))
         return Published(
             where=store.display,
             label=store.label,
@@ -272,8 +299,8 @@ class S3RegistryWriter(RegistryWriter):
             return dump_package_index(name, new), new
 
         versions = store.update(f"index/{name}.json", edit)
-        if versions is not None and store.read("index.json") is not None:
-            store.update("index.json", self._replacing(name, versions))
+        if versions is not None:
+            store.update("index.json", self._replacing(name, versions, create=False))
         return Yanked(versions is not None, store.display)
 
     # -- steps -------------------------------------------------------------------------
@@ -300,7 +327,7 @@ class S3RegistryWriter(RegistryWriter):
         if full is not None:
             index = index_from_bytes(full.body, f"{store.label}: index.json")
         new_registry = full is None and current is None and store.is_empty()
-        return _Plan(entry, archive, full is not None or new_registry, new_registry, index)
+        return _Plan(entry, archive, new_registry, index)
 
     def _already(self, entry: VersionEntry) -> RegistryError:
         return RegistryError(
@@ -344,15 +371,37 @@ class S3RegistryWriter(RegistryWriter):
         return edit
 
     def _replacing(
-        self, name: str, versions: dict[str, VersionEntry]
+        self, name: str, versions: dict[str, VersionEntry], create: bool
     ) -> Callable[[bytes | None], tuple[bytes | None, None]]:
-        """index.json with ``name``'s entry set to ``versions`` (what its index file says)."""
+        """index.json with ``name``'s entry set to ``versions`` (what its index file says);
+        a missing index.json is left missing unless ``create``."""
+        where = f"{self.store.label}: index.json"
+
+        def edit(raw: bytes | None) -> tuple[bytes | None, None]:
+            if raw is None and not create:
+                return None, None
+            index = RegistryIndex({}) if raw is None else index_from_bytes(raw, where)
+            packages = dict(index.packages)
+            packages[name] = versions
+            return dump_site_index(RegistryIndex(packages)), None
+
+        return edit
+
+    def _adding_unlisted(
+        self, names: list[str]
+    ) -> Callable[[bytes | None], tuple[bytes | None, None]]:
+        """index.json with every package of ``names`` it lacks, from its index file."""
         where = f"{self.store.label}: index.json"
 
         def edit(raw: bytes | None) -> tuple[bytes | None, None]:
             index = RegistryIndex({}) if raw is None else index_from_bytes(raw, where)
             packages = dict(index.packages)
-            packages[name] = versions
+            for name in names:
+                got = None if name in packages else self.store.read(f"index/{name}.json")
+                if got is not None:
+                    packages[name] = self._parse(name, got.body)
+            if len(packages) == len(index.packages):
+                return None, None
             return dump_site_index(RegistryIndex(packages)), None
 
         return edit
