@@ -145,7 +145,7 @@ def explain(
             "AWS_SECRET_ACCESS_KEY), run 'aws configure' or 'aws sso login', or run where an "
             "instance or task role provides them"
         )
-    if isinstance(exc, bx.SSOError | bx.TokenRetrievalError | bx.PendingAuthorizationExpiredError):
+    if isinstance(exc, bx.SSOError | bx.TokenRetrievalError):
         return RegistryError(
             f"{label}: the AWS SSO session has expired or was never started; run 'aws sso "
             "login' (with --profile NAME for a named profile) and try again"
