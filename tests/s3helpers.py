@@ -70,6 +70,9 @@ class MotoS3:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
         self.app = _Counting(DomainDispatcherApplication(create_backend_app))
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        # boto3 keeps connections open: their handler threads must not hold up the exit.
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
         host, port = self.server.server_address[:2]
         self.url = f"http://{host}:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -78,6 +81,7 @@ class MotoS3:
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join()
 
     def requests_to(self, bucket: str) -> list[Request]:
@@ -181,3 +185,51 @@ def use_bucket(server: MotoS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     bucket = Bucket(server, f"skills-{uuid.uuid4().hex[:12]}")
     bucket.client.create_bucket(Bucket=bucket.name)
     return bucket
+
+
+def big_site(count: int, prefix: str = "pkg") -> dict[str, bytes]:
+    """The static site of ``count`` one-skill packages, made in memory: what build-static
+    writes for them (real archives, index files and index.json), without the seconds that
+    thousands of files on disk cost."""
+    import hashlib
+    import io
+
+    from skillpm.formats.archive import Member, write_archive
+    from skillpm.formats.index import (
+        RegistryIndex,
+        VersionEntry,
+        archive_relpath,
+        dump_package_index,
+        dump_site_index,
+    )
+    from skillpm.integrity import integrity_of_lines
+
+    files: dict[str, bytes] = {}
+    packages: dict[str, dict[str, VersionEntry]] = {}
+    for i in range(count):
+        name = f"{prefix}-{i:05d}"
+        manifest = (
+            f"name: {name}\nversion: 1.0.0\ndescription: The {name} package\n"
+            f"skills:\n- skills/{name}\nfragments: []\n"
+        ).encode()
+        skill = f"---\nname: {name}\ndescription: Does {name} things.\n---\n# {name}\n".encode()
+        members = {"skillpm.yaml": manifest, f"skills/{name}/SKILL.md": skill}
+        out = io.BytesIO()
+        write_archive([Member(rel, False, data=data) for rel, data in members.items()], out)
+        archive = archive_relpath(name, "1.0.0")
+        files[archive] = out.getvalue()
+        lines = [(rel, "644", hashlib.sha256(data).hexdigest()) for rel, data in members.items()]
+        entry = VersionEntry(
+            name=name,
+            version="1.0.0",
+            integrity=integrity_of_lines(lines),
+            description=f"The {name} package",
+            skills=(name,),
+            published="2026-01-01T00:00:00Z",
+            archive=archive,
+            archive_sha256=hashlib.sha256(files[archive]).hexdigest(),
+        )
+        packages[name] = {"1.0.0": entry}
+        files[f"index/{name}.json"] = dump_package_index(name, packages[name])
+    files["index.json"] = dump_site_index(RegistryIndex(packages))
+    return files

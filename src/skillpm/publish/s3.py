@@ -87,6 +87,14 @@ class Changed(Exception):
     """A conditional write lost: the object is not what was read (or no longer absent)."""
 
 
+@dataclass(frozen=True)
+class Read:
+    """An object as read a moment ago (``got`` None: it was absent): where an update may
+    start instead of reading it again."""
+
+    got: Fetched | None
+
+
 def cache_control(rel: str) -> str:
     return ARCHIVE_CACHE if rel.startswith("packages/") else INDEX_CACHE
 
@@ -180,12 +188,17 @@ class S3Store:
             raise self.objects.fail(exc, None, "s3:ListBucket") from None
         return sorted(names)
 
-    def update(self, rel: str, edit: Callable[[bytes | None], tuple[bytes | None, R]]) -> R:
-        """Read ``rel``, let ``edit`` turn its bytes (None: absent) into new bytes (None:
-        leave it) and a result, and write them only if nobody wrote ``rel`` meanwhile;
-        otherwise read and edit again, up to ``MAX_ATTEMPTS`` times."""
+    def update(
+        self,
+        rel: str,
+        edit: Callable[[bytes | None], tuple[bytes | None, R]],
+        known: Read | None = None,
+    ) -> R:
+        """Read ``rel`` (or start from ``known``), let ``edit`` turn its bytes (None: absent)
+        into new bytes (None: leave it) and a result, and write them only if nobody wrote
+        ``rel`` meanwhile; otherwise read and edit again, up to ``MAX_ATTEMPTS`` times."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            got = self.read(rel)
+            got = known.got if known is not None and attempt == 1 else self.read(rel)
             if got is not None and not got.etag:
                 raise RegistryError(
                     f"{self.label}: the store sent no ETag for {self.location.uri(rel)}, so it "
@@ -249,6 +262,8 @@ class _Plan:
 
     entry: VersionEntry
     archive: bytes
+    package: Read  # index/<name>.json
+    full: Read  # index.json
     new_registry: bool  # nothing was stored under the prefix: this publish starts it
     index: RegistryIndex | None  # the full index as read, for the dependency warning
 
@@ -265,8 +280,9 @@ class S3RegistryWriter(RegistryWriter):
         if not dry_run:
             self._put_archive(plan)
             name = plan.entry.name
-            versions = store.update(f"index/{name}.json", self._adding(plan.entry))
-            store.update("index.json", self._replacing(name, versions, plan.new_registry))
+            versions = store.update(f"index/{name}.json", self._adding(plan.entry), plan.package)
+            replacing = self._replacing(name, versions, plan.new_registry)
+            store.update("index.json", replacing, plan.full)
             if plan.new_registry:
                 store.update("index.json", self._adding_unlisted(store.index_names()))
         return Published(
@@ -327,7 +343,7 @@ class S3RegistryWriter(RegistryWriter):
         if full is not None:
             index = index_from_bytes(full.body, f"{store.label}: index.json")
         new_registry = full is None and current is None and store.is_empty()
-        return _Plan(entry, archive, new_registry, index)
+        return _Plan(entry, archive, Read(current), Read(full), new_registry, index)
 
     def _already(self, entry: VersionEntry) -> RegistryError:
         return RegistryError(
