@@ -96,7 +96,8 @@ class Read:
 
 
 def cache_control(rel: str) -> str:
-    return ARCHIVE_CACHE if rel.startswith("packages/") else INDEX_CACHE
+    """Archives never change; anything else (index files, pages) may."""
+    return ARCHIVE_CACHE if rel.startswith("packages/") and rel.endswith(".tar.gz") else INDEX_CACHE
 
 
 class S3Store:
@@ -167,6 +168,32 @@ class S3Store:
         except (BotoCoreError, ClientError) as exc:
             raise self.objects.fail(exc, None, "s3:ListBucket") from None
         return not found.get("KeyCount") and not found.get("Contents")
+
+    def listing(self) -> dict[str, str]:
+        """Every object under the prefix (relative name) and its ETag: for build-static."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found = {}
+        try:
+            pages = self.objects.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.location.bucket, Prefix=self.location.prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    found[str(item["Key"])[len(self.location.prefix) :]] = str(item["ETag"])
+        except (BotoCoreError, ClientError) as exc:
+            raise self.objects.fail(exc, None, "s3:ListBucket") from None
+        return found
+
+    def delete(self, rel: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.objects.client.delete_object(
+                Bucket=self.location.bucket, Key=self.location.key(rel)
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise self.objects.fail(exc, rel, "s3:DeleteObject") from None
 
     def index_names(self) -> list[str]:
         """The packages with an ``index/<name>.json`` (a listing: only for a new registry)."""
