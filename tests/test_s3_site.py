@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.helpers import Cli, make_package, make_registry, publish_to
@@ -83,3 +84,26 @@ def test_build_static_refuses_other_targets_and_sources(
     assert result.exit_code == 1
     assert "is already a static site" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_registry_verify_checks_every_archive_and_the_full_index(
+    cli: Cli, s3: Bucket, tmp_path: Path
+) -> None:
+    for version in ("1.0.0", "1.1.0"):
+        source = make_package(tmp_path / version, "aws-env", version)
+        assert cli("publish", source, "--registry", s3.url).exit_code == 0
+    result = cli("registry", "verify", s3.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"Verified 2 versions in {s3.url}: every integrity matches"
+    s3.write("packages/aws-env/aws-env-1.0.0.tar.gz", b"not the archive")
+    index = s3.index("aws-env")
+    index["versions"]["1.1.0"]["description"] = "edited by hand"
+    s3.write("index/aws-env.json", json.dumps(index).encode())
+    result = cli("registry", "verify", s3.url)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(
+        "error: aws-env 1.0.0: packages/aws-env/aws-env-1.0.0.tar.gz has sha256 "
+    )
+    assert lines[1] == "error: index.json: its entry for aws-env differs from index/aws-env.json"
+    assert lines[2].startswith(f"error: registry {s3.url}: 2 problems in 2 versions; ")

@@ -69,13 +69,13 @@ def reindex(ctx: click.Context, path: Path) -> None:
 
 
 @registry.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path", default=".", metavar="[PATH|s3://BUCKET/PREFIX]")
 @click.pass_context
-def verify(ctx: click.Context, path: Path) -> None:
+def verify(ctx: click.Context, path: str) -> None:
     """Recompute every integrity in a registry and report mismatches (exit code 1)."""
     from skillpm.commands.registry_admin import verify as run
 
-    run(here(ctx, path))
+    run(path, here(ctx))
 
 
 @registry.command(name="build-static")

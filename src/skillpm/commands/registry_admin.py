@@ -9,7 +9,7 @@ from skillpm.formats.index import dump_index
 from skillpm.output import console, plural
 from skillpm.publish import admin as core
 from skillpm.publish.folder import recover, registry_lock, write_index
-from skillpm.publish.open import open_writer
+from skillpm.publish.open import open_writer, registry_folder
 from skillpm.registry.base import Registry, RemoteOptions
 
 
@@ -59,7 +59,13 @@ def reindex(path: Path) -> None:
         console.info(f"Rebuilt {index_path} ({summary})")
 
 
-def verify(path: Path) -> None:
+def verify(registry: str, base: Path) -> None:
+    from skillpm.registry.urls import S3, transport_of
+
+    if transport_of(registry) == S3:
+        _verify_s3(registry)
+        return
+    path = registry_folder(registry, base)
     if not path.is_dir():
         raise RegistryError(f"{path}: folder not found")
     checked, problems, stray = core.verify(path)
@@ -74,6 +80,21 @@ def verify(path: Path) -> None:
             "'skillpm registry reindex' to accept them as they are"
         )
     console.info(f"Verified {plural(checked, 'version')} in {path}: every integrity matches")
+
+
+def _verify_s3(url: str) -> None:
+    from skillpm.publish import s3_site
+
+    checked, problems = s3_site.verify(url)
+    for problem in problems:
+        console.error(str(problem))
+    if problems:
+        raise IntegrityError(
+            f"registry {url}: {plural(len(problems), 'problem')} in "
+            f"{plural(checked, 'version')}; publish the affected versions again from their "
+            "sources, or rebuild the bucket with 'skillpm registry build-static SRC " + url + "'"
+        )
+    console.info(f"Verified {plural(checked, 'version')} in {url}: every integrity matches")
 
 
 def build_static(

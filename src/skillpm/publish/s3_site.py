@@ -23,7 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillpm.errors import RegistryError
+from skillpm.errors import RegistryError, SkillpmError
+from skillpm.formats.index import (
+    VersionEntry,
+    index_from_bytes,
+    parse_package_index,
+    sorted_versions,
+)
+from skillpm.publish.admin import Problem
 from skillpm.publish.s3 import ARCHIVE_TYPE, JSON_TYPE, Changed, S3Store
 
 
@@ -105,3 +112,81 @@ def upload(folder: Path, url: str, *, full_index: bool) -> Uploaded:
         done.removed.append("index.json")
     done.left = sorted(r for r in listed if _looks_like_site_file(r) and r not in produced)
     return done
+
+
+def verify(url: str) -> tuple[int, list[Problem]]:
+    """Every version's archive in the bucket checked against its index entry (sha256, and
+    the integrity of what it unpacks to), and ``index.json`` against the index files.
+
+    Unlike install and publish this reads everything: it lists ``index/`` once and
+    downloads every archive.
+    """
+    store = S3Store(url)
+    problems: list[Problem] = []
+    packages: dict[str, dict[str, VersionEntry]] = {}
+    checked = 0
+    for name in store.index_names():
+        rel = f"index/{name}.json"
+        got = store.read(rel)
+        if got is None:
+            continue  # deleted since the listing
+        try:
+            packages[name] = parse_package_index(got.body, name, rel)
+        except SkillpmError as exc:
+            problems.append(Problem(rel, str(exc)))
+            continue
+        for _, entry in sorted_versions(packages[name]):
+            checked += 1
+            problem = _check_archive(store, entry)
+            if problem is not None:
+                problems.append(Problem(f"{entry.name} {entry.version}", problem))
+    full = store.read("index.json")
+    if full is not None:
+        problems.extend(_compare_full(full.body, packages))
+    return checked, problems
+
+
+def _check_archive(store: S3Store, entry: VersionEntry) -> str | None:
+    import tempfile
+    from typing import BinaryIO, cast
+
+    from skillpm.formats.archive import MAX_TOTAL_BYTES, unpack
+    from skillpm.integrity import integrity_of_entries
+
+    assert entry.archive is not None
+    with tempfile.SpooledTemporaryFile(max_size=4 * 2**20) as spool:
+        digest = store.objects.download(entry.archive, spool, max_bytes=MAX_TOTAL_BYTES)
+        if digest is None:
+            return f"{entry.archive} is missing"
+        if digest != entry.archive_sha256:
+            return f"{entry.archive} has sha256 {digest}, the index says {entry.archive_sha256}"
+        spool.seek(0)
+        with tempfile.TemporaryDirectory(prefix="skillpm-verify-") as tmp:
+            try:
+                files = unpack(cast("BinaryIO", spool), Path(tmp) / "p", where=entry.archive)
+            except SkillpmError as exc:
+                return str(exc)
+            actual = integrity_of_entries(files)
+    if actual != entry.integrity:
+        return f"{entry.archive} unpacks to {actual}, the index says {entry.integrity}"
+    return None
+
+
+def _compare_full(raw: bytes, packages: dict[str, dict[str, VersionEntry]]) -> list[Problem]:
+    try:
+        full = index_from_bytes(raw, "index.json")
+        listed = {n: dict(full.packages[n]) for n in full.packages}
+    except SkillpmError as exc:
+        return [Problem("index.json", str(exc))]
+    problems = [
+        Problem("index.json", f"lists {name}, which has no index/{name}.json")
+        for name in sorted(set(listed) - set(packages))
+    ]
+    for name in sorted(set(packages) - set(listed)):
+        problems.append(Problem("index.json", f"does not list {name}"))
+    for name in sorted(set(packages) & set(listed)):
+        if listed[name] != packages[name]:
+            problems.append(
+                Problem("index.json", f"its entry for {name} differs from index/{name}.json")
+            )
+    return problems
