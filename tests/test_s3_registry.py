@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from skillpm.formats.project_files import load_lock
-from tests.helpers import Cli, make_package
+from tests.helpers import SRC, Cli, make_package
 from tests.s3helpers import Bucket
 
 
@@ -114,3 +117,31 @@ def test_yank_and_unyank(cli: Cli, s3: Bucket, tmp_path: Path, project: Path) ->
     missing = cli("yank", "nope", "1.0.0", "--registry", s3.url)
     assert missing.exit_code == 1
     assert missing.stderr.strip() == f"error: registry {s3.url}/: no package named 'nope'"
+
+
+def test_help_and_a_no_op_install_never_import_boto3(
+    cli: Cli, s3: Bucket, tmp_path: Path, project: Path
+) -> None:
+    assert publish(cli, s3, tmp_path, "aws-env").exit_code == 0
+    assert cli("install", "aws-env", "--registry", s3.url, cwd=project).exit_code == 0
+    probe = (
+        "import sys\n"
+        "from skillpm.cli.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "finally:\n"
+        "    heavy = ('boto3', 'botocore', 'skillpm.registry.s3')\n"
+        "    print('LOADED', [m for m in heavy if m in sys.modules])\n"
+    )
+    for args in (["--help"], ["install"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=project,
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr
