@@ -178,8 +178,8 @@ def test_an_expired_sso_session_says_aws_sso_login(
     result = cli("install", "aws-env", "--registry", s3.url, cwd=project)
     assert result.exit_code == 1
     assert one_error(result.stderr) == (
-        f"error: registry team ({s3.url}): the AWS SSO session has expired or was never started; "
-        "run 'aws sso login' (with --profile NAME for a named profile) and try again"
+        f"error: registry team ({s3.url}): the AWS SSO session has expired or was never "
+        "started; run 'aws sso login --profile dev' and try again"
     )
 
 
@@ -191,3 +191,39 @@ def test_no_credentials_at_all(
     result = cli("install", "aws-env", "--registry", s3.url, cwd=project)
     assert result.exit_code == 1
     assert "no AWS credentials found" in one_error(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "headers", "expected"),
+    [
+        (
+            "PermanentRedirect",
+            301,
+            {"x-amz-bucket-region": "eu-west-1"},
+            "the bucket is in another region; set AWS_REGION=eu-west-1 and try again",
+        ),
+        ("ExpiredToken", 400, {}, "the AWS credentials have expired (ExpiredToken)"),
+        ("InvalidAccessKeyId", 403, {}, "AWS refused the credentials (InvalidAccessKeyId)"),
+        ("SlowDown", 503, {}, "S3 is failing (SlowDown) for s3://b-1/p/index/x.json"),
+    ],
+)
+def test_answers_that_moto_cannot_give_are_explained(
+    code: str, status: int, headers: dict[str, str], expected: str
+) -> None:
+    """Wrong regions, expired keys and throttling, as botocore reports S3's answers."""
+    from botocore.exceptions import ClientError
+
+    from skillpm.registry.s3 import explain, parse_s3_url
+
+    answer = {
+        "Error": {"Code": code, "Message": "..."},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
+    }
+    error = explain(
+        ClientError(answer, "GetObject"),  # type: ignore[arg-type]
+        label="registry r",
+        location=parse_s3_url("s3://b-1/p", "r"),
+        rel="index/x.json",
+        action="s3:GetObject",
+    )
+    assert str(error).startswith(f"registry r: {expected}")

@@ -71,6 +71,20 @@ def test_install_from_s3_locks_the_url_and_integrity(
         assert pkg.registry == s3.url
         assert pkg.integrity == s3.index(pkg.name)["versions"]["1.0.0"]["integrity"]
     assert s3.url in (project / "skills.yaml").read_text()
+    listed = cli("registry", "list", "--json", cwd=project)
+    assert {"name": "team", "url": s3.url, "kind": "s3"} in json.loads(listed.stdout)["registries"]
+
+
+def test_a_dry_run_reads_but_uploads_nothing(cli: Cli, s3: Bucket, tmp_path: Path) -> None:
+    source = make_package(tmp_path / "src", "aws-env")
+    result = cli("publish", source, "--registry", s3.url, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"Would publish aws-env 1.0.0 to {s3.url}/ (a new registry) (dry run, nothing " in (
+        result.stdout
+    )
+    assert s3.objects() == {}
+    assert {r.method for r in s3.requests()} <= {"GET", "PUT"}  # PUT: the fixture's bucket
+    assert [r for r in s3.requests() if r.method == "PUT" and r.key] == []
 
 
 def test_a_published_version_is_immutable(cli: Cli, s3: Bucket, tmp_path: Path) -> None:

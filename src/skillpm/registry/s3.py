@@ -146,9 +146,13 @@ def explain(
             "instance or task role provides them"
         )
     if isinstance(exc, bx.SSOError | bx.TokenRetrievalError):
+        import os
+
+        profile = os.environ.get("AWS_PROFILE")
+        login = f"aws sso login --profile {profile}" if profile else "aws sso login"
         return RegistryError(
-            f"{label}: the AWS SSO session has expired or was never started; run 'aws sso "
-            "login' (with --profile NAME for a named profile) and try again"
+            f"{label}: the AWS SSO session has expired or was never started; run '{login}' "
+            "and try again"
         )
     if isinstance(exc, bx.ProfileNotFound):
         return RegistryError(
