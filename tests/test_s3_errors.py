@@ -115,6 +115,20 @@ def test_an_unknown_scheme_is_refused_never_read_as_a_folder(
     assert sorted(p.name for p in project.iterdir()) == []
 
 
+@pytest.mark.parametrize("url", ["s3:/skills/team", "s3:skills", "https:example.com/site"])
+def test_a_scheme_without_its_slashes_is_refused_too(
+    cli: Cli, tmp_path: Path, project: Path, url: str
+) -> None:
+    source = make_package(tmp_path / "src", "aws-env")
+    result = cli("publish", source, "--registry", url, cwd=project)
+    assert result.exit_code == 1
+    assert one_error(result.stderr).startswith(f"error: {url}: looks like a URL without its '//'")
+    assert sorted(p.name for p in project.iterdir()) == []
+    # The way to mean a folder of that name.
+    result = cli("publish", source, "--registry", f"./{url}", cwd=project)
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("url", "why"),
     [

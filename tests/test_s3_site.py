@@ -71,6 +71,11 @@ def test_build_static_leaves_objects_it_did_not_make_and_honours_no_full_index(
     assert "2 objects in" in result.stderr and "left in place" in result.stderr
     assert s3.key("index/direct-pkg.json") in s3.objects()
     assert s3.key("index.json") not in s3.objects()
+    # A publish keeps it that way: the registry has packages and no full index.
+    later = make_package(tmp_path / "later", "later-pkg")
+    assert cli("publish", later, "--registry", s3.url).exit_code == 0
+    assert s3.key("index/later-pkg.json") in s3.objects()
+    assert s3.key("index.json") not in s3.objects()
 
 
 def test_build_static_refuses_other_targets_and_sources(

@@ -67,8 +67,8 @@ from skillpm.registry.s3 import S3Objects, parse_s3_url, status_of
 if TYPE_CHECKING:
     from skillpm.registry.httpclient import Fetched
 
-# The headers the README's sync ritual set: CDNs keep archives for a year (their names never
-# repeat) and index files five minutes.
+# The headers of a static site on S3 (docs/s3.md): CDNs keep archives for a year (their names
+# never repeat) and index files five minutes.
 JSON_TYPE = "application/json"
 ARCHIVE_TYPE = "application/gzip"
 INDEX_CACHE = "public, max-age=300"

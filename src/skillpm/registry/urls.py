@@ -11,6 +11,9 @@ from skillpm.output import redact
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# "s3:/bucket", "https:host": a scheme with its slashes mistyped. (One letter is a Windows
+# drive, C:\..., and a folder really named so can be written ./s3:/...)
+_MISTYPED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(?!//)")
 
 GIT, HTTPS, LOCAL, S3 = "git", "https", "local", "s3"
 
@@ -29,6 +32,12 @@ def transport_of(url: str) -> str:
         return GIT
     scheme = _SCHEME.match(url)
     if scheme is None:
+        mistyped = _MISTYPED.match(url)
+        if mistyped is not None:
+            raise RegistryError(
+                f"{redact(url)}: looks like a URL without its '//' ({mistyped[1]}://...); a "
+                f"registry is {ACCEPTED_FORMS} (a folder named like this: ./{url})"
+            )
         return LOCAL
     name = scheme[1].lower()
     if name in ("http", "https"):
