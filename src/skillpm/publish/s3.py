@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ from skillpm.formats.archive import (
     write_archive,
 )
 from skillpm.formats.index import (
+    INDEX_FORMAT,
     MANIFEST_NAME,
     NAME_RE,
     RegistryIndex,
@@ -57,6 +59,7 @@ from skillpm.formats.index import (
     index_from_bytes,
     parse_package_index,
     set_yanked,
+    sorted_versions,
 )
 from skillpm.integrity import FileEntry, integrity_of_entries
 from skillpm.output import console
@@ -254,6 +257,25 @@ class S3Store:
         )
 
 
+def _with_package(
+    raw: bytes, name: str, versions: dict[str, VersionEntry], where: str
+) -> bytes:
+    """``index.json`` with one package's entry replaced, the others kept as they are: parsing
+    and writing again every entry of a 10,000-package index would cost seconds a publish."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise RegistryError(f"{where}: not valid JSON ({exc})") from None
+    is_index = isinstance(data, dict) and data.get("format") == INDEX_FORMAT
+    packages = data.get("packages") if is_index else None
+    if not isinstance(packages, dict):
+        raise RegistryError(f'{where}: not a skillpm index (expected "format": {INDEX_FORMAT})')
+    packages[name] = {"versions": {v: e.to_json() for v, e in sorted_versions(versions)}}
+    data["packages"] = dict(sorted(packages.items()))
+    # The compact form dump_site_index writes, so a build-static of the same registry agrees.
+    return (json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
 def pack(prepared: Prepared) -> bytes:
     """The ``skillpm pack`` archive of ``prepared``, from one read of each file, checked
     against its integrity (a file edited since ``prepare`` is refused)."""
@@ -309,7 +331,11 @@ class S3RegistryWriter(RegistryWriter):
             name = plan.entry.name
             versions = store.update(f"index/{name}.json", self._adding(plan.entry), plan.package)
             replacing = self._replacing(name, versions, plan.new_registry)
-            store.update("index.json", replacing, plan.full)
+            # Absent when planned: read it again, now that our index file is written. A
+            # publisher starting the registry meanwhile either created it before this read
+            # (and it is updated) or lists index/ after it (and finds our package there).
+            known = plan.full if plan.full.got is not None else None
+            store.update("index.json", replacing, known)
             if plan.new_registry:
                 store.update("index.json", self._adding_unlisted(store.index_names()))
         return Published(
@@ -421,12 +447,10 @@ class S3RegistryWriter(RegistryWriter):
         where = f"{self.store.label}: index.json"
 
         def edit(raw: bytes | None) -> tuple[bytes | None, None]:
-            if raw is None and not create:
-                return None, None
-            index = RegistryIndex({}) if raw is None else index_from_bytes(raw, where)
-            packages = dict(index.packages)
-            packages[name] = versions
-            return dump_site_index(RegistryIndex(packages)), None
+            if raw is None:
+                data = dump_site_index(RegistryIndex({name: versions})) if create else None
+                return data, None
+            return _with_package(raw, name, versions, where), None
 
         return edit
 
