@@ -11,6 +11,7 @@ race for real: each publish reads, decides and writes in separate requests.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -105,8 +106,9 @@ class Bucket:
         """The same objects over plain HTTP, path-style, as a static site (loopback)."""
         return f"{self.server.url}/{self.name}/{self.prefix}/"
 
-    @property
+    @functools.cached_property
     def client(self) -> Any:
+        """The test's own client, made once (a boto3 client costs a good part of a second)."""
         import boto3
 
         return boto3.session.Session().client("s3")
