@@ -241,3 +241,21 @@ def test_answers_that_moto_cannot_give_are_explained(
         action="s3:GetObject",
     )
     assert str(error).startswith(f"registry r: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("s3://skills/team/skillpm-policy.yaml", "a policy is read from a file, a git"),
+        ("ftp://host/skillpm-policy.yaml", "skillpm does not know the URL scheme ftp://"),
+    ],
+)
+def test_a_policy_url_is_never_read_as_a_path_either(
+    cli: Cli, project: Path, url: str, why: str
+) -> None:
+    (project / "skills.yaml").write_text(f"policy: {url}\n")
+    result = cli("install", "aws-env", cwd=project)
+    assert result.exit_code == 1
+    error = one_error(result.stderr)
+    assert error.startswith(f"error: skills.yaml:1: policy: {url}: ") and why in error
+    assert sorted(p.name for p in project.iterdir()) == ["skills.yaml"]
