@@ -145,6 +145,12 @@ class GitRegistry(Registry):
         index = self._indexes.get(self._commit) if self._commit else None
         return index.packages.get(name, {}).get(version) if index else None
 
+    def entry_at(self, name: str, version: str, commit: str | None) -> VersionEntry | None:
+        if commit is None:
+            return super().entry_at(name, version, commit)
+        self._ensure_commit(commit)
+        return self._index(commit).packages.get(name, {}).get(version)
+
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
         self.prefetch([(entry, commit)])
         return store.package_cache_path(entry.integrity)
@@ -339,8 +345,8 @@ class GitRegistry(Registry):
 
     # -- reading at a commit ---------------------------------------------------
 
-    def _index(self) -> RegistryIndex:
-        commit = self.pinned_commit()
+    def _index(self, at: str | None = None) -> RegistryIndex:
+        commit = at or self.pinned_commit()
         if commit not in self._indexes:
             where = f"registry {self.display}"
             oid = self.mirror.tree_oid(commit, "index.json")

@@ -1,0 +1,185 @@
+"""SSHSIG signatures (OpenSSH's PROTOCOL.sshsig), parsed and verified in process.
+
+Verifying here costs ~0.2 ms a signature against ~25 ms for spawning
+``ssh-keygen -Y verify`` once per version, and needs no OpenSSH on the machine
+that installs. ``cryptography`` is imported only when a signature is verified.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from skillpm.errors import SignatureError
+
+_MAGIC = b"SSHSIG"
+_ARMOUR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
+_ARMOUR_END = "-----END SSH SIGNATURE-----"
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+_CURVES = {
+    "ecdsa-sha2-nistp256": ("nistp256", "sha256"),
+    "ecdsa-sha2-nistp384": ("nistp384", "sha384"),
+    "ecdsa-sha2-nistp521": ("nistp521", "sha512"),
+}
+
+
+@dataclass(frozen=True)
+class SshSignature:
+    """One parsed SSHSIG blob."""
+
+    public_key: bytes  # the SSH wire encoding of the signer's key
+    namespace: str
+    hash_algorithm: str
+    signature: bytes  # string sigtype + string sigbytes
+    blob: bytes  # the whole blob, as stored in an index
+
+    @property
+    def key_type(self) -> str:
+        return _Reader(self.public_key).string().decode("ascii", "replace")
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_key)
+
+    @property
+    def encoded(self) -> str:
+        """Base64 of the blob: what an index entry stores."""
+        return base64.b64encode(self.blob).decode("ascii")
+
+
+def fingerprint(public_key: bytes) -> str:
+    """``SHA256:<base64>``, as ``ssh-keygen -l`` prints it."""
+    digest = base64.b64encode(hashlib.sha256(public_key).digest()).decode("ascii")
+    return "SHA256:" + digest.rstrip("=")
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ValueError("truncated")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def uint32(self) -> int:
+        return int(struct.unpack(">I", self.take(4))[0])
+
+    def string(self) -> bytes:
+        return self.take(self.uint32())
+
+    def mpint(self) -> int:
+        return int.from_bytes(self.string(), "big", signed=True)
+
+    def done(self) -> bool:
+        return self.pos == len(self.data)
+
+
+def _string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def armoured_to_blob(text: str) -> bytes:
+    """The blob inside ``ssh-keygen -Y sign``'s armoured output."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if not lines or lines[0] != _ARMOUR_BEGIN or lines[-1] != _ARMOUR_END:
+        raise SignatureError("not an SSH signature (no BEGIN/END SSH SIGNATURE lines)")
+    try:
+        return base64.b64decode("".join(lines[1:-1]), validate=True)
+    except binascii.Error:
+        raise SignatureError("SSH signature: bad base64") from None
+
+
+def parse(encoded: str) -> SshSignature:
+    """An index's base64 SSHSIG blob; any malformation is a SignatureError."""
+    try:
+        blob = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError("signature is not base64") from None
+    return parse_blob(blob)
+
+
+def parse_blob(blob: bytes) -> SshSignature:
+    reader = _Reader(blob)
+    try:
+        if reader.take(6) != _MAGIC or reader.uint32() != 1:
+            raise ValueError("not an SSHSIG version 1 blob")
+        public_key = reader.string()
+        namespace = reader.string().decode()
+        reader.string()  # reserved
+        hash_algorithm = reader.string().decode()
+        signature = reader.string()
+        if not reader.done():
+            raise ValueError("trailing bytes")
+    except (ValueError, struct.error, UnicodeDecodeError) as exc:
+        raise SignatureError(f"malformed SSH signature ({exc})") from None
+    return SshSignature(public_key, namespace, hash_algorithm, signature, blob)
+
+
+def verify(sig: SshSignature, message: bytes, namespace: str) -> bool:
+    """Whether ``sig`` is a good signature over ``message`` in ``namespace``.
+
+    False for a wrong message, namespace or key; a key type this code does not
+    verify (FIDO ``sk-`` keys, say) raises a SignatureError saying so.
+    """
+    if sig.namespace != namespace:
+        return False
+    hasher = _HASHES.get(sig.hash_algorithm)
+    if hasher is None:
+        raise SignatureError(f"SSH signature hash {sig.hash_algorithm!r} is not supported")
+    signed = (
+        _MAGIC
+        + _string(namespace.encode())
+        + _string(b"")
+        + _string(sig.hash_algorithm.encode())
+        + _string(hasher(message).digest())
+    )
+    try:
+        return _verify_raw(sig, signed)
+    except (ValueError, struct.error):
+        return False
+
+
+def _verify_raw(sig: SshSignature, signed: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    key = _Reader(sig.public_key)
+    key_type = key.string().decode("ascii", "replace")
+    outer = _Reader(sig.signature)
+    sig_type = outer.string().decode("ascii", "replace")
+    raw = outer.string()
+    try:
+        if key_type == "ssh-ed25519" and sig_type == key_type:
+            ed25519.Ed25519PublicKey.from_public_bytes(key.string()).verify(raw, signed)
+        elif key_type in _CURVES and sig_type == key_type:
+            curve_name, digest = _CURVES[key_type]
+            if key.string().decode() != curve_name:
+                return False
+            curve = {"nistp256": ec.SECP256R1, "nistp384": ec.SECP384R1,
+                     "nistp521": ec.SECP521R1}[curve_name]()
+            point = ec.EllipticCurvePublicKey.from_encoded_point(curve, key.string())
+            inner = _Reader(raw)
+            der = encode_dss_signature(inner.mpint(), inner.mpint())
+            algo = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+            point.verify(der, signed, ec.ECDSA(algo[digest]()))
+        elif key_type == "ssh-rsa" and sig_type in ("rsa-sha2-256", "rsa-sha2-512"):
+            e, n = key.mpint(), key.mpint()
+            algo = hashes.SHA256() if sig_type == "rsa-sha2-256" else hashes.SHA512()
+            rsa.RSAPublicNumbers(e, n).public_key().verify(raw, signed, padding.PKCS1v15(), algo)
+        else:
+            raise SignatureError(
+                f"SSH signature with a {key_type} key ({sig_type}) cannot be verified by "
+                "skillpm; sign with an ed25519, ecdsa or rsa key"
+            )
+    except InvalidSignature:
+        return False
+    return True
