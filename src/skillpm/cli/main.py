@@ -8,10 +8,12 @@ Only click is imported at start-up; every command imports what it needs, so
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from skillpm import __version__
+from skillpm.cli import sbom, signing
 from skillpm.cli.kit import (
     CONTEXT,
     PROJECT_KEY,
@@ -220,7 +222,8 @@ def update(
     run(open_project(ctx, user), packages, latest=latest, options=options)
 
 
-cli.add_command(registry)
+for group in (registry, signing.sign, sbom.sbom):
+    cli.add_command(group)
 
 
 @cli.command(name="list")
@@ -388,10 +391,9 @@ def lint(
 )
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
+@signing.sign_option
 @click.pass_context
-def publish(
-    ctx: click.Context, path: Path, registry: str, version: str | None, dry_run: bool
-) -> None:
+def publish(ctx: click.Context, /, path: Path, registry: str, **options: Any) -> None:
     """Publish a package folder (or a bare skill folder) to a registry.
 
     A missing or empty registry folder (or empty git repository) becomes a new registry.
@@ -401,7 +403,7 @@ def publish(
     """
     from skillpm.commands.publish import publish as run
 
-    run(here(ctx, path), registry, here(ctx), version=version, dry_run=dry_run)
+    run(here(ctx, path), registry, here(ctx), **options)
 
 
 @cli.command()

@@ -94,10 +94,22 @@ def _show_dry_run(prepared: core.Prepared, where: str, *, fresh: bool, nothing: 
         console.info(f"    {mode}  {_size(size):>10}  {rel}")
 
 
-def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
+def publish(
+    source: Path,
+    registry: str,
+    base: Path,
+    *,
+    version: str | None,
+    dry_run: bool,
+    sign: Path | None = None,
+) -> None:
     writer = open_writer(registry, base)
     writer.check_source(source)
     prepared = core.prepare(source, version=version)  # validated before the network
+    if sign is not None:  # signed before the network too: a refused key leaves no trace
+        from skillpm.publish.signatures import sign_prepared
+
+        prepared = sign_prepared(prepared, base / sign.expanduser())
     done = writer.publish(prepared, dry_run=dry_run)
     _warn_about(prepared, done.index, done.label)
     if dry_run:
@@ -105,9 +117,10 @@ def publish(source: Path, registry: str, base: Path, *, version: str | None, dry
         return
     new = "a new registry at " if done.new_registry else ""
     commit = f" as commit {done.commit[:12]}" if done.commit else ""
+    signed = " signed," if prepared.signatures else ""
     console.info(
-        f"Published {prepared.manifest.name} {prepared.manifest.version} to {new}{done.where}"
-        f"{commit} ({prepared.integrity})"
+        f"Published {prepared.manifest.name} {prepared.manifest.version}{signed} to {new}"
+        f"{done.where}{commit} ({prepared.integrity})"
     )
     console.info(
         f"Install it with: skillpm install {prepared.manifest.name} --registry {done.install_url}"

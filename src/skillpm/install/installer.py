@@ -57,6 +57,11 @@ def plan(
     says the vars are those the old lock was rendered with (so a removal need not
     render what stays).
     """
+    if manifest is not None:  # before anything is staged, let alone lands
+        from skillpm.install.signatures import check_signatures, trusted_registries
+
+        trust = trusted_registries(manifest, project.files_dir)
+        new = check_signatures(sources, trust, old, new)
     old_pkgs = old.by_name() if old else {}
     state = installed_skill_state(project, old)
     result = Plan(new)

@@ -12,8 +12,12 @@ import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from skillpm.errors import SignatureError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
 
 _MAGIC = b"SSHSIG"
 _ARMOUR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
@@ -148,7 +152,6 @@ def verify(sig: SshSignature, message: bytes, namespace: str) -> bool:
 
 def _verify_raw(sig: SshSignature, signed: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
@@ -164,17 +167,19 @@ def _verify_raw(sig: SshSignature, signed: bytes) -> bool:
             curve_name, digest = _CURVES[key_type]
             if key.string().decode() != curve_name:
                 return False
-            curve = {"nistp256": ec.SECP256R1, "nistp384": ec.SECP384R1,
-                     "nistp521": ec.SECP521R1}[curve_name]()
-            point = ec.EllipticCurvePublicKey.from_encoded_point(curve, key.string())
+            curves: dict[str, ec.EllipticCurve] = {
+                "nistp256": ec.SECP256R1(),
+                "nistp384": ec.SECP384R1(),
+                "nistp521": ec.SECP521R1(),
+            }
+            point = ec.EllipticCurvePublicKey.from_encoded_point(curves[curve_name], key.string())
             inner = _Reader(raw)
             der = encode_dss_signature(inner.mpint(), inner.mpint())
-            algo = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
-            point.verify(der, signed, ec.ECDSA(algo[digest]()))
+            point.verify(der, signed, ec.ECDSA(_hash(digest)))
         elif key_type == "ssh-rsa" and sig_type in ("rsa-sha2-256", "rsa-sha2-512"):
             e, n = key.mpint(), key.mpint()
-            algo = hashes.SHA256() if sig_type == "rsa-sha2-256" else hashes.SHA512()
-            rsa.RSAPublicNumbers(e, n).public_key().verify(raw, signed, padding.PKCS1v15(), algo)
+            public = rsa.RSAPublicNumbers(e, n).public_key()
+            public.verify(raw, signed, padding.PKCS1v15(), _hash(sig_type.rsplit("-", 1)[1]))
         else:
             raise SignatureError(
                 f"SSH signature with a {key_type} key ({sig_type}) cannot be verified by "
@@ -183,3 +188,14 @@ def _verify_raw(sig: SshSignature, signed: bytes) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+def _hash(name: str) -> HashAlgorithm:
+    from cryptography.hazmat.primitives import hashes
+
+    algorithms: dict[str, HashAlgorithm] = {
+        "sha256": hashes.SHA256(),
+        "sha384": hashes.SHA384(),
+        "sha512": hashes.SHA512(),
+    }
+    return algorithms[name]

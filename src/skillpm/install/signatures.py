@@ -1,0 +1,78 @@
+"""Signature checks before a version lands (docs/signatures.md).
+
+For every locked package from a registry that names an ``allowed-signers`` file in
+skills.yaml, the version's index entry (at the locked commit for git) must carry a
+signature over its statement by an allowed key, and, when skills.lock already
+recorded signers for that version, by one of the same keys. The signers found are
+recorded in the lock. Registries without trust configured are not checked, and
+their packages record no signers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from skillpm.errors import SignatureError
+from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
+from skillpm.formats.signatures import Signer
+from skillpm.output import redact
+from skillpm.resolve.catalog import Sources
+from skillpm.signing.allowed_signers import AllowedSigners, load
+
+
+def trusted_registries(manifest: ProjectManifest, base: Path) -> dict[str, AllowedSigners]:
+    """Registry URL (credentials redacted, as the lock keeps it) -> its allowed signers."""
+    trust = {}
+    for name, path in manifest.allowed_signers.items():
+        url = manifest.registry_url(name)
+        if url is not None:
+            trust[redact(url)] = load(base / path, f"skills.yaml: registries: {name}")
+    return trust
+
+
+def check_signatures(
+    sources: Sources,
+    trust: dict[str, AllowedSigners],
+    old: Lockfile | None,
+    new: Lockfile,
+) -> Lockfile:
+    """``new`` with each package's verified signers; a SignatureError if one fails."""
+    if not trust and not any(p.signers for p in new.packages):
+        return new
+    before = old.by_name() if old else {}
+    packages = []
+    for pkg in new.packages:
+        allowed = trust.get(redact(pkg.registry))
+        if allowed is None:
+            packages.append(replace(pkg, signers=()))
+            continue
+        packages.append(replace(pkg, signers=_verify(sources, allowed, pkg, before.get(pkg.name))))
+    return replace(new, packages=tuple(packages))
+
+
+def _verify(
+    sources: Sources, allowed: AllowedSigners, pkg: LockedPackage, prev: LockedPackage | None
+) -> tuple[Signer, ...]:
+    from skillpm.signing.trust import verify_version
+
+    registry = sources.by_url(pkg.registry)
+    origin = redact(pkg.registry) if registry is None else registry.display
+    entry = registry.entry_at(pkg.name, pkg.version, pkg.commit) if registry else None
+    if entry is None:
+        raise SignatureError(
+            f"{pkg.name} {pkg.version}: registry {origin} does not list it, so its signatures "
+            "cannot be checked; nothing was installed"
+        )
+    if entry.integrity != pkg.integrity:
+        raise SignatureError(
+            f"{pkg.name} {pkg.version} from {origin}: the registry's entry has integrity "
+            f"{entry.integrity}, skills.lock {pkg.integrity}; nothing was installed"
+        )
+    locked = pkg.signers
+    if not locked and prev is not None and (prev.version, prev.integrity) == (
+        pkg.version,
+        pkg.integrity,
+    ):
+        locked = prev.signers  # a re-resolution picked the version the old lock had
+    return verify_version(entry, allowed, locked, origin)
