@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError
@@ -12,6 +12,9 @@ from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
+
+if TYPE_CHECKING:
+    from skillpm.signing.allowed_signers import AllowedSigners
 
 
 def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
@@ -43,6 +46,7 @@ def list_installed(project: Project, *, as_json: bool) -> None:
                 "settings": sorted(shown(p) for p in pkg.settings),
                 "claudeignore": list(pkg.claudeignore),
                 "intact": is_intact(pkg, state),
+                "signers": [s.to_json() for s in pkg.signers],
             }
         )
     shadowed = [] if project.is_user else shadowed_skills(project, lock)
@@ -80,13 +84,33 @@ def shadowed_skills(project: Project, lock: Lockfile | None) -> list[str]:
     return sorted(skill for p in lock.packages for skill in p.skills if (personal / skill).is_dir())
 
 
+def _signatures(entry: VersionEntry, trust: AllowedSigners | None) -> list[dict[str, Any]]:
+    """Each SSH signature: the key, the principal the registry's allowed signers give it
+    (null without one), and whether it is a good signature over this version."""
+    from skillpm.signing.sshsig import verify
+    from skillpm.signing.statement import NAMESPACE
+    from skillpm.signing.trust import entry_statement, ssh_signatures
+
+    statement = entry_statement(entry)
+    out = []
+    for sig in ssh_signatures(entry) if entry.signatures else ():
+        principal = trust.principal_of(sig.public_key) if trust else None
+        valid = verify(sig, statement, NAMESPACE)
+        out.append({"key": sig.fingerprint, "principal": principal, "valid": valid})
+    return out
+
+
 def info(project: Project, name: str, *, as_json: bool) -> None:
+    from skillpm.install.signatures import trusted_registries
+
     manifest = project.load_manifest()
     sources = project.sources(manifest)
+    trusted = trusted_registries(manifest, project.files_dir)
     for registry in sources.registries:
         versions = registry.lookup([name]).get(name)
         if not versions:
             continue
+        trust = trusted.get(redact(registry.url))
         ordered = sorted_versions(versions)
         latest = latest_entry(versions)
         lock = project.load_lock()
@@ -107,6 +131,7 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
                     "yanked": e.yanked,
                     "yank_reason": e.yank_reason,
                     "published": e.published,
+                    "signers": _signatures(e, trust),
                 }
                 for v, e in ordered
             ],
@@ -122,6 +147,10 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
         console.result(f"  fragments:    {', '.join(latest.fragments) or '-'}")
         deps = ", ".join(f"{n} {r}" for n, r in sorted(latest.dependencies.items()))
         console.result(f"  dependencies: {deps or '-'}")
+        for signer in _signatures(latest, trust):
+            who = signer["principal"] or "a key not in the allowed signers"
+            state = "" if signer["valid"] else ", NOT a valid signature of this version"
+            console.result(f"  signed by:    {who} ({signer['key']}{state})")
         shown = [v + (" (yanked)" if e.yanked else "") for v, e in reversed(ordered)]
         console.result(f"  versions:     {', '.join(shown)}")
         return

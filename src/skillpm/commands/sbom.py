@@ -12,7 +12,7 @@ from skillpm.formats.index import MANIFEST_NAME, load_package_manifest
 from skillpm.formats.project_files import LockedPackage
 from skillpm.fsutil import atomic_write
 from skillpm.install.package_copies import package_source
-from skillpm.output import console
+from skillpm.output import console, plural
 from skillpm.project.folder import Project
 from skillpm.registry.urls import GIT, HTTPS, transport_of
 from skillpm.resolve.catalog import Sources
@@ -43,7 +43,7 @@ def sbom(project: Project, *, fmt: str, output: Path | None, reproducible: bool)
         console.result(text.rstrip("\n"))
     else:
         atomic_write(output, text.encode())
-        console.info(f"Wrote {output} ({fmt}, {len(doc.packages)} packages)")
+        console.info(f"Wrote {output} ({fmt}, {plural(len(doc.packages), 'package')})")
 
 
 def _render(doc: SbomDocument, fmt: str) -> str:
