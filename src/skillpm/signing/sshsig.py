@@ -179,7 +179,8 @@ def _verify_raw(sig: SshSignature, signed: bytes) -> bool:
         elif key_type == "ssh-rsa" and sig_type in ("rsa-sha2-256", "rsa-sha2-512"):
             e, n = key.mpint(), key.mpint()
             public = rsa.RSAPublicNumbers(e, n).public_key()
-            public.verify(raw, signed, padding.PKCS1v15(), _hash("sha" + sig_type.rsplit("-", 1)[1]))
+            digest = "sha256" if sig_type == "rsa-sha2-256" else "sha512"
+            public.verify(raw, signed, padding.PKCS1v15(), _hash(digest))
         else:
             raise SignatureError(
                 f"SSH signature with a {key_type} key ({sig_type}) cannot be verified by "
