@@ -75,7 +75,8 @@ def test_cyclonedx_is_valid_and_describes_every_locked_package(
     text, bom = _sbom(cli, installed, "--reproducible")
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     assert bom["specVersion"] == "1.6" and "timestamp" not in bom["metadata"]
-    lock = {p["name"]: p for p in yaml.safe_load((installed / "skills.lock").read_text())["packages"]}
+    locked = yaml.safe_load((installed / "skills.lock").read_text())["packages"]
+    lock = {p["name"]: p for p in locked}
     parts = {c["name"]: c for c in bom["components"]}
     assert sorted(parts) == ["app", "lib", "tools"]
     for name, part in parts.items():
