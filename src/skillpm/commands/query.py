@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from skillpm.content.settings_merge import shown
-from skillpm.errors import PackageNotFound, RegistryError
+from skillpm.errors import PackageNotFound, RegistryError, SignatureError
 from skillpm.formats.index import VersionEntry, newest, sorted_versions
 from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
@@ -95,7 +95,10 @@ def _signatures(entry: VersionEntry, trust: AllowedSigners | None) -> list[dict[
     out = []
     for sig in ssh_signatures(entry) if entry.signatures else ():
         principal = trust.principal_of(sig.public_key) if trust else None
-        valid = verify(sig, statement, NAMESPACE)
+        try:
+            valid = verify(sig, statement, NAMESPACE)
+        except SignatureError:  # a key type skillpm cannot check
+            valid = False
         out.append({"key": sig.fingerprint, "principal": principal, "valid": valid})
     return out
 

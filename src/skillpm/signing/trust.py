@@ -41,11 +41,18 @@ def signers_of(entry: VersionEntry, trust: AllowedSigners) -> tuple[tuple[Signer
         principal = trust.principal_of(sig.public_key)
         if principal is None:
             refused.append(f"key {sig.fingerprint} is not in the allowed signers")
-        elif not sshsig.verify(sig, message, NAMESPACE):
+        elif not _verifies(entry, sig, message):
             refused.append(f"{principal}'s signature ({sig.fingerprint}) is over another statement")
         else:
             good.add(Signer(principal, sig.fingerprint))
     return tuple(sorted(good)), refused
+
+
+def _verifies(entry: VersionEntry, sig: sshsig.SshSignature, message: bytes) -> bool:
+    try:
+        return sshsig.verify(sig, message, NAMESPACE)
+    except SignatureError as exc:  # a key type skillpm cannot check: say which version
+        raise SignatureError(f"{entry.name} {entry.version}: {exc}") from None
 
 
 def verify_version(
