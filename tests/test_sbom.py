@@ -165,3 +165,18 @@ def test_sbom_errors_are_one_line(
     assert "pip install 'skillpm[sbom]'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert snapshot(installed) == before
+
+
+def test_a_skill_repository_license_comes_from_skill_md(cli: Cli, tmp_path: Path) -> None:
+    from tests.helpers import git, skill_md, write_tree
+
+    pdf = skill_md("pdf", license="Apache-2.0")
+    repo = write_tree(tmp_path / "repo", {"skills/pdf/SKILL.md": pdf})
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "skills", cwd=repo)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert cli("install", "pdf", "--registry", f"git+{repo.as_uri()}", cwd=project).exit_code == 0
+    _, bom = _sbom(cli, project, "--reproducible")
+    assert bom["components"][0]["licenses"] == [{"license": {"id": "Apache-2.0"}}]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from skillpm import __version__
 from skillpm.errors import LockError, SkillpmError
-from skillpm.formats.index import MANIFEST_NAME, load_package_manifest
+from skillpm.formats.index import MANIFEST_NAME, PackageManifest, load_package_manifest
 from skillpm.formats.project_files import LockedPackage
 from skillpm.fsutil import atomic_write
 from skillpm.install.package_copies import package_source
@@ -75,12 +75,28 @@ def _package(sources: Sources, pkg: LockedPackage) -> SbomPackage:
         registry=registry,
         sha256=pkg.integrity.removeprefix("sha256:"),
         commit=pkg.commit,
-        license=meta.license if meta else None,
+        license=(meta.license if meta else None) or _skill_license(folder, meta, pkg),
         description=meta.description if meta else "",
         dependencies=tuple(sorted(pkg.dependencies)),
         signers=tuple(SbomSigner(s.principal, s.key) for s in pkg.signers),
         download=_download(registry, pkg),
     )
+
+
+def _skill_license(folder: Path, meta: PackageManifest | None, pkg: LockedPackage) -> str | None:
+    """The ``license`` of the installed skills' SKILL.md frontmatter (agentskills.io), for
+    packages whose manifest has none: plugins and plain skill repositories."""
+    from skillpm import yamlio
+
+    found = set()
+    for rel, name in zip(meta.skills, meta.skill_names, strict=True) if meta else ():
+        path = folder / rel / "SKILL.md"
+        if name in pkg.skills and path.is_file():
+            where = f"{pkg.name} {pkg.version}: {rel}/SKILL.md"
+            front, _, _ = yamlio.split_frontmatter(yamlio.decode(path.read_bytes(), where), where)
+            if isinstance(front.get("license"), str) and front["license"].strip():
+                found.add(front["license"].strip())
+    return " AND ".join(sorted(found)) or None
 
 
 def _download(registry: str, pkg: LockedPackage) -> str | None:
