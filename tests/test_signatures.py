@@ -397,3 +397,56 @@ def test_help_and_noop_install_do_not_import_crypto_or_sbom_libraries(
         )
         assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr
     assert "Nothing to do" in proc.stdout
+
+
+def test_lock_signers_round_trip_through_the_fast_reader_and_yaml(tmp_path: Path) -> None:
+    from skillpm.formats.project_files import (
+        LockedPackage,
+        Lockfile,
+        dump_lock,
+        parse_lock,
+        read_generated_lock,
+    )
+    from skillpm.formats.signatures import Signer
+
+    signers = (Signer('Zoë "ops" <z@x>', "SHA256:b"), Signer("alice@example.com", "SHA256:a+/"))
+    lock = Lockfile(
+        "sha256:" + "0" * 64,
+        (LockedPackage("base", "1.0.0", "../r", "sha256:" + "1" * 64, signers=signers),),
+    )
+    text = dump_lock(lock).decode()
+    fast = read_generated_lock(text)
+    assert fast is not None
+    assert parse_lock(fast, "skills.lock") == parse_lock(yaml.safe_load(text), "skills.lock")
+    assert parse_lock(fast, "skills.lock").packages[0].signers == tuple(sorted(signers))
+
+
+def test_an_edited_lock_with_bad_signers_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "skills.yaml").write_text("dependencies: {}\n")
+    (project / "skills.lock").write_text(
+        "lock-version: 1\nmanifest-hash: x\npackages:\n- name: base\n  version: 1.0.0\n"
+        f"  registry: r\n  integrity: sha256:{'1' * 64}\n  signers: [alice]\n"
+    )
+    result = cli("install", "--frozen", cwd=project)
+    assert result.exit_code == 1
+    assert "signers must be a list of {principal, key}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("team", "message"),
+    [
+        ({"url": "../r", "allowed-signer": "f"}, "unknown key 'allowed-signer'"),
+        ({"url": "../r", "allowed-signers": 3}, "allowed-signers must be a file path"),
+        ({"allowed-signers": "f"}, "expected a path or URL"),
+    ],
+)
+def test_a_bad_registry_entry_in_skills_yaml_is_one_line(
+    cli: Cli, tmp_path: Path, team: dict[str, object], message: str
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "skills.yaml").write_text(yaml.safe_dump({"registries": {"team": team}}))
+    line = refused(cli, project, "install")
+    assert "registries: team" in line and message in line
