@@ -319,6 +319,8 @@ def test_signing_errors_are_one_line_and_change_nothing(
         ("alice@example.com cert-authority ssh-ed25519 AAAA\n", "cert-authority"),
         ('alice@example.com valid-before="2001" ssh-ed25519 AAAA\n', "bad time"),
         ("alice@example.com ssh-ed25519 not*base64\n", "not base64"),
+        ('alice@example.com no-touch-required ssh-ed25519 AAAA\n', "unknown option"),
+        ('"alice@example.com ssh-ed25519 AAAA\n', "unbalanced quote"),
     ],
 )
 def test_a_bad_allowed_signers_file_is_one_line(
@@ -450,3 +452,62 @@ def test_a_bad_registry_entry_in_skills_yaml_is_one_line(
     (project / "skills.yaml").write_text(yaml.safe_dump({"registries": {"team": team}}))
     line = refused(cli, project, "install")
     assert "registries: team" in line and message in line
+
+
+@pytest.mark.parametrize(
+    ("signatures", "message"),
+    [
+        ("not a list", "signatures must be a list"),
+        ([{"signature": "x"}], 'each signature needs a "kind"'),
+        ([{"kind": "ssh", "signature": 7}], "must be a base64 string"),
+        ([{"kind": "ssh", "signature": "!!!"}], "signature is not base64"),
+        ([{"kind": "ssh", "signature": "AAAA"}], "malformed SSH signature"),
+        ([{"kind": "sigstore", "bundle": {}}], "carries only sigstore signatures"),  # to come
+    ],
+)
+def test_malformed_or_unknown_signatures_in_an_index_are_refused(
+    cli: Cli, tmp_path: Path, keys: dict[str, Path], signatures: object, message: str
+) -> None:
+    registry = tmp_path / "registry"
+    publish(cli, tmp_path, str(registry), "1.0.0")
+    index = json.loads((registry / "index.json").read_text())
+    index["packages"]["base"]["versions"]["1.0.0"]["signatures"] = signatures
+    (registry / "index.json").write_text(json.dumps(index))
+    signers = allowed_signers(tmp_path / "allowed_signers", keys, "alice")
+    project = trusting_project(tmp_path / "project", str(registry), signers)
+    line = refused(cli, project, "install")
+    assert "base 1.0.0" in line and message in line
+
+
+def test_a_locked_version_the_registry_no_longer_lists_or_lists_otherwise_is_refused(
+    cli: Cli, tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    registry = tmp_path / "registry"
+    publish(cli, tmp_path, str(registry), "1.0.0", "--sign", keys["alice"])
+    signers = allowed_signers(tmp_path / "allowed_signers", keys, "alice")
+    project = trusting_project(tmp_path / "project", str(registry), signers)
+    assert cli("install", cwd=project).exit_code == 0
+    shutil.rmtree(project / ".claude")
+    original = (registry / "index.json").read_text()
+    index = json.loads(original)
+    index["packages"]["base"]["versions"]["1.0.0"]["integrity"] = "sha256:" + "2" * 64
+    (registry / "index.json").write_text(json.dumps(index))
+    line = refused(cli, project, "install", "--frozen")
+    assert "base 1.0.0" in line and "the registry's entry has integrity" in line
+    index["packages"]["base"]["versions"] = {}
+    (registry / "index.json").write_text(json.dumps(index))
+    line = refused(cli, project, "install", "--frozen")
+    assert "does not list it" in line
+
+
+def test_a_signed_dry_run_shows_the_key_and_writes_nothing(
+    cli: Cli, tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    registry = tmp_path / "registry"
+    publish(cli, tmp_path, str(registry), "1.0.0")
+    before = snapshot(registry)
+    source = make_package(tmp_path / "src-2", "base", "2.0.0")
+    result = cli("publish", source, "--registry", registry, "--sign", keys["alice"], "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"signed by     {fingerprint(keys['alice'])}" in result.output
+    assert snapshot(registry) == before

@@ -8,6 +8,7 @@ from skillpm.formats.index import RegistryIndex
 from skillpm.output import console, plural
 from skillpm.publish import prepare as core
 from skillpm.publish.open import open_writer
+from skillpm.signing import sshsig
 
 
 def _size(n: int) -> str:
@@ -89,6 +90,8 @@ def _show_dry_run(prepared: core.Prepared, where: str, *, fresh: bool, nothing: 
     console.info(f"  fragments     {', '.join(m.fragment_names) or '-'}")
     deps = ", ".join(f"{n} {r}" for n, r in sorted(m.dependencies.items()))
     console.info(f"  dependencies  {deps or '-'}")
+    for signature in prepared.signatures:
+        console.info(f"  signed by     {sshsig.parse(signature.value).fingerprint}")
     console.info(f"  files         {plural(len(files), 'file')}, {_size(total)}")
     for rel, mode, size in files:
         console.info(f"    {mode}  {_size(size):>10}  {rel}")

@@ -67,9 +67,11 @@ def verify_version(
     good, refused = signers_of(entry, trust)
     if not good:
         if not refused:
+            kinds = sorted({s.kind for s in entry.signatures})
+            state = f"carries only {', '.join(kinds)} signatures" if kinds else "is not signed"
             raise SignatureError(
-                f"{what} is not signed, and this registry's allowed-signers require it; "
-                "nothing was installed"
+                f"{what} {state}, and this registry's allowed-signers require an ssh "
+                "signature; nothing was installed"
             )
         raise SignatureError(
             f"{what} is not signed by an allowed signer ({'; '.join(refused)}); "
