@@ -1,0 +1,75 @@
+"""Real SSH keys made with ssh-keygen, allowed-signers files and trusting projects."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.helpers import Cli, make_package, snapshot
+
+
+def make_keys(folder: Path) -> dict[str, Path]:
+    """alice, bob and mallory: ed25519 keys without a passphrase."""
+    made = {}
+    for who in ("alice", "bob", "mallory"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", folder / who],
+            check=True,
+        )
+        made[who] = folder / who
+    return made
+
+
+def fingerprint(key: Path) -> str:
+    out = subprocess.run(
+        ["ssh-keygen", "-l", "-f", f"{key}.pub"], check=True, capture_output=True, text=True
+    )
+    return out.stdout.split()[1]
+
+
+def allowed_signers(path: Path, keys: dict[str, Path], *who: str) -> Path:
+    lines = []
+    for name in who:
+        kind, blob = (keys[name].parent / f"{name}.pub").read_text().split()[:2]
+        lines.append(f'{name}@example.com namespaces="skillpm" {kind} {blob}\n')
+    path.write_text("# who may publish to the team registry\n" + "".join(lines))
+    return path
+
+
+def trusting_project(
+    root: Path, url: str, signers: Path, deps: dict[str, str] | None = None
+) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "registries": {"team": {"url": url, "allowed-signers": os.path.relpath(signers, root)}},
+        "dependencies": deps or {"base": "^1"},
+    }
+    (root / "skills.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    return root
+
+
+def publish(cli: Cli, tmp_path: Path, registry: str, version: str, *sign: str | Path) -> None:
+    source = make_package(tmp_path / f"src-{version}", "base", version)
+    result = cli("publish", source, "--registry", registry, *sign)
+    assert result.exit_code == 0, result.output
+
+
+def index_entry(index: Path, version: str, name: str = "base") -> dict[str, object]:
+    data = json.loads(index.read_text())
+    entry: dict[str, object] = data["packages"][name]["versions"][version]
+    return entry
+
+
+def refused(cli: Cli, project: Path, *args: str) -> str:
+    """Run a command that must be refused: exit 1, one error line, no project file written."""
+    before = snapshot(project)
+    result = cli(*args, cwd=project)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert snapshot(project) == before  # nothing landed, no lock written
+    return lines[0]
