@@ -29,11 +29,12 @@ from skillpm.cli.kit import Command, here, network_options, open_project
 @network_options
 @click.pass_context
 def sbom(ctx: click.Context, fmt: str, output: Path | None, reproducible: bool) -> None:
-    """Write an SBOM of the packages in skills.lock: versions, purls, SHA-256 hashes,
-    registries, commits, signers, licenses and the dependency graph.
+    """Write an SBOM of the locked packages (CycloneDX 1.6 or SPDX 2.3 JSON).
 
-    Needs the sbom extra: pip install 'skillpm[sbom]'. The same lock gives the same
-    bytes (apart from the creation time; --reproducible leaves it out).
+    Versions, purls, SHA-256 hashes, registries, commits, signers, licenses and the
+    dependency graph of the packages in skills.lock. Needs the sbom extra: pip install
+    'skillpm[sbom]'. The same lock gives the same bytes, apart from the creation time
+    (--reproducible leaves it out).
     """
     from skillpm.commands.sbom import sbom as run
 

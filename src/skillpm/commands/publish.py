@@ -112,7 +112,7 @@ def publish(
     if sign is not None:  # signed before the network too: a refused key leaves no trace
         from skillpm.publish.signatures import sign_prepared
 
-        prepared = sign_prepared(prepared, base / sign.expanduser())
+        prepared = sign_prepared(prepared, sign)
     done = writer.publish(prepared, dry_run=dry_run)
     _warn_about(prepared, done.index, done.label)
     if dry_run:

@@ -16,12 +16,9 @@ git at all.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from skillpm import store
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
@@ -32,11 +29,8 @@ from skillpm.output import console, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
 from skillpm.registry.repo_layouts import RepoPackages, open_view
+from skillpm.registry.urls import is_commit, parse_git_url
 
-_SCHEMES = ("https", "ssh", "file")
-_SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
 _NOT_FOUND = (
     "couldn't find remote ref",
@@ -44,58 +38,6 @@ _NOT_FOUND = (
     "no such remote ref",
     "unadvertised object",
 )
-
-
-@dataclass(frozen=True)
-class GitUrl:
-    remote: str  # what git fetches from: no ``git+`` prefix, no ``#ref``
-    ref: str | None  # a branch, tag or 40-digit commit; None for the remote's HEAD
-    key: str  # the remote, normalised and without credentials: the mirror's identity
-
-    @property
-    def commit(self) -> str | None:
-        return self.ref if self.ref and _COMMIT.match(self.ref) else None
-
-
-def parse_git_url(url: str) -> GitUrl:
-    """Split a registry URL (DESIGN 3) into what git needs; ``RegistryError`` if malformed."""
-    base, hash_, ref = url.partition("#")
-    if hash_ and not _REF.match(ref):
-        raise RegistryError(
-            f"{redact(url)}: {ref!r} after '#' is not a branch, tag or 40-digit commit"
-        )
-    if base.startswith("git+"):
-        remote = base.removeprefix("git+")
-        parts = urlsplit(remote)
-        scheme = parts.scheme.lower()
-        if scheme not in _SCHEMES:
-            raise RegistryError(
-                f"{redact(url)}: unsupported git URL; use git+https://, git+ssh://, git+file:// "
-                "or git@host:org/repo.git"
-            )
-        if scheme == "file":
-            if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-                raise RegistryError(
-                    f"{redact(url)}: git+file:// needs an absolute path "
-                    "(git+file:///path/to/registry.git)"
-                )
-            key = "file://" + _strip_git(str(Path(parts.path).resolve()))
-        else:
-            if not parts.hostname:
-                raise RegistryError(f"{redact(url)}: the URL has no host")
-            host = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
-            key = f"{scheme}://{host}{_strip_git(parts.path)}"
-    else:
-        match = _SCP_LIKE.match(base)
-        if not match:
-            raise RegistryError(f"{redact(url)}: not a git URL")
-        remote = base
-        key = f"ssh://{match['host'].lower()}/{_strip_git(match['path']).lstrip('/')}"
-    return GitUrl(remote=remote, ref=ref or None, key=key)
-
-
-def _strip_git(path: str) -> str:
-    return re.sub(r"(\.git)?/*$", "", path)
 
 
 class GitRegistry(Registry):
@@ -112,6 +54,7 @@ class GitRegistry(Registry):
         self._indexes: dict[str, RegistryIndex] = {}
         self._views: dict[str, RepoPackages | None] = {}  # commit -> view (None: index.json)
         self._present: set[str] = set()  # commits known to be in the mirror
+        self._oids: dict[tuple[str, str], str | None] = {}  # (commit, path) -> object id
         self._unpacked: set[str] = set()  # integrities unpacked and verified by this process
 
     # -- the Registry interface ------------------------------------------------
@@ -205,7 +148,6 @@ class GitRegistry(Registry):
             cached = self.mirror.resolve(self._dest)
             if cached is None:
                 raise RegistryError(f"registry {self.display}: {self._what} is not a commit")
-            self._keep(cached)
         assert cached is not None
         self._present.add(cached)
         return cached
@@ -220,6 +162,9 @@ class GitRegistry(Registry):
                 if fetched_at >= started or (not force and age < self.options.fetch_interval):
                     self._fetched = True
                     return
+            previous = self.mirror.resolve(self._dest) if self.mirror.exists() else None
+            if previous is not None:
+                self._keep(previous)  # before the fetch moves the ref off it (see _keep)
             self._fetch(ref, self._dest)
             store.mark_fetched(self.mirror.path, ref)
         self._fetched = True
@@ -242,7 +187,9 @@ class GitRegistry(Registry):
 
     def _keep(self, commit: str) -> None:
         # A ref per commit ever resolved: a lock naming it installs offline even
-        # after the branch moved on and git's housekeeping ran.
+        # after the branch moved on and git's housekeeping ran. A fetched tip is
+        # kept when the next fetch is about to move its ref (the ref holds it until
+        # then), which spares a cold install one git run.
         try:
             self.mirror.keep(commit, f"refs/skillpm/commits/{commit}")
         except GitFailed as exc:
@@ -253,7 +200,7 @@ class GitRegistry(Registry):
         with console.status(f"Fetching registry {self.display}"):
             self._fetch_now(source, dest)
         # Said once it worked: a failed fetch is one error line, whatever the verbosity.
-        what = f"commit {source[:12]}" if _COMMIT.match(source) else source
+        what = f"commit {source[:12]}" if is_commit(source) else source
         console.detail(f"fetched {what} of registry {self.display}", level=2)
 
     def _fetch_now(self, source: str, dest: str) -> None:
@@ -275,7 +222,7 @@ class GitRegistry(Registry):
     def error(self, exc: GitFailed, source: str) -> RegistryError:
         text = exc.stderr.lower()
         if any(marker in text for marker in _NOT_FOUND):
-            if _COMMIT.match(source):
+            if is_commit(source):
                 return RegistryError(
                     f"registry {self.display}: commit {source[:12]} is not on the remote (was "
                     "its history rewritten?); run 'skillpm update' to resolve again"
@@ -318,16 +265,16 @@ class GitRegistry(Registry):
 
     def read_file(self, commit: str, path: str) -> bytes | None:
         """The bytes of one file at ``commit``, or ``None`` when there is none."""
-        oid = self.mirror.tree_oid(commit, path)
+        oid = self._tree_oid(commit, path)
         if oid is None:
             return None
         return self._read(commit, [path], [oid], path)[oid]
 
     def has_path(self, commit: str, path: str) -> bool:
-        return self.mirror.tree_oid(commit, path) is not None
+        return self._tree_oid(commit, path) is not None
 
     def is_empty(self, commit: str) -> bool:
-        return self.mirror.tree_oid(commit, "") == _EMPTY_TREE
+        return self._tree_oid(commit, "") == _EMPTY_TREE
 
     def note_pushed(self, parent: str | None, commit: str, refs: Sequence[str]) -> None:
         """Let readers of this cache see ``commit``, just pushed, without fetching.
@@ -349,8 +296,12 @@ class GitRegistry(Registry):
         commit = at or self.pinned_commit()
         if commit not in self._indexes:
             where = f"registry {self.display}"
-            oid = self.mirror.tree_oid(commit, "index.json")
-            if oid is None:
+            try:
+                found = self.mirror.file_blob(commit, "index.json")
+            except GitFailed as exc:
+                raise self.error(exc, commit) from None
+            self._oids[(commit, "index.json")] = found[0] if found else None
+            if found is None:
                 view = self._view(commit)
                 if view is None:
                     raise RegistryError(
@@ -360,7 +311,9 @@ class GitRegistry(Registry):
                     )
                 self._indexes[commit] = RegistryIndex(view)
                 return self._indexes[commit]
-            raw = self._read(commit, ["index.json"], [oid], "index.json")[oid]
+            oid, present = found
+            missing = () if present else (oid,)
+            raw = self._read(commit, None, [oid], "index.json", missing)[oid]
             self._indexes[commit] = index_from_bytes(raw, where)
         return self._indexes[commit]
 
@@ -368,7 +321,7 @@ class GitRegistry(Registry):
         """The marketplace or skill-folder view of a commit without index.json, else None."""
         if commit not in self._views:
             view = None
-            if self.mirror.tree_oid(commit, "index.json") is None:
+            if self._tree_oid(commit, "index.json") is None:
                 try:
                     rows = self.mirror.ls_tree(commit, [])
                 except GitFailed as exc:
@@ -381,12 +334,27 @@ class GitRegistry(Registry):
             self._views[commit] = view
         return self._views[commit]
 
+    def _tree_oid(self, commit: str, path: str) -> str | None:
+        """The object at ``path`` in ``commit``, asked of git once per process."""
+        if (commit, path) not in self._oids:
+            self._oids[(commit, path)] = self.mirror.tree_oid(commit, path)
+        return self._oids[(commit, path)]
+
     def _read(
-        self, commit: str, paths: Sequence[str], oids: Sequence[str], what: str
+        self,
+        commit: str,
+        paths: Sequence[str] | None,
+        oids: Sequence[str],
+        what: str,
+        missing: Sequence[str] = (),
     ) -> dict[str, bytes]:
-        """The blobs ``oids`` (found under ``paths`` at ``commit``), fetching missing ones first."""
+        """The blobs ``oids`` (found under ``paths`` at ``commit``), fetching missing ones first.
+
+        ``paths`` None: the caller already knows what is ``missing``.
+        """
         try:
-            missing = self.mirror.missing_blobs(commit, paths)
+            if paths is not None:
+                missing = self.mirror.missing_blobs(commit, paths)
             if missing:
                 self._fetch_blobs(missing, what)
             blobs = self.mirror.read_blobs(oids)
