@@ -16,7 +16,7 @@ from skillpm.formats.index import RegistryIndex
 from skillpm.publish.prepare import Prepared
 
 if TYPE_CHECKING:
-    from skillpm.publish.signatures import Signer
+    from skillpm.publish.signatures import StatementSigner
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,6 @@ class RegistryWriter(abc.ABC):
     def set_yanked(self, name: str, version: str, *, reason: str | None, undo: bool) -> Yanked:
         """Mark a version yanked (or no longer yanked): resolutions skip it, locks keep it."""
 
-    def add_signature(self, name: str, version: str, signer: Signer) -> Signed:
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
         """Add a signature to a published version's index entry; its files stay as they are."""
         raise RegistryError("this registry cannot be signed in place")

@@ -35,7 +35,7 @@ from skillpm.publish.prepare import Prepared, now_utc, version_entry
 from skillpm.store import path_lock
 
 if TYPE_CHECKING:
-    from skillpm.publish.signatures import Signer
+    from skillpm.publish.signatures import StatementSigner
 
 
 def registry_lock(root: Path) -> contextlib.AbstractContextManager[None]:
@@ -271,12 +271,12 @@ class FolderWriter(RegistryWriter):
                 write_index(root, updated)
         return Yanked(updated is not None, str(root))
 
-    def add_signature(self, name: str, version: str, signer: Signer) -> Signed:
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
         from skillpm.publish.signatures import add_signature
 
         root = self.root
         with registry_lock(root):
             recover(root)
-            index, _, key = add_signature(open_index(root), name, version, signer, str(root))
+            index, key = add_signature(open_index(root), name, version, signer, str(root))
             write_index(root, index)
         return Signed(str(root), key)

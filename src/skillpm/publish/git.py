@@ -39,7 +39,7 @@ from skillpm.registry.git import GitRegistry
 from skillpm.registry.git_commands import GitFailed
 
 if TYPE_CHECKING:
-    from skillpm.publish.signatures import Signer
+    from skillpm.publish.signatures import StatementSigner
 
 MAX_ATTEMPTS = 5
 _BACKOFF_SECONDS = 0.1  # the first retry waits up to this, doubling each time
@@ -314,13 +314,13 @@ class GitRegistryWriter(RegistryWriter):
             where += f" as commit {outcome.commit[:12]}"
         return Yanked(outcome.result, where)
 
-    def add_signature(self, name: str, version: str, signer: Signer) -> Signed:
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
         from skillpm.publish.signatures import add_signature
 
         writer = self.writer
 
         def edit(tip: Checkout) -> Change[str]:
-            index, _, key = add_signature(tip.index, name, version, signer, writer.where)
+            index, key = add_signature(tip.index, name, version, signer, writer.where)
             write_index(tip.root, index)
             return Change(key, f"sign {name} {version}\n\nkey {key}")
 

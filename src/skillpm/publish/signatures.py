@@ -8,17 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from skillpm.errors import SignatureError
-from skillpm.formats.index import RegistryIndex, VersionEntry, find_version, with_entry
+from skillpm.formats.index import RegistryIndex, find_version, with_entry
 from skillpm.formats.signatures import SSH, IndexSignature
 from skillpm.publish.prepare import Prepared, version_entry
 from skillpm.signing import sshsig
 
 # Makes (or reuses) the signature of a statement: a git write may run its edit again
 # after a raced push, and a hardware key should be touched once.
-Signer = Callable[[bytes], sshsig.SshSignature]
+StatementSigner = Callable[[bytes], sshsig.SshSignature]
 
 
-def key_signer(key: Path) -> Signer:
+def key_signer(key: Path) -> StatementSigner:
     from skillpm.signing.sign import sign
 
     made: dict[bytes, sshsig.SshSignature] = {}
@@ -40,10 +40,10 @@ def sign_prepared(prepared: Prepared, key: Path) -> Prepared:
 
 
 def add_signature(
-    index: RegistryIndex, name: str, version: str, signer: Signer, where: str
-) -> tuple[RegistryIndex, VersionEntry, str]:
-    """The index with one more signature on ``name version``, the entry, and the key's
-    fingerprint; refused if that key already signed it."""
+    index: RegistryIndex, name: str, version: str, signer: StatementSigner, where: str
+) -> tuple[RegistryIndex, str]:
+    """The index with one more signature on ``name version``, and the key's fingerprint;
+    refused if that key already signed it."""
     from skillpm.signing.trust import entry_statement, ssh_signatures
 
     entry = find_version(index, name, version, where)
@@ -53,4 +53,4 @@ def add_signature(
             f"{name} {version} in {where} is already signed by {sig.fingerprint}; nothing changed"
         )
     signed = replace(entry, signatures=(*entry.signatures, IndexSignature(SSH, sig.encoded)))
-    return with_entry(index, signed), signed, sig.fingerprint
+    return with_entry(index, signed), sig.fingerprint
