@@ -166,3 +166,45 @@ def test_malformed_or_unknown_signatures_in_an_index_are_refused(
     project = trusting_project(tmp_path / "project", str(registry), signers)
     line = refused(cli, project, "install")
     assert "base 1.0.0" in line and message in line
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "ecdsa"])
+def test_fido_key_signatures_verify_like_ssh_keygen_and_install(
+    cli: Cli, tmp_path: Path, kind: str
+) -> None:
+    """Hardware keys sign in a format of their own; without hardware, an authenticator is
+    played in software, and ssh-keygen -Y verify is the referee."""
+    from skillpm.signing.sshsig import armoured_to_blob, parse_blob, verify
+    from tests.signhelpers import fido_signature
+
+    registry = tmp_path / "registry"
+    publish(cli, tmp_path, str(registry), "1.0.0")
+    index = json.loads((registry / "index.json").read_text())
+    entry = index["packages"]["base"]["versions"]["1.0.0"]
+    statement = (
+        "skillpm-version-statement-v1\nname base\nversion 1.0.0\n"
+        f"integrity {entry['integrity']}\n"
+    ).encode()
+    key_line, armoured = fido_signature(kind, statement)
+    (tmp_path / "sig").write_text(armoured)
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"yubi@example.com {key_line}\n")
+    check = subprocess.run(
+        ["ssh-keygen", "-Y", "verify", "-f", signers, "-I", "yubi@example.com", "-n", "skillpm",
+         "-s", tmp_path / "sig"],
+        input=statement, capture_output=True, check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    sig = parse_blob(armoured_to_blob(armoured))
+    assert verify(sig, statement, "skillpm") and not verify(sig, statement + b"x", "skillpm")
+
+    entry["signatures"] = [{"kind": "ssh", "signature": sig.encoded}]
+    (registry / "index.json").write_text(json.dumps(index))
+    project = trusting_project(tmp_path / "project", str(registry), signers)
+    result = cli("install", cwd=project)
+    assert result.exit_code == 0, result.output
+    (tmp_path / "yubi.pub").write_text(key_line + "\n")
+    lock = yaml.safe_load((project / "skills.lock").read_text())
+    assert lock["packages"][0]["signers"] == [
+        {"principal": "yubi@example.com", "key": fingerprint(tmp_path / "yubi")}
+    ]

@@ -23,6 +23,9 @@ _MAGIC = b"SSHSIG"
 _ARMOUR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
 _ARMOUR_END = "-----END SSH SIGNATURE-----"
 _HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+_RSA = {"rsa-sha2-256": "sha256", "rsa-sha2-512": "sha512"}  # never SHA-1 ssh-rsa
+_SK_ED25519 = "sk-ssh-ed25519@openssh.com"
+_SK_ECDSA = "sk-ecdsa-sha2-nistp256@openssh.com"
 _CURVES = {
     "ecdsa-sha2-nistp256": ("nistp256", "sha256"),
     "ecdsa-sha2-nistp384": ("nistp384", "sha384"),
@@ -152,43 +155,73 @@ def verify(sig: SshSignature, message: bytes, namespace: str) -> bool:
 
 def _verify_raw(sig: SshSignature, signed: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
     key = _Reader(sig.public_key)
     key_type = key.string().decode("ascii", "replace")
     outer = _Reader(sig.signature)
     sig_type = outer.string().decode("ascii", "replace")
     raw = outer.string()
+    if sig_type not in (_RSA if key_type == "ssh-rsa" else (key_type,)):
+        return False  # includes SHA-1 "ssh-rsa" signatures, which are refused
     try:
-        if key_type == "ssh-ed25519" and sig_type == key_type:
+        if key_type == _SK_ED25519:
+            public = key.string()
+            signed = _sk_signed(key.string(), outer.take(5), signed)
+            ed25519.Ed25519PublicKey.from_public_bytes(public).verify(raw, signed)
+        elif key_type == _SK_ECDSA:
+            point = (key.string(), key.string())
+            signed = _sk_signed(key.string(), outer.take(5), signed)
+            _ecdsa_verify("nistp256", "sha256", point, raw, signed)
+        elif key_type == "ssh-ed25519":
             ed25519.Ed25519PublicKey.from_public_bytes(key.string()).verify(raw, signed)
-        elif key_type in _CURVES and sig_type == key_type:
+        elif key_type in _CURVES:
             curve_name, digest = _CURVES[key_type]
-            if key.string().decode() != curve_name:
-                return False
-            curves: dict[str, ec.EllipticCurve] = {
-                "nistp256": ec.SECP256R1(),
-                "nistp384": ec.SECP384R1(),
-                "nistp521": ec.SECP521R1(),
-            }
-            point = ec.EllipticCurvePublicKey.from_encoded_point(curves[curve_name], key.string())
-            inner = _Reader(raw)
-            der = encode_dss_signature(inner.mpint(), inner.mpint())
-            point.verify(der, signed, ec.ECDSA(_hash(digest)))
-        elif key_type == "ssh-rsa" and sig_type in ("rsa-sha2-256", "rsa-sha2-512"):
+            _ecdsa_verify(curve_name, digest, (key.string(), key.string()), raw, signed)
+        elif key_type == "ssh-rsa":
             e, n = key.mpint(), key.mpint()
-            public = rsa.RSAPublicNumbers(e, n).public_key()
-            digest = "sha256" if sig_type == "rsa-sha2-256" else "sha512"
-            public.verify(raw, signed, padding.PKCS1v15(), _hash(digest))
+            public_rsa = rsa.RSAPublicNumbers(e, n).public_key()
+            public_rsa.verify(raw, signed, padding.PKCS1v15(), _hash(_RSA[sig_type]))
         else:
             raise SignatureError(
-                f"SSH signature with a {key_type} key ({sig_type}) cannot be verified by "
-                "skillpm; sign with an ed25519, ecdsa or rsa key"
+                f"SSH signature with a {key_type} key cannot be verified by skillpm; sign "
+                "with an ed25519, ecdsa, rsa or FIDO (sk-ssh-ed25519, sk-ecdsa) key"
             )
     except InvalidSignature:
         return False
-    return True
+    return outer.done()
+
+
+def _sk_signed(application: bytes, flags_and_counter: bytes, signed: bytes) -> bytes:
+    """What a FIDO authenticator signs (PROTOCOL.u2f): its application, flags and counter
+    with the message's hash. Like ssh-keygen -Y verify, the flags are not held to user
+    presence: that is the signer's setting, not something a verifier can add later."""
+    return (
+        hashlib.sha256(application).digest()
+        + flags_and_counter
+        + hashlib.sha256(signed).digest()
+    )
+
+
+def _ecdsa_verify(
+    curve_name: str, digest: str, public: tuple[bytes, bytes], raw: bytes, signed: bytes
+) -> None:
+    """ECDSA over ``signed``; raises InvalidSignature (or ValueError for a bad point)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    named, point = public
+    if named.decode("ascii", "replace") != curve_name:
+        raise ValueError("curve mismatch")
+    curves: dict[str, ec.EllipticCurve] = {
+        "nistp256": ec.SECP256R1(),
+        "nistp384": ec.SECP384R1(),
+        "nistp521": ec.SECP521R1(),
+    }
+    public_key = ec.EllipticCurvePublicKey.from_encoded_point(curves[curve_name], point)
+    inner = _Reader(raw)
+    der = encode_dss_signature(inner.mpint(), inner.mpint())
+    public_key.verify(der, signed, ec.ECDSA(_hash(digest)))
 
 
 def _hash(name: str) -> HashAlgorithm:
