@@ -27,7 +27,8 @@ def trusted_registries(manifest: ProjectManifest, base: Path) -> dict[str, Allow
     for name, path in manifest.allowed_signers.items():
         url = manifest.registry_url(name)
         if url is not None:
-            trust[redact(url)] = load(base / path, f"skills.yaml: registries: {name}")
+            where = f"skills.yaml: registries: {name}"
+            trust[redact(url)] = load(base / Path(path).expanduser(), where)
     return trust
 
 
