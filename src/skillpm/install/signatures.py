@@ -42,6 +42,7 @@ def check_signatures(
     if not trust and not any(p.signers for p in new.packages):
         return new
     before = old.by_name() if old else {}
+    _read_indexes(sources, trust, new)
     packages = []
     for pkg in new.packages:
         allowed = trust.get(redact(pkg.registry))
@@ -50,6 +51,19 @@ def check_signatures(
             continue
         packages.append(replace(pkg, signers=_verify(sources, allowed, pkg, before.get(pkg.name))))
     return replace(new, packages=tuple(packages))
+
+
+def _read_indexes(sources: Sources, trust: dict[str, AllowedSigners], lock: Lockfile) -> None:
+    """One lookup per registry for the entries not pinned to a commit: a static site then
+    fetches the index files it lacks concurrently, rather than one by one below."""
+    names: dict[str, list[str]] = {}
+    for pkg in lock.packages:
+        if pkg.commit is None and redact(pkg.registry) in trust:
+            names.setdefault(pkg.registry, []).append(pkg.name)
+    for url, wanted in names.items():
+        registry = sources.by_url(url)
+        if registry is not None:
+            registry.lookup(wanted)
 
 
 def _verify(
