@@ -220,6 +220,8 @@ def test_static_site_carries_signatures_and_install_verifies_them(
         assert result.exit_code == 0, result.output
         lock = yaml.safe_load((project / "skills.lock").read_text())
         assert lock["packages"][0]["signers"][0]["principal"] == "alice@example.com"
+        # Verifying costs no request of its own: the index file resolution read serves it.
+        assert [h.path for h in server.hits].count("index/base.json") == 1
         other = trusting_project(tmp_path / "other", server.url, signers, {"base": "^2"})
         line = refused(cli, other, "install")
         assert "base 2.0.0" in line and "is not signed" in line
