@@ -314,3 +314,17 @@ def test_a_signed_dry_run_shows_the_key_and_writes_nothing(
     assert result.exit_code == 0, result.output
     assert f"signed by     {fingerprint(keys['alice'])}" in result.output
     assert snapshot(registry) == before
+
+
+def test_a_changed_allowed_signers_file_is_checked_again_by_a_plain_install(
+    cli: Cli, tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    registry = tmp_path / "registry"
+    publish(cli, tmp_path, str(registry), "1.0.0", "--sign", keys["alice"])
+    signers = allowed_signers(tmp_path / "allowed_signers", keys, "alice")
+    project = trusting_project(tmp_path / "project", str(registry), signers)
+    assert cli("install", cwd=project).exit_code == 0
+    assert "Nothing to do" in cli("install", cwd=project).output
+    allowed_signers(signers, keys, "bob")  # alice's key is withdrawn
+    line = refused(cli, project, "install")
+    assert "base 1.0.0" in line and "not in the allowed signers" in line
