@@ -16,6 +16,7 @@ git at all.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -24,29 +25,29 @@ from skillpm import store
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.formats.archive import check_sizes
 from skillpm.formats.index import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
+from skillpm.formats.project_files import LockedPackage
 from skillpm.integrity import integrity_of_lines
 from skillpm.output import console, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
-from skillpm.registry.repo_layouts import RepoPackages, open_view
-from skillpm.registry.urls import is_commit, parse_git_url
+from skillpm.registry.plugin_layout import open_view
+from skillpm.registry.repo_layouts import RemoteTrees, RepoPackages
+from skillpm.registry.urls import parse_git_url
 
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
-_NOT_FOUND = (
-    "couldn't find remote ref",
-    "not our ref",
-    "no such remote ref",
-    "unadvertised object",
-)
 
 
 class GitRegistry(Registry):
     """A registry in a git repository; nothing touches git until something is asked."""
 
-    def __init__(self, name: str, url: str, options: RemoteOptions) -> None:
+    def __init__(
+        self, name: str, url: str, options: RemoteOptions, remotes: RemoteTrees | None = None
+    ) -> None:
         super().__init__(name, url)
         self.source = parse_git_url(url)
         self.options = options
+        self.remotes = remotes  # reads marketplace plugins stored in other repositories
         self.key = store.url_key(self.source.key)
         self.mirror = Mirror(store.mirror_path(self.key))
         self._commit: str | None = None
@@ -76,7 +77,13 @@ class GitRegistry(Registry):
             return packages.available()
         return packages
 
+    def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
+        packages = self._index().packages
+        return packages.remote_listings() if isinstance(packages, RepoPackages) else {}
+
     def refresh(self) -> bool:
+        if self.remotes is not None and not self.options.offline:
+            self.remotes.refresh()
         if self.options.offline or self._fetched or self.source.commit:
             return False
         before = self._commit
@@ -88,10 +95,24 @@ class GitRegistry(Registry):
         index = self._indexes.get(self._commit) if self._commit else None
         return index.packages.get(name, {}).get(version) if index else None
 
+    def reads_packages_at_commit(self) -> bool:
+        return self._view(self.pinned_commit()) is not None
+
+    def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
+        # A marketplace offers one version per plugin: a locked one is read at its commit.
+        if pkg.commit is None:
+            return None
+        self._ensure_commit(pkg.commit)
+        view, pin = self._view(pkg.commit), pkg.source.commit if pkg.source else None
+        return view.entry_at(pkg.name, pkg.version, pin) if view else None
+
+    def left_out(self, entry: VersionEntry) -> tuple[str, ...]:
+        view = self._view(self.pinned_commit())
+        pin = entry.source.commit if entry.source else None
+        return view.offer(entry.name, pin).left_out if view and entry.name in view else ()
+
     def entry_at(self, name: str, version: str, commit: str | None) -> VersionEntry | None:
-        if commit is None:
-            return super().entry_at(name, version, commit)
-        self._ensure_commit(commit)
+        self._ensure_commit(commit or self.pinned_commit())
         return self._index(commit).packages.get(name, {}).get(version)
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
@@ -200,7 +221,7 @@ class GitRegistry(Registry):
         with console.status(f"Fetching registry {self.display}"):
             self._fetch_now(source, dest)
         # Said once it worked: a failed fetch is one error line, whatever the verbosity.
-        what = f"commit {source[:12]}" if is_commit(source) else source
+        what = f"commit {source[:12]}" if _COMMIT.match(source) else source
         console.detail(f"fetched {what} of registry {self.display}", level=2)
 
     def _fetch_now(self, source: str, dest: str) -> None:
@@ -220,9 +241,8 @@ class GitRegistry(Registry):
             raise self.error(exc, source) from None
 
     def error(self, exc: GitFailed, source: str) -> RegistryError:
-        text = exc.stderr.lower()
-        if any(marker in text for marker in _NOT_FOUND):
-            if is_commit(source):
+        if exc.not_found:
+            if _COMMIT.match(source):
                 return RegistryError(
                     f"registry {self.display}: commit {source[:12]} is not on the remote (was "
                     "its history rewritten?); run 'skillpm update' to resolve again"
@@ -330,7 +350,7 @@ class GitRegistry(Registry):
                 def read(paths: Sequence[str], oids: Sequence[str], what: str) -> dict[str, bytes]:
                     return self._read(commit, paths, oids, what)
 
-                view = open_view(rows, read, commit, self.display)
+                view = open_view(rows, read, commit, self.display, self.remotes)
             self._views[commit] = view
         return self._views[commit]
 
@@ -387,7 +407,8 @@ class GitRegistry(Registry):
         if view is not None:
             for entry in entries:
                 label = f"{entry.name} {entry.version} in registry {self.display}"
-                self._store_files(entry, commit, label, view.files(entry.name, entry.version))
+                pin = entry.source.commit if entry.source else None
+                self._store_files(entry, commit, label, view.files(entry.name, entry.version, pin))
             return
         paths = {e.integrity: e.path or f"packages/{e.name}/{e.version}" for e in entries}
         folders = sorted(f"{p}/" for p in paths.values())

@@ -13,10 +13,6 @@ from skillpm.output import redact
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
 
 GIT, HTTPS, LOCAL = "git", "https", "local"
-_GIT_SCHEMES = ("https", "ssh", "file")
-_SCP_PARTS = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 
 
 def transport_of(url: str) -> str:
@@ -65,8 +61,12 @@ def check_http_url(url: str, *, allow_http: bool, label: str) -> SplitResult:
     return parts
 
 
-def is_commit(ref: str) -> bool:
-    return bool(_COMMIT.match(ref))
+# -- git registry URLs (DESIGN 3) ------------------------------------------------
+
+_SCHEMES = ("https", "ssh", "file")
+_SCP_PARTS = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,12 @@ class GitUrl:
 
     @property
     def commit(self) -> str | None:
-        return self.ref if self.ref and is_commit(self.ref) else None
+        return self.ref if self.ref and _COMMIT.match(self.ref) else None
+
+
+def is_ref_name(text: str) -> bool:
+    """Whether git would take ``text`` as a branch or tag name (or a commit id)."""
+    return bool(_REF.match(text))
 
 
 def parse_git_url(url: str) -> GitUrl:
@@ -91,7 +96,7 @@ def parse_git_url(url: str) -> GitUrl:
         remote = base.removeprefix("git+")
         parts = urlsplit(remote)
         scheme = parts.scheme.lower()
-        if scheme not in _GIT_SCHEMES:
+        if scheme not in _SCHEMES:
             raise RegistryError(
                 f"{redact(url)}: unsupported git URL; use git+https://, git+ssh://, git+file:// "
                 "or git@host:org/repo.git"
