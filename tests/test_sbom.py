@@ -180,3 +180,26 @@ def test_a_skill_repository_license_comes_from_skill_md(cli: Cli, tmp_path: Path
     assert cli("install", "pdf", "--registry", f"git+{repo.as_uri()}", cwd=project).exit_code == 0
     _, bom = _sbom(cli, project, "--reproducible")
     assert bom["components"][0]["licenses"] == [{"license": {"id": "Apache-2.0"}}]
+
+
+def test_a_plugin_from_another_repository_names_that_repository(
+    cli: Cli, tmp_path: Path, isolated_env: Path
+) -> None:
+    import jsonschema
+
+    from tests.test_marketplace_remote import World, lock_rows, setup
+
+    world = World(tmp_path, isolated_env)
+    project = tmp_path / "project"
+    project.mkdir()
+    setup(cli, project, world, "aws-iac")
+    pin = lock_rows(project)["aws-iac"]["source"]
+    _, bom = _sbom(cli, project, "--reproducible")
+    props = {p["name"]: p["value"] for p in bom["components"][0]["properties"]}
+    expected = f"https://github.com/acme/aws-toolkit.git@{pin['commit']}#plugins/aws-iac"
+    assert props["skillpm:source"] == expected
+    _, doc = _sbom(cli, project, "--format", "spdx", "--reproducible")
+    schema = json.loads((SCHEMAS / "spdx-2.3.schema.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(doc)
+    package = next(p for p in doc["packages"] if p["name"] == "aws-iac")
+    assert package["downloadLocation"] == f"git+{expected}"

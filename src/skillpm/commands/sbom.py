@@ -69,6 +69,10 @@ def _package(sources: Sources, pkg: LockedPackage) -> SbomPackage:
     if (folder / MANIFEST_NAME).is_file():
         meta = load_package_manifest(folder, f"{pkg.name} {pkg.version}: {MANIFEST_NAME}")
     registry = strip_credentials(pkg.registry)
+    source = None
+    if pkg.source is not None:
+        where = f"#{pkg.source.path}" if pkg.source.path else ""
+        source = f"{strip_credentials(pkg.source.url)}@{pkg.source.commit}{where}"
     return SbomPackage(
         name=pkg.name,
         version=pkg.version,
@@ -79,7 +83,8 @@ def _package(sources: Sources, pkg: LockedPackage) -> SbomPackage:
         description=meta.description if meta else "",
         dependencies=tuple(sorted(pkg.dependencies)),
         signers=tuple(SbomSigner(s.principal, s.key) for s in pkg.signers),
-        download=_download(registry, pkg),
+        download=_vcs(source) if source else _download(registry, pkg),
+        source=source,
     )
 
 
@@ -97,6 +102,13 @@ def _skill_license(folder: Path, meta: PackageManifest | None, pkg: LockedPackag
             if isinstance(front.get("license"), str) and front["license"].strip():
                 found.add(front["license"].strip())
     return " AND ".join(sorted(found)) or None
+
+
+def _vcs(source: str) -> str | None:
+    """SPDX's VCS form of a plugin's repository at its commit (``git+https://...@sha#path``)."""
+    if source.startswith("git+"):
+        return source
+    return f"git+{source}" if source.startswith(("https://", "ssh://")) else None
 
 
 def _download(registry: str, pkg: LockedPackage) -> str | None:

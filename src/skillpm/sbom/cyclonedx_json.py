@@ -25,6 +25,8 @@ def render(doc: SbomDocument) -> str:
         properties = [Property(name="skillpm:registry", value=pkg.registry)]
         if pkg.commit:
             properties.append(Property(name="skillpm:commit", value=pkg.commit))
+        if pkg.source:
+            properties.append(Property(name="skillpm:source", value=pkg.source))
         properties += [
             Property(name="skillpm:signer", value=f"{s.principal} {s.key}") for s in pkg.signers
         ]

@@ -36,6 +36,7 @@ class SbomPackage:
     dependencies: tuple[str, ...]  # names of other locked packages
     signers: tuple[SbomSigner, ...]
     download: str | None  # where the exact bytes come from, when a URL says so
+    source: str | None = None  # a marketplace plugin's own repository: URL@commit[#path]
 
     @property
     def ref(self) -> str:
@@ -45,7 +46,9 @@ class SbomPackage:
     def purl_qualifiers(self) -> dict[str, str]:
         """``pkg:generic`` has no registry notion of its own; the qualifiers say where from."""
         qualifiers = {"repository_url": self.registry}
-        if self.commit:
+        if self.source:
+            qualifiers["vcs_url"] = self.source
+        elif self.commit:
             qualifiers["vcs_url"] = f"{self.registry}@{self.commit}"
         return qualifiers
 

@@ -59,6 +59,8 @@ def render(doc: SbomDocument) -> str:
         notes = [f"registry: {pkg.registry}"]
         if pkg.commit:
             notes.append(f"commit: {pkg.commit}")
+        if pkg.source:
+            notes.append(f"source: {pkg.source}")
         notes += [f"signed by {s.principal} ({s.key})" for s in pkg.signers]
         # A local folder, or a git URL SPDX's grammar does not take: say nothing rather than wrong.
         download = pkg.download if pkg.download and not validate_download_location(
