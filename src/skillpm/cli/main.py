@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-marketplace": ("authoring:export_marketplace", "Write .claude-plugin/marketplace.json for a registry folder (default: here)."),
     "sbom": ("sbom:sbom", "Write an SBOM of the locked packages (CycloneDX 1.6 or SPDX 2.3 JSON)."),
     "doctor": ("query:doctor", "Check the project: lock, installed skills, CLAUDE.md, Bedrock settings, IAM policies."),
+    "audit": ("policy:audit", "Check the installed project against the policy, its lock and drift (the CI gate)."),
+    "policy": ("policy:policy", "Show the organisation's and the project's policy (docs/policy.md)."),
     "completion": ("query:completion", "Print the shell completion script for SHELL."),
 }
 # fmt: on
