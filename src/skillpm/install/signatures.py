@@ -10,6 +10,7 @@ their packages record no signers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,28 +38,38 @@ def check_signatures(
     trust: dict[str, AllowedSigners],
     old: Lockfile | None,
     new: Lockfile,
+    required: Sequence[tuple[str, AllowedSigners]] = (),
 ) -> Lockfile:
-    """``new`` with each package's verified signers; a SignatureError if one fails."""
-    if not trust and not any(p.signers for p in new.packages):
+    """``new`` with each package's verified signers; a SignatureError if one fails.
+
+    ``trust`` holds each registry's allowed signers (skills.yaml); ``required`` those a
+    policy requires of every package, labelled with where. A package must pass each
+    that applies to it (tighten-only, like the policy's other rules).
+    """
+    if not trust and not required and not any(p.signers for p in new.packages):
         return new
     before = old.by_name() if old else {}
-    _read_indexes(sources, trust, new)
+    _read_indexes(sources, trust, new, everywhere=bool(required))
     packages = []
     for pkg in new.packages:
         allowed = trust.get(redact(pkg.registry))
-        if allowed is None:
-            packages.append(replace(pkg, signers=()))
-            continue
-        packages.append(replace(pkg, signers=_verify(sources, allowed, pkg, before.get(pkg.name))))
+        checks = [*([(_REGISTRY, allowed)] if allowed else []), *required]
+        signers = _verify(sources, checks, pkg, before.get(pkg.name)) if checks else ()
+        packages.append(replace(pkg, signers=signers))
     return replace(new, packages=tuple(packages))
 
 
-def _read_indexes(sources: Sources, trust: dict[str, AllowedSigners], lock: Lockfile) -> None:
+_REGISTRY = "this registry's allowed-signers"
+
+
+def _read_indexes(
+    sources: Sources, trust: dict[str, AllowedSigners], lock: Lockfile, *, everywhere: bool
+) -> None:
     """One lookup per registry for the entries not pinned to a commit: a static site then
     fetches the index files it lacks concurrently, rather than one by one below."""
     names: dict[str, list[str]] = {}
     for pkg in lock.packages:
-        if pkg.commit is None and redact(pkg.registry) in trust:
+        if pkg.commit is None and (everywhere or redact(pkg.registry) in trust):
             names.setdefault(pkg.registry, []).append(pkg.name)
     for url, wanted in names.items():
         registry = sources.by_url(url)
@@ -67,7 +78,10 @@ def _read_indexes(sources: Sources, trust: dict[str, AllowedSigners], lock: Lock
 
 
 def _verify(
-    sources: Sources, allowed: AllowedSigners, pkg: LockedPackage, prev: LockedPackage | None
+    sources: Sources,
+    checks: Sequence[tuple[str, AllowedSigners]],
+    pkg: LockedPackage,
+    prev: LockedPackage | None,
 ) -> tuple[Signer, ...]:
     from skillpm.signing.trust import verify_version
 
@@ -90,4 +104,4 @@ def _verify(
         pkg.integrity,
     ):
         locked = prev.signers  # a re-resolution picked the version the old lock had
-    return verify_version(entry, allowed, locked, origin)
+    return verify_version(entry, checks, locked, origin)

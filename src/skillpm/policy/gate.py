@@ -20,6 +20,7 @@ from skillpm.formats.project_files import BUILTIN, LockedPackage, Lockfile, Proj
 from skillpm.install.plan import Plan
 from skillpm.output import console, redact
 from skillpm.policy.evaluate import (
+    MANAGED,
     PROJECT,
     Content,
     Effective,
@@ -34,6 +35,7 @@ from skillpm.policy.evaluate import (
 from skillpm.policy.load import POLICY_KEY, effective
 from skillpm.project.folder import Project
 from skillpm.registry.urls import LOCAL, local_path, transport_of
+from skillpm.signing.allowed_signers import AllowedSigners
 
 
 class PolicyGate:
@@ -63,6 +65,33 @@ class PolicyGate:
         if any(layer.kind == PROJECT for layer in layers):
             return None
         return "".join(layer.key for layer in layers)
+
+    def signature_trust(self, manifest: ProjectManifest) -> list[tuple[str, AllowedSigners]]:
+        """The allowed signers of each policy with ``signatures.required``, and where that
+        is said: every package must be signed by a key of each (docs/signatures.md)."""
+        from skillpm.signing.allowed_signers import load
+
+        if self.entering_only and self._checked is None:
+            return []  # a remove that brings nothing in reads no policy (see check_lock)
+        found = []
+        for layer in self.policy(manifest).layers:
+            item = layer.policy.allowed_signers
+            if not layer.policy.requires_signatures or item is None:
+                continue
+            where = f"{layer.source}:{item.line}" if item.line else layer.source
+            path = Path(item.text).expanduser()
+            if not path.is_absolute():
+                if layer.kind == MANAGED:
+                    path = Path(layer.source).parent / path
+                elif transport_of(layer.source) == LOCAL:
+                    path = local_path(layer.source, self.project.files_dir).parent / path
+                else:
+                    raise PolicyError(
+                        f"{where}: signatures.allowed-signers: a policy read from a URL needs "
+                        "an absolute path on this machine"
+                    )
+            found.append((f"the policy ({where})", load(path, f"{where}: signatures")))
+        return found
 
     def check_registries(self, manifest: ProjectManifest) -> None:
         if self.entering_only:

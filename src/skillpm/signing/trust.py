@@ -56,33 +56,40 @@ def _verifies(entry: VersionEntry, sig: sshsig.SshSignature, message: bytes) -> 
 
 
 def verify_version(
-    entry: VersionEntry, trust: AllowedSigners, locked: Sequence[Signer], origin: str
+    entry: VersionEntry,
+    checks: Sequence[tuple[str, AllowedSigners]],
+    locked: Sequence[Signer],
+    origin: str,
 ) -> tuple[Signer, ...]:
     """The allowed signers of ``entry``, or a SignatureError naming package, version and signer.
 
-    ``locked`` are the signers skills.lock recorded for this version: one of their
-    keys must still sign it, or the signature was swapped.
+    ``checks`` are the allowed-signers files that apply, each with where it is required:
+    each must allow one good signature. ``locked`` are the signers skills.lock recorded
+    for this version: one of their keys must still sign it, or the signature was swapped.
     """
     what = f"{entry.name} {entry.version} from {origin}"
-    good, refused = signers_of(entry, trust)
-    if not good:
-        if not refused:
-            kinds = sorted({s.kind for s in entry.signatures})
-            state = f"carries only {', '.join(kinds)} signatures" if kinds else "is not signed"
+    good: set[Signer] = set()
+    for label, trust in checks:
+        found, refused = signers_of(entry, trust)
+        if not found:
+            if not refused:
+                kinds = sorted({s.kind for s in entry.signatures})
+                state = f"carries only {', '.join(kinds)} signatures" if kinds else "is not signed"
+                raise SignatureError(
+                    f"{what} {state}, and {label} requires an ssh signature; "
+                    "nothing was installed"
+                )
             raise SignatureError(
-                f"{what} {state}, and this registry's allowed-signers require an ssh "
-                "signature; nothing was installed"
+                f"{what} is not signed by a signer {label} allows ({'; '.join(refused)}); "
+                "nothing was installed"
             )
-        raise SignatureError(
-            f"{what} is not signed by an allowed signer ({'; '.join(refused)}); "
-            "nothing was installed"
-        )
+        good.update(found)
     if locked and not _keys(good) & _keys(locked):
         raise SignatureError(
             f"{what} is now signed only by {_names(good)}, but skills.lock recorded "
             f"{_names(locked)}: a swapped signature is refused; nothing was installed"
         )
-    return good
+    return tuple(sorted(good))
 
 
 def _keys(signers: Collection[Signer]) -> set[str]:
