@@ -116,3 +116,32 @@ def test_a_bad_signatures_section_is_one_line(
     project = plain_project(tmp_path / "project", registry, {"base": "^1"})
     line = refused(cli, project, "install")
     assert message in line
+
+
+def test_audit_flags_a_locked_package_no_policy_signer_vouches_for(
+    cli: Cli, tmp_path: Path, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    registry = tmp_path / "registry"
+    publish(cli, tmp_path, str(registry), "1.0.0", "--sign", keys["alice"])
+    project = plain_project(tmp_path / "project", registry, {"base": "^1"})
+    assert cli("install", cwd=project).exit_code == 0  # before the policy: no signer recorded
+    policy_path = managed_policy(
+        tmp_path,
+        monkeypatch,
+        "signatures:\n  required: true\n  allowed-signers: signers\n",
+    )
+    allowed_signers(policy_path.parent / "signers", keys, "alice")
+    result = cli("audit", "--json", cwd=project)
+    assert result.exit_code == 1, result.output
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["rule"], finding["package"], finding["file"]) == (
+        "POLICY007",
+        "base",
+        "skills.lock",
+    )
+    assert f"the policy ({policy_path}:3)" in finding["message"]
+    # An install verifies it and records alice: the audit passes.
+    assert cli("install", "--frozen", cwd=project).exit_code == 0
+    assert cli("audit", cwd=project).exit_code == 0
