@@ -346,6 +346,14 @@ def test_info_search_and_why_find_a_skill_inside_a_plugin(
     found = cli("search", "xlsx", "--json", cwd=project)
     assert [h["name"] for h in json.loads(found.stdout)["results"]] == ["document-skills"]
 
+    # install takes PACKAGE/SKILL; a bare skill name is pointed there, and nothing is written.
+    before = snapshot(project)
+    bare = cli("install", "pdf", cwd=project)
+    assert bare.exit_code == 1
+    assert "no package named 'pdf'" in bare.stderr
+    assert "did you mean document-skills/pdf" in bare.stderr
+    assert snapshot(project) == before
+
     assert cli("install", "document-skills", cwd=project).exit_code == 0
     why = cli("why", "pdf", cwd=project)
     assert why.exit_code == 0, why.output

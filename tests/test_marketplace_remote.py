@@ -480,3 +480,16 @@ def test_a_force_pushed_plugin_repository(
         f"{str(locked)[:12]} (was its history rewritten?); nothing was installed\n"
     )
     assert snapshot(cold) == before
+
+
+def test_info_finds_an_installed_skill_of_a_plugin_in_another_repository(
+    cli: Cli, project: Path, world: World
+) -> None:
+    setup(cli, project, world, "aws-iac")
+    shown = cli("info", "aws-cdk", cwd=project)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("skill aws-cdk is in aws-iac\naws-iac 1.3.0")
+    as_json = cli("info", "aws-cdk", "--json", cwd=project)
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["skill"] == "aws-cdk"
+    assert json.loads(as_json.stdout)["name"] == "aws-iac"

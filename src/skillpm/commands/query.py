@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from typing import Any
 
 from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError
-from skillpm.formats.index import VersionEntry, newest, sorted_versions
+from skillpm.formats.index import sorted_versions
 from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
 from skillpm.registry.base import Registry
-from skillpm.resolve.catalog import Sources
-
-
-def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
-    """What a bare ``install NAME`` would pick: the newest release that is not yanked
-    (else the newest prerelease, else the newest of all: every version is yanked)."""
-    live = newest(versions.values()) or newest(versions.values(), prereleases=True)
-    return live or sorted_versions(versions)[-1][1]
+from skillpm.resolve.catalog import latest_entry
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
@@ -83,26 +75,16 @@ def shadowed_skills(project: Project, lock: Lockfile | None) -> list[str]:
     return sorted(skill for p in lock.packages for skill in p.skills if (personal / skill).is_dir())
 
 
-def _skill_owner(sources: Sources, skill: str) -> str | None:
-    """The first package (in lookup order) with a skill of that name, for ``info SKILL``."""
-    for registry in sources.registries:
-        try:
-            packages = registry.all_packages()
-        except RegistryError:
-            continue
-        for name, versions in sorted(packages.items()):
-            if versions and skill in latest_entry(versions).skills:
-                return name
-    return None
-
-
 def info(project: Project, name: str, *, as_json: bool) -> None:
     """A package, ``PACKAGE/SKILL`` (as install takes it), or a skill found by its name."""
     manifest = project.load_manifest()
     sources = project.sources(manifest)
+    lock = project.load_lock()
     name, _, skill = name.partition("/")
     if not skill and not any(r.lookup([name]).get(name) for r in sources.registries):
-        owner = _skill_owner(sources, name)
+        # The lock first: it knows the skills of installed plugins stored in other
+        # repositories, which the registries list only after fetching each one.
+        owner = (lock.skill_owners().get(name) if lock else None) or sources.skill_owner(name)
         if owner is not None:
             name, skill = owner, name
     for registry in sources.registries:
@@ -114,7 +96,6 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
         if skill and skill not in latest.skills:
             close = difflib.get_close_matches(skill, latest.skills, n=3, cutoff=0.6)
             raise PackageNotFound(f"{name}/{skill}", [f"{name}/{c}" for c in close])
-        lock = project.load_lock()
         installed = lock.by_name().get(name) if lock else None
         data = {
             "name": name,
