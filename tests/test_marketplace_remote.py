@@ -493,3 +493,26 @@ def test_info_finds_an_installed_skill_of_a_plugin_in_another_repository(
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout)["skill"] == "aws-cdk"
     assert json.loads(as_json.stdout)["name"] == "aws-iac"
+
+
+@pytest.mark.parametrize("command", [["update"], ["outdated", "--refresh"]])
+def test_plugins_sharing_a_repository_fetch_it_once(
+    cli: Cli,
+    project: Path,
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    setup(cli, project, world, "pdf-tools", "xlsx-tools")  # both in acme/docs-skills
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    result = cli(*command, cwd=project)
+    assert result.exit_code == 0, result.output
+    fetches = [
+        line
+        for line in trace.read_text().splitlines()
+        if "built-in: git fetch" in line and "HEAD:refs/skillpm/refs/HEAD" in line
+    ]
+    # One for the marketplace, one for the repository both plugins live in.
+    assert len(fetches) == 2, "\n".join(fetches)
