@@ -88,6 +88,12 @@ def test_plugin_with_two_skills_installs_both_and_locks_its_version(
     result = cli("install", "aws-tools", cwd=project)
     assert result.exit_code == 0, result.output
     assert "+ aws-tools 1.2.0" in result.stdout
+    # Commands are markdown, not code: the note gives the reason that applies to them.
+    assert (
+        "aws-tools: skillpm installs its skills; its commands are left to Claude Code's "
+        "/plugin install (skillpm does not install them yet)" in result.output
+    )
+    assert "run code" not in result.output
     assert installed(project) == ["cdk", "lambda"]
     assert (project / ".claude/skills/lambda/references/limits.md").read_text() == (
         "Timeouts: 15 minutes.\n"

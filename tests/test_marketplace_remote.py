@@ -135,7 +135,7 @@ def test_git_subdir_plugin_pinned_by_sha_installs_and_locks_its_source(
     # What the plugin has besides skills is named, in one line.
     assert (
         "aws-common: skillpm installs its skills; its commands, hooks and MCP servers are "
-        "left to Claude Code's /plugin install" in result.output
+        "left to Claude Code's /plugin install (hooks and MCP servers run code)" in result.output
     )
     assert (project / ".claude/skills/aws-iam/SKILL.md").is_file()
     row = lock_rows(project)["aws-common"]
