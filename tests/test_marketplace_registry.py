@@ -401,3 +401,16 @@ def test_a_lock_from_before_content_versions_still_installs_frozen(
     assert rows[0]["current"] == legacy and rows[0]["latest"].startswith("0.0.0+c")
     assert cli("update", cwd=clone).exit_code == 0
     assert "Moved on." in (clone / ".claude/skills/pdf/SKILL.md").read_text()
+
+
+def test_search_lines_up_descriptions_whatever_the_version_length(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    result = cli("search", "", cwd=project)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if line]
+    versions = {line.split()[1] for line in rows}
+    assert any(len(v) > 8 for v in versions), versions  # a content version is among them
+    starts = {len(line) - len(line.split("  ")[-1]) for line in rows}
+    assert len(starts) == 1, result.stdout

@@ -176,8 +176,11 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
         console.result(f"No packages match {text!r}{searched}")
         return
     width = max(len(h["name"]) for h in hits)
+    # Content versions (0.0.0+c1147cd14e2b7) are long: the column fits the widest.
+    version_width = max(len(h["version"] or "-") for h in hits)
     for h in hits:
-        console.result(f"{h['name']:<{width}}  {h['version'] or '-':<8} {h['description']}")
+        version = h["version"] or "-"
+        console.result(f"{h['name']:<{width}}  {version:<{version_width}}  {h['description']}")
 
 
 def _remote_hits(registry: Registry, needle: str, seen: set[str]) -> list[dict[str, Any]]:
