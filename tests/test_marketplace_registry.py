@@ -414,3 +414,16 @@ def test_search_lines_up_descriptions_whatever_the_version_length(
     assert any(len(v) > 8 for v in versions), versions  # a content version is among them
     starts = {len(line) - len(line.split("  ")[-1]) for line in rows}
     assert len(starts) == 1, result.stdout
+
+
+def test_a_marketplace_checkout_given_as_a_folder_points_to_its_git_url(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    before = snapshot(project)
+    result = cli("install", "--registry", str(market.work), "aws-tools", cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "is a plugin marketplace, which skillpm reads over git" in result.stderr
+    assert f"use git+file://{market.work.resolve()}" in result.stderr
+    assert "no index.json" not in result.stderr
+    assert snapshot(project) == before
