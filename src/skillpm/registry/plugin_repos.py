@@ -14,14 +14,17 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from skillpm.errors import RegistryError
 from skillpm.output import redact
 from skillpm.registry.base import RemoteOptions
 from skillpm.registry.git import GitRegistry
 from skillpm.registry.git_commands import GitFailed
-from skillpm.registry.marketplace import RemoteSource
-from skillpm.registry.repo_layouts import Tree
+
+if TYPE_CHECKING:  # every git registry opens a PluginRepos; only marketplaces use it
+    from skillpm.registry.marketplace import RemoteSource
+    from skillpm.registry.repo_layouts import Tree
 
 
 class PluginRepo(GitRegistry):
@@ -69,6 +72,8 @@ class PluginRepo(GitRegistry):
 
     def tree(self, commit: str | None) -> Tree:
         """The plugin's folder at ``commit`` (a locked one), else at the source's pin."""
+        from skillpm.registry.repo_layouts import Tree
+
         commit = commit or self.pinned_commit()
         self._ensure_commit(commit)
         path = self.plugin_source.path
