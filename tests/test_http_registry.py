@@ -366,6 +366,12 @@ def test_search_reads_the_full_index_and_info_one_file(cli: Cli, site: Site, pro
     assert "skipped in search" in result.stderr
     assert "publishes no full index.json" in result.stderr
     assert "cdk-patterns" in result.stdout and "cdk-kit" not in result.stdout
+    # info SKILL looks through every registry's packages: one it cannot list is said, not
+    # taken for "no package named".
+    result = cli("info", "no-such-skill", cwd=project)
+    assert result.exit_code == 1
+    assert "publishes no full index.json" in result.stderr
+    assert "no package named" not in result.stderr
 
 
 def test_offline_search_without_a_cached_full_index_uses_the_cached_index_files(
