@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError
-from skillpm.formats.index import VersionEntry, newest, sorted_versions
+from skillpm.formats.index import latest_entry, sorted_versions
 from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
-
-
-def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
-    """What a bare ``install NAME`` would pick: the newest release that is not yanked
-    (else the newest prerelease, else the newest of all: every version is yanked)."""
-    live = newest(versions.values()) or newest(versions.values(), prereleases=True)
-    return live or sorted_versions(versions)[-1][1]
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
