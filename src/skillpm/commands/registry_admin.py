@@ -77,7 +77,13 @@ def verify(path: Path) -> None:
 
 
 def build_static(
-    source: str, out: Path, base: Path, *, full_index: bool, options: RemoteOptions | None = None
+    source: str,
+    out: Path,
+    base: Path,
+    *,
+    full_index: bool,
+    html: bool = True,
+    options: RemoteOptions | None = None,
 ) -> None:
     from skillpm.output import redact
     from skillpm.publish import static_site
@@ -88,7 +94,7 @@ def build_static(
     label = redact(source)
     registry = open_registry(label, source, base, options)
     with path_lock("site", out):
-        built = static_site.build(registry, out, full_index=full_index)
+        built = static_site.build(registry, out, full_index=full_index, html=html)
     for rel in built.rewritten_archives:
         console.warn(
             f"{rel} changed although published versions are immutable; CDN caches keep the "
