@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import mimetypes
 import ssl
 import subprocess
 import threading
@@ -151,7 +152,9 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
             data = path.read_bytes()
             etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
             modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
-            headers = {"ETag": etag, "Last-Modified": modified}
+            # As S3 and CloudFront do: a browser needs it to apply a stylesheet.
+            kind = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+            headers = {"ETag": etag, "Last-Modified": modified, "Content-Type": kind}
             if self.headers.get("If-None-Match") == etag:
                 return 304, b"", headers
             if (
