@@ -18,7 +18,15 @@ import pytest
 from skillpm.formats.index import VersionEntry
 from skillpm.publish.catalog_html import Doc, PackageDocs, render_catalog
 from skillpm.publish.catalog_markdown import render_markdown
-from tests.helpers import Cli, fragment_md, make_package, make_registry, publish_to, snapshot
+from tests.helpers import (
+    Cli,
+    fragment_md,
+    make_git_registry,
+    make_package,
+    make_registry,
+    publish_to,
+    snapshot,
+)
 from tests.test_static_site import mtimes
 
 PACKAGES = [
@@ -78,6 +86,14 @@ def test_build_static_writes_a_page_per_package_and_the_list(
     assert '<a href="../../packages/cdk-kit/cdk-kit-1.0.0.tar.gz">' in page
     fragment = (out / "catalog/packages/aws-env.html").read_text()
     assert "<strong>aws-env</strong> (section “AWS environment”): The aws-env section" in fragment
+
+
+def test_a_git_registry_gives_the_same_catalog_as_its_folder(cli: Cli, tmp_path: Path) -> None:
+    remote = make_git_registry(tmp_path / "git", PACKAGES)
+    build(cli, remote.url, tmp_path / "from-git")
+    build(cli, remote.work, tmp_path / "from-folder")
+    assert snapshot(tmp_path / "from-git") == snapshot(tmp_path / "from-folder")
+    assert "<h4>Naming</h4>" in (tmp_path / "from-git/catalog/packages/cdk-kit.html").read_text()
 
 
 def test_a_yanked_version_is_marked_with_its_reason(
