@@ -293,3 +293,21 @@ def test_the_markdown_library_is_imported_only_to_build_pages(
             check=False,
         )
         assert f"LOADED {loaded}" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_page_made_from_the_same_inputs_is_not_rendered_again() -> None:
+    packages = {n: {"1.0.0": entry(n, skills=(n,))} for n in ("one", "two")}
+    docs = {
+        n: PackageDocs(skills=(Doc(n, f"---\nname: {n}\n---\n# {n} steps\n"),)) for n in packages
+    }
+    first = render_catalog(packages, docs)
+    # Marked pages from the last build: kept as they are when their inputs are the same.
+    kept = {rel: data.replace(b"steps</h3>", b"KEPT</h3>") for rel, data in first.items()}
+    docs["two"] = PackageDocs(skills=(Doc("two", "---\nname: two\n---\n# two changed\n"),))
+    second = render_catalog(packages, docs, previous=kept.get)
+    assert b"<h3>one KEPT</h3>" in second["catalog/packages/one.html"]
+    assert b"<h3>two changed</h3>" in second["catalog/packages/two.html"]
+    assert render_catalog(packages, docs) == {
+        **second,
+        "catalog/packages/one.html": first["catalog/packages/one.html"],
+    }

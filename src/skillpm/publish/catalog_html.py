@@ -19,8 +19,9 @@ Layout (docs/catalog.md)::
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,14 +66,26 @@ def page_path(number: int) -> str:
     return "index.html" if number == 1 else f"catalog/pages/{number}.html"
 
 
+def _no_previous(rel: str) -> bytes | None:
+    return None
+
+
 def render_catalog(
     packages: Mapping[str, Mapping[str, VersionEntry]],
     docs: Mapping[str, PackageDocs],
     *,
     per_page: int = PER_PAGE,
+    previous: Callable[[str], bytes | None] = _no_previous,
 ) -> dict[str, bytes]:
     """The catalog's files: ``packages`` as the site's index has them (``archive`` set),
-    ``docs`` the SKILL.md and fragment texts of each package's latest version."""
+    ``docs`` the SKILL.md and fragment texts of each package's latest version.
+
+    ``previous`` reads a file of the last build. A package page made from the same
+    inputs by the same code (the digest in its head says so) is returned as it is
+    instead of rendered again: markdown costs milliseconds a page, so a rebuild of
+    thousands of packages renders only the pages that changed. The result is the
+    same either way.
+    """
     env = _environment()
     files: dict[str, bytes] = {}
     rows: list[VersionEntry] = []
@@ -81,16 +94,23 @@ def render_catalog(
         latest = latest_entry(versions)
         rows.append(latest)
         own = docs.get(name, PackageDocs())
+        rel = f"catalog/packages/{name}.html"
+        digest = _page_digest(versions, own, sorted(set(latest.dependencies) & packages.keys()))
+        old = previous(rel)
+        if old is not None and f'content="{digest}"'.encode() in old[:1024]:
+            files[rel] = old
+            continue
         html = package_page.render(
             csp=CSP,
             root="../../",
+            digest=digest,
             latest=latest,
             known=packages.keys(),
             skills=[_skill(doc, latest.description) for doc in own.skills],
             fragments=[_fragment(doc) for doc in own.fragments],
             versions=[entry for _, entry in reversed(sorted_versions(versions))],
         )
-        files[f"catalog/packages/{name}.html"] = html.encode()
+        files[rel] = html.encode()
     pages = _page_count(len(rows), per_page)
     list_page = env.get_template("index.html")
     for number in range(1, pages + 1):
@@ -110,6 +130,37 @@ def render_catalog(
     for name in STATIC_FILES:
         files[f"catalog/{name}"] = (ASSETS / name).read_bytes()
     return files
+
+
+def _page_digest(versions: Mapping[str, VersionEntry], docs: PackageDocs, linked: list[str]) -> str:
+    """Everything a package page is made from: its index entries, its markdown, which
+    dependencies are linked, and the code and templates that render them."""
+    inputs = [
+        _renderer(),
+        [entry.to_json() for _, entry in sorted_versions(versions)],
+        [[doc.name, doc.text] for doc in docs.skills],
+        [[doc.name, doc.text] for doc in docs.fragments],
+        linked,
+    ]
+    data = json.dumps(inputs, ensure_ascii=False, sort_keys=True).encode()
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@cache
+def _renderer() -> str:
+    """A fingerprint of the code that renders pages: a new skillpm or markdown-it-py
+    renders every page again."""
+    from markdown_it import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for source in (
+        Path(__file__),
+        Path(__file__).with_name("catalog_markdown.py"),
+        ASSETS / "base.html",
+        ASSETS / "package.html",
+    ):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def _page_count(packages: int, per_page: int) -> int:

@@ -22,6 +22,7 @@ so a site never serves an archive every client would refuse.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -169,6 +170,14 @@ def _site_files(out: Path) -> set[str]:
     return found
 
 
+def _read(out: Path, rel: str) -> bytes | None:
+    """``out/rel`` as the last build left it, if it is there."""
+    try:
+        return (out / rel).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
 def _is_our_page(path: Path) -> bool:
     """Whether ``path`` is a catalog page skillpm wrote (its head names the generator)."""
     try:
@@ -257,7 +266,8 @@ def build(source: Registry, out: Path, *, full_index: bool = True, html: bool = 
         (out / "index.json").unlink()
         built.removed.append("index.json")
     if html:
-        for rel, data in sorted(render_catalog(site, docs).items()):
+        pages = render_catalog(site, docs, previous=functools.partial(_read, out))
+        for rel, data in sorted(pages.items()):
             _put(out, rel, data, built)
             produced.add(rel)
     for rel in sorted(before - produced):
