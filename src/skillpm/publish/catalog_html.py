@@ -36,7 +36,7 @@ from skillpm.yamlio import split_frontmatter
 
 ASSETS = Path(__file__).parent / "catalog_assets"
 STATIC_FILES = ("catalog.css", "catalog.js", "icon.svg")
-# Measured (docs/catalog.md): 500 rows of typical length are ~100 KB of HTML, ~10 KB gzipped.
+# Measured (docs/catalog.md): 500 rows are ~100 KiB of HTML (7 KiB gzipped); 5,000 would be 1 MiB.
 PER_PAGE = 500
 # No inline script or style anywhere, nothing from another origin. frame-ancestors is not
 # honoured in a meta tag: docs/catalog.md shows the header to add at the CDN.
