@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,14 +219,19 @@ def test_markdown_renders_registry_content_inert(markdown: str, html: str) -> No
         assert href.startswith(("https://", "#", "mailto:")), href
 
 
-def entry(name: str, version: str = "1.0.0", **fields: object) -> VersionEntry:
-    return VersionEntry(name=name, version=version, integrity="sha256:" + "0" * 64, **fields)  # type: ignore[arg-type]
+def entry(name: str, version: str = "1.0.0", **fields: Any) -> VersionEntry:
+    fields.setdefault("integrity", "sha256:" + "0" * 64)
+    return VersionEntry(name=name, version=version, **fields)
+
+
+def no_docs(name: str) -> PackageDocs:
+    return PackageDocs()
 
 
 def test_a_long_list_is_paged_and_searched_through_search_json() -> None:
     names = [f"pkg-{i}" for i in range(5)]
     packages = {n: {"1.0.0": entry(n, description=f"<b>{n}</b>", skills=(n,))} for n in names}
-    built = render_catalog(packages, {}, per_page=2)
+    built = render_catalog(packages, no_docs, per_page=2)
     assert sorted(p for p in built if "packages/" not in p) == [
         "catalog/catalog.css",
         "catalog/catalog.js",
@@ -248,7 +254,7 @@ def test_a_long_list_is_paged_and_searched_through_search_json() -> None:
         [],
     ]
     assert "&lt;b&gt;pkg-4&lt;/b&gt;" in last
-    one_page = render_catalog(packages, {})  # every row in index.html: nothing to fetch
+    one_page = render_catalog(packages, no_docs)  # every row in index.html: nothing to fetch
     assert "catalog/search.json" not in one_page and b"data-index" not in one_page["index.html"]
 
 
@@ -258,9 +264,8 @@ def test_frontmatter_and_names_are_text_and_a_bare_skill_says_its_description_on
         "allowed-tools: [Read, '<svg onload=alert(1)>']\nlicense: <i>MIT</i>\n---\n# Body\n"
     )
     packages = {"bare": {"1.0.0": entry("bare", description="Same as the package")}}
-    page = render_catalog(packages, {"bare": PackageDocs(skills=(Doc("bare", skill),))})[
-        "catalog/packages/bare.html"
-    ].decode()
+    docs = {"bare": PackageDocs(skills=(Doc("bare", skill),))}
+    page = render_catalog(packages, docs.__getitem__)["catalog/packages/bare.html"].decode()
     assert page.count("Same as the package") == 1
     assert "<dt>allowed-tools</dt><dd>Read, &lt;svg onload=alert(1)&gt;</dd>" in page
     assert "<dt>license</dt><dd>&lt;i&gt;MIT&lt;/i&gt;</dd>" in page
@@ -298,16 +303,26 @@ def test_the_markdown_library_is_imported_only_to_build_pages(
 def test_a_page_made_from_the_same_inputs_is_not_rendered_again() -> None:
     packages = {n: {"1.0.0": entry(n, skills=(n,))} for n in ("one", "two")}
     docs = {
-        n: PackageDocs(skills=(Doc(n, f"---\nname: {n}\n---\n# {n} steps\n"),)) for n in packages
+        n: PackageDocs(skills=(Doc(n, f"---\nname: {n}\n---\n# {n} steps\n"),))
+        for n in ("one", "two")
     }
-    first = render_catalog(packages, docs)
-    # Marked pages from the last build: kept as they are when their inputs are the same.
+    first = render_catalog(packages, docs.__getitem__)
+    # Marked pages from the last build: kept as they are while their inputs are the same.
     kept = {rel: data.replace(b"steps</h3>", b"KEPT</h3>") for rel, data in first.items()}
+    read: list[str] = []
+
+    def reading(name: str) -> PackageDocs:
+        read.append(name)
+        return docs[name]
+
+    # A new version of "two" (another integrity: other files) with another SKILL.md.
+    packages["two"] = {"1.0.0": entry("two", skills=("two",), integrity="sha256:" + "1" * 64)}
     docs["two"] = PackageDocs(skills=(Doc("two", "---\nname: two\n---\n# two changed\n"),))
-    second = render_catalog(packages, docs, previous=kept.get)
+    second = render_catalog(packages, reading, previous=kept.get)
+    assert read == ["two"]  # the kept page's files are not even read
     assert b"<h3>one KEPT</h3>" in second["catalog/packages/one.html"]
     assert b"<h3>two changed</h3>" in second["catalog/packages/two.html"]
-    assert render_catalog(packages, docs) == {
+    assert render_catalog(packages, docs.__getitem__) == {
         **second,
         "catalog/packages/one.html": first["catalog/packages/one.html"],
     }

@@ -23,7 +23,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from skillpm.formats.index import VersionEntry
-from skillpm.publish.catalog_html import render_catalog
+from skillpm.publish.catalog_html import PackageDocs, render_catalog
 from tests.helpers import Cli, fragment_md, make_registry
 from tests.sitehelpers import SiteServer
 
@@ -258,7 +258,7 @@ def test_a_paged_list_searches_every_page(page: WebDriver, tmp_path: Path) -> No
         n: {"1.0.0": VersionEntry(n, "1.0.0", "sha256:" + "0" * 64, description=f"The {n} kit")}
         for n in names
     }
-    for rel, data in render_catalog(packages, {}, per_page=3).items():
+    for rel, data in render_catalog(packages, lambda name: PackageDocs(), per_page=3).items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(data)
     with SiteServer(tmp_path) as server:

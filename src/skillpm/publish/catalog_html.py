@@ -72,19 +72,19 @@ def _no_previous(rel: str) -> bytes | None:
 
 def render_catalog(
     packages: Mapping[str, Mapping[str, VersionEntry]],
-    docs: Mapping[str, PackageDocs],
+    docs: Callable[[str], PackageDocs],
     *,
     per_page: int = PER_PAGE,
     previous: Callable[[str], bytes | None] = _no_previous,
 ) -> dict[str, bytes]:
-    """The catalog's files: ``packages`` as the site's index has them (``archive`` set),
-    ``docs`` the SKILL.md and fragment texts of each package's latest version.
+    """The catalog's files: ``packages`` as the site's index has them (``archive`` set);
+    ``docs(name)`` gives the SKILL.md and fragment texts of that package's latest version.
 
     ``previous`` reads a file of the last build. A package page made from the same
-    inputs by the same code (the digest in its head says so) is returned as it is
-    instead of rendered again: markdown costs milliseconds a page, so a rebuild of
-    thousands of packages renders only the pages that changed. The result is the
-    same either way.
+    inputs by the same code (the digest in its head says so) is returned as it is,
+    without reading its docs or rendering it again: markdown costs milliseconds a
+    page, so a rebuild of thousands of packages renders only the pages that changed.
+    The result is the same either way.
     """
     env = _environment()
     files: dict[str, bytes] = {}
@@ -93,13 +93,13 @@ def render_catalog(
     for name, versions in sorted(packages.items()):
         latest = latest_entry(versions)
         rows.append(latest)
-        own = docs.get(name, PackageDocs())
         rel = f"catalog/packages/{name}.html"
-        digest = _page_digest(versions, own, sorted(set(latest.dependencies) & packages.keys()))
+        digest = _page_digest(versions, sorted(set(latest.dependencies) & packages.keys()))
         old = previous(rel)
         if old is not None and f'content="{digest}"'.encode() in old[:1024]:
             files[rel] = old
             continue
+        own = docs(name)
         html = package_page.render(
             csp=CSP,
             root="../../",
@@ -132,16 +132,11 @@ def render_catalog(
     return files
 
 
-def _page_digest(versions: Mapping[str, VersionEntry], docs: PackageDocs, linked: list[str]) -> str:
-    """Everything a package page is made from: its index entries, its markdown, which
-    dependencies are linked, and the code and templates that render them."""
-    inputs = [
-        _renderer(),
-        [entry.to_json() for _, entry in sorted_versions(versions)],
-        [[doc.name, doc.text] for doc in docs.skills],
-        [[doc.name, doc.text] for doc in docs.fragments],
-        linked,
-    ]
+def _page_digest(versions: Mapping[str, VersionEntry], linked: list[str]) -> str:
+    """Everything a package page is made from: its index entries (whose integrity
+    covers the SKILL.md and fragment files), which dependencies are linked, and the
+    code and templates that render them."""
+    inputs = [_renderer(), [entry.to_json() for _, entry in sorted_versions(versions)], linked]
     data = json.dumps(inputs, ensure_ascii=False, sort_keys=True).encode()
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

@@ -240,7 +240,7 @@ def build(source: Registry, out: Path, *, full_index: bool = True, html: bool = 
     before = _site_files(out)
     produced: set[str] = set()
     site: dict[str, dict[str, VersionEntry]] = {}
-    docs: dict[str, PackageDocs] = {}
+    latest_folders: dict[str, tuple[Path, VersionEntry]] = {}
     for name, versions in sorted(packages.items()):
         built.packages += 1
         latest = latest_entry(versions)
@@ -248,8 +248,8 @@ def build(source: Registry, out: Path, *, full_index: bool = True, html: bool = 
             built.versions += 1
             folder = source.package_dir(entry, commit)
             data = pack_version(folder, entry)
-            if html and entry is latest:
-                docs[name] = package_docs(folder, entry)
+            if entry is latest:
+                latest_folders[name] = (folder, entry)
             rel = archive_relpath(name, version)
             if _put(out, rel, data, built):
                 built.rewritten_archives.append(rel)
@@ -266,7 +266,11 @@ def build(source: Registry, out: Path, *, full_index: bool = True, html: bool = 
         (out / "index.json").unlink()
         built.removed.append("index.json")
     if html:
-        pages = render_catalog(site, docs, previous=functools.partial(_read, out))
+        pages = render_catalog(
+            site,
+            lambda name: package_docs(*latest_folders[name]),
+            previous=functools.partial(_read, out),
+        )
         for rel, data in sorted(pages.items()):
             _put(out, rel, data, built)
             produced.add(rel)
