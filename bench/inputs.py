@@ -25,7 +25,6 @@ WORDS = [
     *("policy", "role"),
 ]
 PUBLISHED = "2026-11-01T00:00:00Z"
-PEER_PACKAGE = "skills@1.4.9"  # the `skills` npm CLI; 1.4.9 is the last that runs on Node 20
 
 
 def text(rng: random.Random, size: int) -> str:
@@ -236,24 +235,58 @@ def write_manifest(project: Path, registries: Mapping[str, str], deps: Mapping[s
     (project / "skills.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-# -- the peer: the `skills` npm CLI -------------------------------------------
+# -- the peers: the `skills` npm CLI -----------------------------------------
+
+# (measure key, package, the npm package that provides its Node; None: the node on PATH).
+# 1.4.9 is the last release that runs on Node 20; the current one needs Node >= 22.20,
+# which npm's `node` package installs beside it (a Node binary as an npm dependency).
+PEERS = (
+    ("npm-1.4", "skills@1.4.9", None),
+    ("npm-1.7", "skills@1.7.4", "node@22"),
+)
 
 
-def peer_cli(folder: Path) -> Path | None:
-    """The `skills` CLI installed with npm into ``folder`` (kept between runs), or None."""
-    cli = folder / "node_modules" / "skills" / "bin" / "cli.mjs"
-    if cli.is_file():
-        return cli
-    if shutil.which("npm") is None or shutil.which("node") is None:
+@dataclass(frozen=True)
+class Peer:
+    key: str
+    package: str
+    argv: tuple[str, ...]  # node and the CLI's script
+    node_version: str
+
+
+def peer_cli(folder: Path, key: str, package: str, node_package: str | None) -> Peer | None:
+    """``package`` installed with npm into a folder of ``folder`` (kept between runs), or None."""
+    if shutil.which("npm") is None:
+        print(f"  ({package}: no npm on PATH)")
         return None
-    folder.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder), PEER_PACKAGE],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, npm_config_update_notifier="false"),
-    )
-    if proc.returncode != 0 or not cli.is_file():
-        print(f"  (npm install {PEER_PACKAGE} failed: {proc.stderr.strip()[-300:]})")
+    target = folder / package.replace("@", "-")
+    cli = target / "node_modules" / "skills" / "bin" / "cli.mjs"
+    node = str(target / "node_modules" / ".bin" / "node") if node_package else shutil.which("node")
+    env = dict(os.environ, npm_config_update_notifier="false")
+    if not cli.is_file() or node is None or not Path(node).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        wanted = [package, *([node_package] if node_package else [])]
+        proc = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(target),
+                *wanted,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        node = str(target / "node_modules" / ".bin" / "node") if node_package else node
+        if proc.returncode != 0 or not cli.is_file() or node is None:
+            print(f"  (npm install {' '.join(wanted)} failed: {proc.stderr.strip()[-300:]})")
+            return None
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, env=env)
+    works = subprocess.run([node, str(cli), "--version"], capture_output=True, text=True, env=env)
+    if version.returncode != 0 or works.returncode != 0:
+        print(f"  ({package} does not run on Node {version.stdout.strip() or '?'})")
         return None
-    return cli
+    return Peer(key, package, (node, str(cli)), version.stdout.strip().lstrip("v"))

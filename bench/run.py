@@ -5,11 +5,15 @@
     python bench/run.py --only noop --only help --runs 11
     python bench/run.py --json out.json     write the numbers; --compare old.json to diff them
 
-The inputs are built in a temp folder (registries in bare git repositories served
-over file://, a 5,000 x 20 index, projects; see scenarios.py and inputs.py).
+skillpm and the Python floors run in a fresh virtual environment holding this
+checkout's wheel, with no start-up hooks (interpreter.py). The inputs are built
+in a temp folder (--dir picks its parent): registries in bare git repositories
+served over file://, a 5,000 x 20 index, projects (scenarios.py, inputs.py).
 Rounds are interleaved and rotated, so a noisy neighbour hits every command
-alike (measure.py). The peer (the `skills` npm CLI) is installed with npm into
-bench/.node/ on first use. Exit code 1 when a target is missed (not with --quick).
+alike (measure.py). The peers (the `skills` npm CLI, 1.4.9 on the Node on PATH
+and the current one on Node 22 from npm's `node` package) are installed with
+npm into bench/.node/ on first use. Exit code 1 when a target is missed (not
+with --quick).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import json
 import os
 import platform
 import shutil
-import site
 import subprocess
 import sys
 import tempfile
@@ -28,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import inputs
+from interpreter import Venv, fresh_venv
 from measure import Measure, Spawner, rounds
-from scenarios import PY, ROOT, SRC, Bench
+from scenarios import ROOT, Bench
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,19 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("help", "skillpm --help / python -c pass", "help", "pass", 2.5),
-    Scenario("noop", "no-op install / python -c 'import skillpm'", "noop", "import", 2.0),
-    Scenario("cold", "cold install (git+file://) / clone --depth 1 + cp", "cold", "clone", 1.5),
-    Scenario("peer", "the same install / `skills` npm CLI add --copy", "cold", "npm", 0.75),
+    Scenario("help", "skillpm --help / python -c pass", "help", "pass", 3.0),
+    Scenario("noop", "no-op install, 50 packages / import skillpm", "noop", "import", 2.0),
+    Scenario("noop-demo", "no-op install, README demo / import skillpm", "noop-demo", "import", 2),
+    Scenario("noop-pieces", "no-op, settings, ignore / import skillpm", "noop-pieces", "import", 2),
+    Scenario("cold", "cold install (git+file://) / clone --depth 1 + cp", "cold", "clone", 2.0),
+    Scenario("peer", "the same install / skills@1.7.4 add --copy", "cold", "npm-1.7", 0.6),
+    Scenario("peer-1.4", "the same install / skills@1.4.9 add --copy", "cold", "npm-1.4", 0.75),
     Scenario("add", "add a package: 200 installed / none installed", "add200", "add0", 1.3),
     Scenario("resolve", "resolve, 5,000 x 20 index / json.load of it", "resolve", "json", 3.0),
     Scenario("lint", "lint 200 skills, CPU seconds", "lint", None, 1.0),
 )
+COLD_RSS_MB = 40.0  # the cold install's peak RSS stays under this
+COLD_AIM = 1.5  # the cold install's ratio the issue aims at, below its target
 
 
 def _git_head() -> dict[str, object]:
@@ -60,22 +69,13 @@ def _git_head() -> dict[str, object]:
     return {"commit": out("rev-parse", "HEAD"), "dirty": bool(out("status", "--porcelain"))}
 
 
-def _startup_hooks() -> list[str]:
-    """.pth files that run code in every Python process (they weigh on every floor)."""
-    found = []
-    for folder in site.getsitepackages():
-        for pth in sorted(Path(folder).glob("*.pth")):
-            lines = pth.read_text(errors="replace").splitlines()
-            if any(line.startswith(("import ", "import\t")) for line in lines):
-                found.append(pth.name)
-    return found
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:7.0f} ms"
 
 
-def report(measures: dict[str, Measure], chosen: list[Scenario], judged: bool) -> dict[str, object]:
+def report(
+    measures: dict[str, Measure], chosen: list[Scenario], judged: bool, venv: Venv
+) -> dict[str, object]:
     print("\nmedian of each command (wall, CPU of the process tree, peak RSS):")
     for m in measures.values():
         rss = m.maxrss_kb / 1024
@@ -85,7 +85,7 @@ def report(measures: dict[str, Measure], chosen: list[Scenario], judged: bool) -
     failed = False
     for sc in chosen:
         if sc.subject not in measures or (sc.floor is not None and sc.floor not in measures):
-            why = "no 'skillpm lint' here" if sc.name == "lint" else "no node/npm"
+            why = "no 'skillpm lint' here" if sc.name == "lint" else "the peer did not install"
             print(f"  {sc.title:<60} skipped ({why})")
             results[sc.name] = {"skipped": True}
             continue
@@ -95,7 +95,7 @@ def report(measures: dict[str, Measure], chosen: list[Scenario], judged: bool) -
             ok = value < sc.target
         else:
             value = subject.wall / measures[sc.floor].wall
-            shown, limit = f"{value:.2f}x", f"<= {sc.target}x"
+            shown, limit = f"{value:.2f}x", f"<= {sc.target:.1f}x"
             ok = value <= sc.target
         verdict = ("ok" if ok else "FAIL") if judged else ""
         failed |= judged and not ok
@@ -103,10 +103,20 @@ def report(measures: dict[str, Measure], chosen: list[Scenario], judged: bool) -
         results[sc.name] = {"value": round(value, 4), "target": sc.target, "ok": ok}
     if "cold" in measures:
         rss = measures["cold"].maxrss_kb / 1024
-        print(f"\ncold install peak RSS: {rss:.1f} MB (the largest process of its tree)")
-    hooks = _startup_hooks()
-    if hooks:
-        print(f"note: {', '.join(hooks)} run code at every Python start, floors included")
+        ok = rss < COLD_RSS_MB
+        verdict = ("ok" if ok else "FAIL") if judged else ""
+        failed |= judged and not ok
+        print(f"\ncold install peak RSS: {rss:.1f} MB (the largest process of its tree)", end="")
+        print(f"  < {COLD_RSS_MB:.0f} MB {verdict}")
+        cold = results.get("cold")
+        if isinstance(cold, dict) and "value" in cold:
+            print(f"cold install ratio {cold['value']:.2f}x; the aim is {COLD_AIM}x")
+        results["cold-rss"] = {"value": round(rss, 1), "target": COLD_RSS_MB, "ok": ok}
+    print(f"\ninterpreter: a fresh venv with {venv.wheel} ({platform.python_version()})", end="")
+    if venv.hooks:
+        print(f"; start-up hooks {', '.join(venv.hooks)} run in every Python process")
+    else:
+        print("; no .pth start-up hooks")
     return {"scenarios": results, "failed": failed}
 
 
@@ -135,6 +145,7 @@ def _arguments() -> argparse.Namespace:
     p.add_argument("--json", type=Path, metavar="OUT", help="write the results as JSON")
     p.add_argument("--compare", type=Path, metavar="OLD", help="changes against a --json file")
     p.add_argument("--keep", action="store_true", help="keep the work folder")
+    p.add_argument("--dir", type=Path, help="parent of the work folder (default: the temp dir)")
     p.add_argument("--packages", type=int, help="packages in the cold install (50)")
     p.add_argument("--versions", type=int, default=3, help="versions of each of them (3)")
     p.add_argument("--installed", type=int, help="installed packages in the add scenario (200)")
@@ -151,16 +162,26 @@ def _arguments() -> argparse.Namespace:
 def build(bench: Bench, wanted: set[str]) -> None:
     """Every input the chosen scenarios need, then their measures."""
     args, work = bench.args, bench.work
-    subprocess.run([PY, "-m", "compileall", "-q", str(SRC)], check=True, env=bench.env)
     if "help" in wanted:
         bench.startup()
-    if wanted & {"noop", "cold", "peer"}:
+    if wanted & {"noop", "noop-demo", "noop-pieces"}:
+        bench.floor_import()
+    if "noop-demo" in wanted:
+        bench.noop_demo()
+    if "noop-pieces" in wanted:
+        bench.noop_pieces()
+    if wanted & {"noop", "cold", "peer", "peer-1.4"}:
         bare = inputs.cold_registry(work, args.packages, args.versions, bench.env)
         if "noop" in wanted:
             bench.noop(bare)
-        if wanted & {"cold", "peer"}:
-            peer = inputs.peer_cli(ROOT / "bench" / ".node") if "peer" in wanted else None
-            bench.cold(bare, peer)
+        if wanted & {"cold", "peer", "peer-1.4"}:
+            folder = ROOT / "bench" / ".node"
+            peers = [
+                inputs.peer_cli(folder, key, package, node)
+                for key, package, node in inputs.PEERS
+                if ("peer" if key == "npm-1.7" else "peer-1.4") in wanted
+            ]
+            bench.cold(bare, [p for p in peers if p is not None])
     if "lint" in wanted and not bench.has_lint():
         wanted.discard("lint")
     if wanted & {"add", "lint"}:
@@ -173,23 +194,26 @@ def main() -> None:
     spawner = Spawner()  # first, while this process is small (see measure.py)
     args = _arguments()
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
-    work = Path(tempfile.mkdtemp(prefix="skillpm-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="skillpm-bench-", dir=args.dir))
     started = time.time()
     failed = False
     try:
-        print(f"building inputs in {work}", flush=True)
-        bench = Bench(work, args)
+        print(f"building the wheel and a fresh venv in {work}", flush=True)
+        venv = fresh_venv(ROOT, work)
+        print("building inputs", flush=True)
+        bench = Bench(work, args, venv)
         build(bench, {s.name for s in chosen})
         print(f"inputs ready in {time.time() - started:.0f}s; {args.runs} rounds", flush=True)
         measures = list(bench.measures.values())
         rounds(spawner, measures, args.runs, lambda text: print(f"  {text}", file=sys.stderr))
-        summary = report(bench.measures, chosen, judged=not args.quick)
+        summary = report(bench.measures, chosen, judged=not args.quick, venv=venv)
         failed = bool(summary["failed"])
         sizes = ("packages", "versions", "installed", "index_names", "index_versions")
         data = {
             **_git_head(),
             "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "python": sys.version.split()[0],
+            "interpreter": {"venv": True, "wheel": venv.wheel, "startup_hooks": list(venv.hooks)},
             "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs",
             "runs": args.runs,
             "quick": args.quick,

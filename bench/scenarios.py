@@ -1,10 +1,10 @@
 """The scenarios: their inputs (built once, untimed) and the commands measured.
 
-Every command is a real subprocess with this checkout's ``src`` first on
-PYTHONPATH and this interpreter (``sys.executable``, never a shim), in an
+Every command is a real subprocess run by the fresh environment of
+interpreter.py: skillpm is the console script pip wrote there, the floors are
+that environment's ``python``, and nothing is on PYTHONPATH. Each runs in an
 isolated HOME, git config and cache (set through XDG_CACHE_HOME, as a user's
-would be, not SKILLPM_CACHE_DIR). skillpm runs as the console script pip would
-write for it, from pyproject's [project.scripts].
+would be, not SKILLPM_CACHE_DIR).
 """
 
 from __future__ import annotations
@@ -13,22 +13,23 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import inputs
+from interpreter import Venv
 from measure import Command, Measure
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "src"
-PY = sys.executable
 
 
 class Bench:
-    def __init__(self, work: Path, args: argparse.Namespace) -> None:
+    def __init__(self, work: Path, args: argparse.Namespace, venv: Venv) -> None:
         self.work = work
         self.args = args
+        self.py = str(venv.python)
+        self.script = venv.skillpm
         self.counter = 0
         home = work / "home"
         home.mkdir()
@@ -38,9 +39,10 @@ class Bench:
             "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLPM_", "GIT_"))}
-        # Users' installs have bytecode (pip compiles it): never measure compiling.
-        for name in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"):
+        # Only the environment's own packages, with the bytecode pip compiled for them.
+        for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONDONTWRITEBYTECODE"):
             env.pop(name, None)
+        env.pop("PYTHONPYCACHEPREFIX", None)  # a prefix would miss pip's bytecode
         (work / "tmp").mkdir()
         env.update(
             HOME=str(home),
@@ -49,7 +51,6 @@ class Bench:
             XDG_CONFIG_HOME=str(home / ".config"),
             GIT_CONFIG_GLOBAL=str(gitconfig),
             GIT_CONFIG_NOSYSTEM="1",
-            PYTHONPATH=str(SRC),
             NO_COLOR="1",
             DISABLE_TELEMETRY="1",  # the peer's telemetry and audit calls
             DO_NOT_TRACK="1",
@@ -57,7 +58,6 @@ class Bench:
         )
         self.env = env
         self.measures: dict[str, Measure] = {}
-        self.write_script()
 
     # -- helpers ---------------------------------------------------------------
 
@@ -68,21 +68,7 @@ class Bench:
         return path
 
     def skillpm(self, *args: str) -> list[str]:
-        return [PY, str(self.script), *args]
-
-    def write_script(self) -> None:
-        """The `skillpm` command as pip writes it, from pyproject's [project.scripts]."""
-        import tomllib
-
-        with open(ROOT / "pyproject.toml", "rb") as f:
-            target = tomllib.load(f)["project"]["scripts"]["skillpm"]
-        module, _, func = target.partition(":")
-        self.script = self.work / "bin" / "skillpm"
-        self.script.parent.mkdir()
-        self.script.write_text(
-            f"import sys\nfrom {module} import {func}\n"
-            f"if __name__ == '__main__':\n    sys.exit({func}())\n"
-        )
+        return [str(self.script), *args]
 
     def setup_run(self, argv: list[str], cwd: Path, **env: str) -> str:
         proc = subprocess.run(
@@ -111,9 +97,20 @@ class Bench:
 
     def startup(self) -> None:
         here = self.work
-        self.add(Measure("pass", "python -c pass", lambda: self.command([PY, "-c", "pass"], here)))
+        floor = [self.py, "-c", "pass"]
+        self.add(Measure("pass", "python -c pass", lambda: self.command(floor, here)))
         self.add(
             Measure("help", "skillpm --help", lambda: self.command(self.skillpm("--help"), here))
+        )
+
+    def floor_import(self) -> None:
+        here = self.work
+        self.add(
+            Measure(
+                "import",
+                "python -c 'import skillpm'",
+                lambda: self.command([self.py, "-c", "import skillpm"], here),
+            )
         )
 
     def noop(self, bare: Path) -> None:
@@ -125,14 +122,6 @@ class Bench:
         self.setup_run(self.skillpm("install"), project, XDG_CACHE_HOME=cache)
         out = self.settle(project, XDG_CACHE_HOME=cache)
         assert "Nothing to do" in out, out
-        here = self.work
-        self.add(
-            Measure(
-                "import",
-                "python -c 'import skillpm'",
-                lambda: self.command([PY, "-c", "import skillpm"], here),
-            )
-        )
         self.add(
             Measure(
                 "noop",
@@ -141,7 +130,31 @@ class Bench:
             )
         )
 
-    def cold(self, bare: Path, peer: Path | None) -> None:
+    def noop_builtin(self, key: str, label: str, package: str, vars_yaml: str = "") -> None:
+        """A no-op of a project set up from the built-in registry, as the README does it."""
+        project = self.work / f"{key}-project"
+        project.mkdir()
+        if vars_yaml:
+            (project / "skills.yaml").write_text(vars_yaml, encoding="utf-8")
+        self.setup_run(self.skillpm("install", package), project)
+        out = self.settle(project)
+        assert "Nothing to do" in out, out
+        self.add(Measure(key, label, lambda: self.command(self.skillpm("install"), project)))
+
+    def noop_demo(self) -> None:
+        """The README's demo: ``skillpm install cdk-patterns`` (a skill and a CLAUDE.md block)."""
+        self.noop_builtin("noop-demo", "skillpm install (no-op, README demo)", "cdk-patterns")
+
+    def noop_pieces(self) -> None:
+        """bedrock-setup: a skill, .claude/settings.json keys and (a dependency's) .claudeignore."""
+        self.noop_builtin(
+            "noop-pieces",
+            "skillpm install (no-op, settings + ignore)",
+            "bedrock-setup",
+            "vars:\n  aws: {region: us-east-1}\n",
+        )
+
+    def cold(self, bare: Path, peers: Sequence[inputs.Peer]) -> None:
         a = self.args
         names = [f"skill-{i:03d}" for i in range(a.packages)]
         latest = f"1.{a.versions - 1}.0"
@@ -174,15 +187,15 @@ class Bench:
 
         self.add(Measure("clone", "git clone --depth 1 + cp -R", clone, expect_skills, cleanup))
         self.add(Measure("cold", "skillpm install (cold)", cold, expect_skills, cleanup))
-        if peer is None:
-            return
+        for peer in peers:
 
-        def npm() -> Command:
-            argv = ["node", str(peer), "add", bare.as_uri(), "--copy", "--yes"]
-            argv += ["--agent", "claude-code", "--skill", "*"]
-            return self.command(argv, self.fresh("npm"))
+            def npm(peer: inputs.Peer = peer) -> Command:
+                argv = [*peer.argv, "add", bare.as_uri(), "--copy", "--yes"]
+                argv += ["--agent", "claude-code", "--skill", "*"]
+                return self.command(argv, self.fresh("npm"))
 
-        self.add(Measure("npm", f"{inputs.PEER_PACKAGE} add --copy", npm, expect_skills, cleanup))
+            label = f"{peer.package} add --copy (Node {peer.node_version})"
+            self.add(Measure(peer.key, label, npm, expect_skills, cleanup))
 
     def wide(self, bare: Path, scenarios: set[str]) -> None:
         """The add and lint scenarios: a project with N installed, another with none."""
@@ -260,7 +273,7 @@ class Bench:
         def cleanup(cmd: Command) -> None:
             shutil.rmtree(cmd.cwd)
 
-        load = [PY, "-c", "import json, sys; json.load(open(sys.argv[1], 'rb'))", str(index)]
+        load = [self.py, "-c", "import json, sys; json.load(open(sys.argv[1], 'rb'))", str(index)]
         self.add(Measure("json", "json.load(index.json)", lambda: self.command(load, self.work)))
         self.add(Measure("resolve", "skillpm install (resolve, no lock)", resolve, check, cleanup))
         size = index.stat().st_size / 1e6

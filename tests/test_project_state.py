@@ -144,10 +144,18 @@ def test_claude_md_drift_is_noticed(cli: Cli, installed: Path) -> None:
     result = cli("install", cwd=installed)
     assert result.exit_code == 0, result.output
     assert "Be kind." in claude.read_text()
-    # A hand edit inside the block is the user's: kept by both paths, nothing to do.
+    # A hand edit inside the block is the user's: any change to the bytes sends one run
+    # the full way, which keeps the edit and finds nothing to do; the next is quick again.
     claude.write_text(rendered.replace("Be kind.", "Be very kind."))
-    assert quick_noop(installed) == 2
+    assert quick_noop(installed) is None
     assert "Nothing to do" in cli("install", cwd=installed).stdout
+    assert "Be very kind." in claude.read_text()
+    assert quick_noop(installed) == 2
+    # Text of the user's own outside the blocks: the same.
+    claude.write_text("# Ours\n\n" + claude.read_text())
+    assert quick_noop(installed) is None
+    assert "Nothing to do" in cli("install", cwd=installed).stdout
+    assert quick_noop(installed) == 2
 
 
 def test_fresh_files_are_hashed_not_trusted(cli: Cli, project: Path, registry: Path) -> None:
@@ -270,19 +278,35 @@ def test_a_copy_in_a_target_not_in_use_goes_the_full_way(cli: Cli, installed: Pa
     assert not (installed / ".agents/skills/app").exists()
 
 
-def test_settings_and_ignore_pieces_always_go_the_full_way(
+def test_settings_and_ignore_pieces_are_proven_from_their_digests(
     cli: Cli, project: Path, tmp_path: Path, trusting: None
 ) -> None:
     from tests.helpers import publish_to
 
-    source = Path(__file__).resolve().parent.parent / "skills" / "claudeignore-defaults"
-    publish_to(tmp_path / "builtin-copy", source)
-    result = cli(
-        "install", "claudeignore-defaults", "--registry", tmp_path / "builtin-copy", cwd=project
-    )
+    builtin = Path(__file__).resolve().parent.parent / "skills"
+    for name in ("claudeignore-defaults", "bedrock-setup"):
+        publish_to(tmp_path / "builtin-copy", builtin / name)
+    (project / "skills.yaml").write_text("vars:\n  aws: {region: us-east-1}\n")
+    result = cli("install", "bedrock-setup", "--registry", tmp_path / "builtin-copy", cwd=project)
     assert result.exit_code == 0, result.output
-    assert "Nothing to do" in cli("install", cwd=project).stdout
-    assert quick_noop(project.resolve()) is None
-    (project / ".claudeignore").write_text("")
+    root = project.resolve()
+    assert quick_noop(root) == 2  # the run that wrote them proved them
+    settings, ignore = root / ".claude/settings.json", root / ".claudeignore"
+
+    ignore.write_text("")
+    assert quick_noop(root) is None
     assert cli("install", cwd=project).exit_code == 0
-    assert (project / ".claudeignore").read_text().strip()
+    assert "cdk.out/" in ignore.read_text()
+    assert quick_noop(root) == 2
+
+    settings.write_text(settings.read_text().replace("us-east-1", "eu-west-1"))
+    assert quick_noop(root) is None
+    result = cli("install", cwd=project)
+    assert "your value is kept" in result.stderr
+    assert "eu-west-1" in settings.read_text()
+    assert quick_noop(root) == 2  # the key is the user's now: nothing to say any more
+
+    settings.unlink()
+    assert quick_noop(root) is None
+    assert cli("install", cwd=project).exit_code == 0
+    assert "CLAUDE_CODE_USE_BEDROCK" in settings.read_text()

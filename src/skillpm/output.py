@@ -11,13 +11,15 @@ has taken longer than a moment, so scripts and CI logs never see it.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import re
 import sys
-from collections.abc import Iterator
-from typing import Any, TextIO
+
+# No json, re, typing or contextlib at import time: the no-op install prints through
+# this module, and any of them would cost more than its whole check.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, TextIO
 
 _SIGN_COLORS = {"+": "green", "-": "red", "~": "yellow"}
 _LEVEL_STYLES: dict[str, dict[str, Any]] = {
@@ -30,13 +32,14 @@ _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _ASCII_FRAMES = "|/-\\"
 
 
-# user[:password]@ after a scheme, up to the host: the last @ before the path.
-_CREDENTIALS = re.compile(r"(?<=://)[^/\s]*@")
-
-
 def redact(text: str) -> str:
     """Hide credentials in URLs: ``https://user:token@host/x`` -> ``https://***@host/x``."""
-    return _CREDENTIALS.sub("***@", text) if "@" in text else text
+    if "@" not in text:
+        return text
+    import re
+
+    # user[:password]@ after a scheme, up to the host: the last @ before the path.
+    return re.sub(r"(?<=://)[^/\s]*@", "***@", text)  # re caches the compiled pattern
 
 
 def elapsed(seconds: float) -> str:
@@ -208,41 +211,19 @@ class Console:
 
     def json(self, data: Any) -> None:
         """Machine-readable output: one JSON document on stdout, keys sorted."""
+        import json
+
         self._write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False), sys.stdout)
 
     # -- progress ------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def status(self, text: str) -> Iterator[None]:
-        """Show ``text`` with a spinner while the block runs, if it runs long enough.
+    def status(self, text: str) -> _StatusScope:
+        """Show ``text`` with a spinner while the ``with`` block runs, if it runs long enough.
 
         Nested calls replace the text and put it back on exit, so deep code (a git
         fetch) can say what it does without knowing who called it.
         """
-        text = redact(text)
-        outer = self._status
-        if outer is not None:
-            previous = outer.text
-            outer.text = text
-            try:
-                yield
-            finally:
-                outer.text = previous
-            return
-        if self.verbosity < 0 or not self.use_spinner():
-            yield
-            return
-        status = _Status(self, text)
-        self._status = status
-        status.thread.start()
-        try:
-            yield
-        finally:
-            status.stop.set()
-            status.thread.join()
-            with status.lock:
-                status.clear()
-            self._status = None
+        return _StatusScope(self, redact(text))
 
     def update_status(self, text: str) -> None:
         """Change the text of the running status line, if any."""
@@ -251,6 +232,43 @@ class Console:
 
     def use_spinner(self) -> bool:
         return _isatty(sys.stderr) and os.environ.get("TERM") != "dumb"
+
+
+class _StatusScope:
+    """What ``Console.status`` returns: starts, nests and stops the spinner."""
+
+    def __init__(self, console: Console, text: str) -> None:
+        self.console = console
+        self.text = text
+        self.outer: _Status | None = None  # the spinner already running, whose text we borrow
+        self.previous = ""
+        self.started: _Status | None = None
+
+    def __enter__(self) -> None:
+        console = self.console
+        self.outer = console._status
+        if self.outer is not None:
+            self.previous, self.outer.text = self.outer.text, self.text
+            return
+        if console.verbosity < 0 or not console.use_spinner():
+            return
+        self.started = console._status = _Status(console, self.text)
+        self.started.thread.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.outer is not None:
+            self.outer.text = self.previous
+        elif self.started is not None:
+            self.started.stop.set()
+            self.started.thread.join()
+            with self.started.lock:
+                self.started.clear()
+            self.console._status = None
 
 
 def can_encode(stream: TextIO, text: str) -> bool:

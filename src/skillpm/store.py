@@ -169,9 +169,7 @@ def create_dir_atomically(final: Path, build: Callable[[Path], None]) -> None:
     import tempfile
 
     final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(f".tmp-{final.name}-*"):
-        if time.time() - stale.stat().st_mtime > _STALE_TMP_SECONDS:
-            shutil.rmtree(stale, ignore_errors=True)
+    _sweep_stale(final.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
         build(tmp)
@@ -182,6 +180,26 @@ def create_dir_atomically(final: Path, build: Callable[[Path], None]) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_swept: set[Path] = set()
+
+
+def _sweep_stale(folder: Path) -> None:
+    """Remove the ``.tmp-*`` folders crashed runs left in ``folder``, once per process
+    and folder: a cold install builds many packages side by side, and listing the
+    package cache for each of them would grow with the cache."""
+    if folder in _swept:
+        return
+    import shutil
+
+    _swept.add(folder)
+    now = time.time()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            stale = entry.name.startswith(".tmp-") and entry.is_dir(follow_symlinks=False)
+            if stale and now - entry.stat(follow_symlinks=False).st_mtime > _STALE_TMP_SECONDS:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def fetch_stamp(mirror: Path, ref: str) -> Path:

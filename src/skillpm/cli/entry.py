@@ -1,4 +1,5 @@
-"""The ``skillpm`` command's entry point: a no-op ``install`` answered before click loads.
+"""The ``skillpm`` command's entry point: a no-op ``install`` and the top-level help
+answered before click loads.
 
 ``skillpm install`` in a git hook or CI step usually has nothing to do, and
 importing click costs as much as proving that (see installstate). So the one
@@ -7,7 +8,8 @@ is recognised here (the global options may also follow ``install``, as click all
 when the stat cache proves the project up to date it prints
 what ``cli.install`` would and exits. Everything else, and every doubt (an odd
 option, an environment variable click would reject, a project that needs
-work), goes to ``cli.main`` unchanged.
+work), goes to ``cli.main`` unchanged. ``skillpm --help`` (``-h``, or nothing at
+all) prints ``cli.help``'s rendering of the command table, as the click group would.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ _BOOLS = ("", "1", "0", "true", "false", "t", "f", "yes", "no", "y", "n", "on", 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    # Not while the shell asks for completions: click reads those from the environment.
+    if args in ([], ["--help"], ["-h"]) and "_SKILLPM_COMPLETE" not in os.environ:
+        _print_help()
+        sys.exit(0)
     try:
         count = _quick_install(args)
     except KeyboardInterrupt:
@@ -34,6 +40,15 @@ def main(argv: list[str] | None = None) -> None:
     from skillpm.cli.main import main as cli_main
 
     cli_main(argv)
+
+
+def _print_help() -> None:
+    from skillpm.cli import help as root_help
+    from skillpm.cli.main import COMMANDS
+    from skillpm.output import console
+
+    rows = [(name, text) for name, (_, text) in COMMANDS.items()]
+    console.result(root_help.render(root_help.terminal_width(), rows))
 
 
 def _quick_install(args: list[str]) -> int | None:

@@ -10,7 +10,6 @@ Only click is imported here at start-up, as in ``cli``.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -110,6 +109,8 @@ class Group(click.Group):
             and not ctx.resilient_parsing
             and self.get_command(ctx, name) is None
         ):
+            import difflib
+
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise click.UsageError(f"no such command '{name}'{hint}", ctx)
@@ -120,6 +121,8 @@ def usage_line(exc: click.UsageError) -> str:
     """Click's usage error as one line: what is wrong, and where to read more."""
     close = []
     if isinstance(exc, click.NoSuchOption) and exc.possibilities:
+        import difflib
+
         close = difflib.get_close_matches(exc.option_name, exc.possibilities, n=1, cutoff=0)
     if isinstance(exc, click.NoSuchOption) and close:
         message = f"no such option {exc.option_name}; did you mean {close[0]}?"

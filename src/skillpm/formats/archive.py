@@ -17,20 +17,23 @@ regular files at clean relative paths, bounded sizes, bounded compression ratio.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import io
 import os
-import shutil
-import tarfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from skillpm.errors import UnsafeContentError
 from skillpm.integrity import FileEntry, walk_tree
+
+if TYPE_CHECKING:
+    import gzip
+    import tarfile
+
+# gzip and tarfile are imported where they are used: a git registry needs only the
+# limits here (check_sizes), and a cold install should not pay for the archive code.
 
 # 1980-01-01T00:00:00Z, like wheels' zip entries: old enough to never look "new",
 # and not 0 so tools that treat 0 as "unknown" behave.
@@ -90,6 +93,8 @@ def members_of_tree(root: Path) -> list[Member]:
 
 
 def _tarinfo(member: Member, size: int) -> tarfile.TarInfo:
+    import tarfile
+
     info = tarfile.TarInfo(member.relpath)
     info.size = size
     info.mtime = FIXED_MTIME
@@ -102,6 +107,9 @@ def _tarinfo(member: Member, size: int) -> tarfile.TarInfo:
 
 def write_archive(members: Iterable[Member], out: BinaryIO) -> None:
     """Write the reproducible archive of ``members`` to the binary stream ``out``."""
+    import gzip
+    import tarfile
+
     ordered = sorted(members, key=lambda m: m.relpath)
     seen: set[str] = set()
     # filename="" and mtime=0 keep the gzip header free of a name and a time.
@@ -182,6 +190,8 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        import zlib  # loaded with gzip already
+
         try:
             data = self.gz.read(len(buffer))
         except (OSError, EOFError, zlib.error) as exc:
@@ -201,6 +211,8 @@ class _Bounded(io.RawIOBase):
 
 
 def _check_member(info: tarfile.TarInfo, where: str) -> str:
+    import tarfile
+
     name = info.name
     label = f"{where}: {name!r}"
     if info.issym() or info.islnk():
@@ -238,6 +250,9 @@ def unpack(source: Path | BinaryIO, dest: Path, *, where: str | None = None) -> 
     caller either gets a complete tree or an ``UnsafeContentError``. The caller
     checks the integrity of what it gets (``integrity_of_entries``).
     """
+    import gzip
+    import shutil
+
     label = where or (str(source) if isinstance(source, Path) else "archive")
     if dest.exists() or dest.is_symlink():
         raise UnsafeContentError(f"{dest}: already exists; unpack needs a new folder")
@@ -256,6 +271,8 @@ def unpack(source: Path | BinaryIO, dest: Path, *, where: str | None = None) -> 
 
 
 def _extract(stream: BinaryIO, dest: Path, where: str) -> list[FileEntry]:
+    import tarfile
+
     entries: list[FileEntry] = []
     seen: set[str] = set()
     total = 0

@@ -369,7 +369,9 @@ def _scalar(value: str) -> str:
 
 
 # Characters YAML does not allow raw (or reads as line breaks): written as \uXXXX.
-_YAML_UNSAFE = re.compile(
+# A string, compiled (by re's cache) the first time a value is not plain printable
+# ASCII: its Unicode ranges take longer to compile than a whole no-op install.
+_YAML_UNSAFE = (
     "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
 )
 
@@ -377,7 +379,9 @@ _YAML_UNSAFE = re.compile(
 def _json(value: Any) -> str:
     """A JSON value as YAML flow text that reads back as the same value."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    if text.isascii() and text.isprintable():
+        return text  # nothing _YAML_UNSAFE could match
+    return re.sub(_YAML_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def dump_lock(lock: Lockfile) -> bytes:

@@ -24,9 +24,9 @@ from skillpm import jsonedit
 from skillpm.content import settings_merge as settings_plan
 from skillpm.content.settings_merge import MISSING, Owned, shown
 from skillpm.content.settings_pieces import is_command, load_settings, render_settings
-from skillpm.errors import ConflictError, ManifestError
+from skillpm.errors import ConflictError, ManifestError, SkillpmError
 from skillpm.formats import claudeignore
-from skillpm.formats.index import load_package_manifest
+from skillpm.formats.index import PackageManifest, load_package_manifest
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
 from skillpm.install.package_copies import package_source
 from skillpm.install.plan import PieceChange, PiecePlan, Plan
@@ -70,6 +70,7 @@ def _desired(
     lock: Lockfile,
     old: Lockfile | None,
     staged: Mapping[str, Path],
+    manifests: Mapping[str, PackageManifest],
     *,
     render: bool,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
@@ -94,7 +95,8 @@ def _desired(
             if prev is not None and prev.claudeignore:
                 ignore[pkg.name] = prev.claudeignore
             continue
-        package = load_package_manifest(root)
+        package = manifests.get(pkg.name) if root == staged.get(pkg.name) else None
+        package = package or load_package_manifest(root)  # parsed once, when staged
         template = load_settings(root, package, f"{pkg.name} {pkg.version}")
         if template is not None:
             settings[pkg.name] = render_settings(template, pkg.name, manifest.vars)
@@ -130,7 +132,9 @@ def plan_pieces(
         return
     vars_changed = old is not None and old.manifest_hash != result.lock.manifest_hash
     render = vars_changed and not vars_unchanged
-    desired, ignore = _desired(sources, manifest, result.lock, old, result.staged, render=render)
+    desired, ignore = _desired(
+        sources, manifest, result.lock, old, result.staged, result.manifests, render=render
+    )
     if project.is_user and (desired or ignore):
         # Paths here are a project's (.claude/settings.json, .claudeignore); the user
         # scope's root is ~/.claude itself.
@@ -157,6 +161,22 @@ def plan_pieces(
     )
     if pieces.changes or pieces.notes:
         result.pieces = pieces
+
+
+def pieces_intact(project: Project, lock: Lockfile) -> bool:
+    """Whether a run that installs nothing would leave both files as they are, and say
+    nothing about them: every key and line the lock records is in place (what the
+    next no-op may trust, see install/noop.py)."""
+    desired = {p.name: dict(p.settings) for p in lock.packages if p.settings}
+    ignore = {p.name: p.claudeignore for p in lock.packages if p.claudeignore}
+    created = set(lock.created_files)
+    pieces = PiecePlan()
+    try:
+        _plan_settings(project, lock, desired, created, pieces, force=False)
+        _plan_ignore(project, lock, ignore, created, pieces, force=False)
+    except SkillpmError:
+        return False
+    return not (pieces.changes or pieces.notes) and created == set(lock.created_files)
 
 
 def _plan_settings(

@@ -191,21 +191,21 @@ def _remember(
 ) -> None:
     """After a run that left the project consistent: let the next no-op skip the work.
 
-    Only where ``installstate.quick_noop`` can prove all a no-op would check: a
+    Only where ``project.state.quick_noop`` can prove all a no-op would check: a
     project (not the user scope) whose lock records every skill's and fragment's
-    hash and has no settings or .claudeignore pieces (those go the full way).
+    hash, with its CLAUDE.md blocks and settings pieces proven in place
+    (``install.noop.watched_outputs``).
     """
-    from skillpm.content.fragment_plan import placement_of
+    from skillpm.install.noop import watched_outputs
 
     state = project.state
     skills = {s: p.skill_integrity.get(s) for p in lock.packages for s in p.skills}
-    fragments = {f: p.fragment_hashes.get(f) for p in lock.packages for f in p.fragments}
-    complete = all(skills.values()) and all(fragments.values())
-    pieces = lock.created_files or any(
-        p.settings or p.settings_replaced or p.claudeignore for p in lock.packages
-    )
-    provable = complete and not pieces and lock.manifest_hash == manifest.hash()
-    if project.is_user or manifest_sha is None or lock_sha is None or not provable:
+    fragments = [p.fragment_hashes.get(f) for p in lock.packages for f in p.fragments]
+    provable = all(skills.values()) and all(fragments) and lock.manifest_hash == manifest.hash()
+    outputs = None
+    if provable and not project.is_user and manifest_sha is not None and lock_sha is not None:
+        outputs = watched_outputs(project, manifest, lock)
+    if outputs is None or manifest_sha is None or lock_sha is None:
         forget_noop(state)
     else:
         record_noop(
@@ -213,11 +213,9 @@ def _remember(
             manifest_sha,
             lock_sha,
             {k: v for k, v in skills.items() if v},
-            {k: v for k, v in fragments.items() if v},
-            placement_of(manifest.settings),
+            outputs,
             [d.relative_to(project.root).as_posix() for d in project.skill_dirs],
             [d.relative_to(project.root).as_posix() for d in project.other_skill_dirs],
-            list(project.memory_files),
             len(lock.packages),
         )
     state.save()

@@ -14,20 +14,27 @@ usually committed):
   equal stamps prove equal bytes; any difference only means "hash it again".
 - ``noop``: the sha256 of the ``skills.yaml`` and ``skills.lock`` bytes of a
   run that found (or made) the lock fresh and everything installed, with what
-  a no-op needs from them (skills and their integrity, fragment hashes). Equal
-  bytes parse to the same manifest and lock, so the YAML, the resolver and the
-  registries need not be loaded to know the lock is fresh. The installed tree
-  and CLAUDE.md are always checked live.
+  a no-op needs from them (skills and their integrity), and the sha256 of every
+  file the fragment and settings checks read (``CLAUDE.md``, ``AGENTS.md``,
+  ``.claude/settings.json``, ``.claudeignore``, ...; absent ones too) taken
+  around a check that passed. Equal bytes parse to the same manifest and lock
+  and pass the same checks, so the YAML, the resolver, the registries and the
+  fragment renderer need not be loaded to know nothing is to do. The installed
+  tree and those files are always checked live.
 
-Each record proves itself: a stale or foreign file only costs a full check.
+Each record proves itself: a stale or foreign file only costs a full check. The
+file is in ``marshal`` format, Python's own for the bytecode cache: reading it
+imports nothing (``json`` would bring ``re`` along, more than the whole check),
+and a file another Python wrote, or a broken one, fails to load, which is a miss.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
+import sys
 import time
-from stat import S_ISDIR, S_ISREG
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 from skillpm import __version__
 from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
@@ -55,8 +62,9 @@ def _builtin_sha256() -> Callable[[bytes], Any]:
 
 
 _sha256 = _builtin_sha256()
+_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # marshal's format is Python's own
 
-FORMAT = 3
+FORMAT = 4
 RACY_NS = 2_000_000_000  # coarser than any filesystem timestamp skillpm is likely to meet
 STAGING = ".claude/.skillpm-staging"
 
@@ -69,7 +77,7 @@ def state_path(root: StrPath) -> str:
     from skillpm.cachedir import cache_root
 
     key = digest(os.fspath(root).encode())[:24]
-    return os.path.join(cache_root(), "projects", f"{key}.json")
+    return os.path.join(cache_root(), "projects", f"{key}.marshal")
 
 
 class ProjectState:
@@ -83,13 +91,14 @@ class ProjectState:
         self.dirty = False
         try:
             with open(self.path, "rb") as f:
-                data = json.loads(f.read())
-        except (OSError, ValueError):
+                data = marshal.loads(f.read())
+        except (OSError, ValueError, EOFError, TypeError):
             return
         if (
             isinstance(data, dict)
             and data.get("format") == FORMAT
             and data.get("skillpm") == __version__
+            and data.get("python") == _PYTHON
             and data.get("root") == self.root
         ):
             trees, noop = data.get("trees"), data.get("noop")
@@ -100,7 +109,9 @@ class ProjectState:
         """DESIGN-4 integrity of an installed folder: from its stamps if they prove it."""
         started = time.time_ns()
         root = os.fspath(folder)
-        key = os.path.relpath(root, self.root).replace(os.sep, "/")
+        inside = root.startswith(self.root + os.sep)  # the usual case, without relpath's work
+        key = root[len(self.root) + 1 :] if inside else os.path.relpath(root, self.root)
+        key = key.replace(os.sep, "/")
         known = self.trees.get(key)
         if isinstance(known, dict) and _proven(root, known):
             return str(known["integrity"])
@@ -132,6 +143,7 @@ class ProjectState:
         data = {
             "format": FORMAT,
             "skillpm": __version__,
+            "python": _PYTHON,
             "root": str(self.root),
             "trees": self.trees,
             "noop": self.noop,
@@ -143,7 +155,7 @@ class ProjectState:
             os.makedirs(folder, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
             with os.fdopen(fd, "wb") as f:
-                f.write(json.dumps(data, separators=(",", ":")).encode())
+                f.write(marshal.dumps(data))
             os.replace(tmp, self.path)
         except OSError:
             return
@@ -213,16 +225,36 @@ def _proven(root: str, known: Mapping[str, Any]) -> bool:
     return True
 
 
+def output_digest(root: str, rel: str) -> str | None:
+    """What a no-op compares for a file a check read: the sha256 of its bytes, after
+    ``link <target>`` for a symbolic link (a link replaced by a copy is a change);
+    ``None`` when there is no such file."""
+    path = os.path.join(root, rel)
+    try:
+        st = os.lstat(path)
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError:  # a folder, a dangling link, unreadable: never what a check passed
+        return "unreadable"
+    link = f"link {os.readlink(path)} " if S_ISLNK(st.st_mode) else ""
+    return link + digest(data)
+
+
+def output_digests(root: StrPath, rels: Sequence[str]) -> dict[str, str | None]:
+    root = os.fspath(root)
+    return {rel: output_digest(root, rel) for rel in rels}
+
+
 def record_noop(
     state: ProjectState,
     manifest_sha: str,
     lock_sha: str,
     skills: Mapping[str, str],
-    fragments: Mapping[str, str],
-    placement: str,
+    outputs: Mapping[str, str | None],
     skill_dirs: Sequence[str],
     other_dirs: Sequence[str],
-    memory: Sequence[str],
     packages: int,
 ) -> None:
     """Remember that these manifest and lock bytes need nothing more than what is installed.
@@ -230,16 +262,16 @@ def record_noop(
     ``skill_dirs`` are the targets' skill folders (relative to the root), each holding
     every skill; ``other_dirs`` those of targets not in use, where a copy of a locked
     skill would be work for the full path (it removes copies of a dropped target).
+    ``outputs`` are ``output_digests`` of the files the fragment and settings checks
+    passed on (see install/noop.py).
     """
     state.noop = {
         "manifest": manifest_sha,
         "lock": lock_sha,
         "skills": dict(skills),
-        "fragments": dict(fragments),
-        "placement": placement,
+        "outputs": dict(outputs),
         "skill-dirs": list(skill_dirs),
         "other-dirs": list(other_dirs),
-        "memory": list(memory),
         "packages": packages,
     }
     state.dirty = True
@@ -285,13 +317,8 @@ def quick_noop(root: StrPath) -> int | None:
                     return None
             if any(os.path.lexists(os.path.join(root, w, skill)) for w in record["other-dirs"]):
                 return None
-        if record["fragments"]:
-            from pathlib import Path
-
-            from skillpm.content.fragment_plan import outputs_intact
-
-            memory = tuple(record["memory"])
-            if not outputs_intact(Path(root), record["placement"], record["fragments"], memory):
+        for rel, expected in record["outputs"].items():
+            if output_digest(root, rel) != expected:
                 return None
         packages = int(record["packages"])
     except Exception:  # anything unexpected: let the full path judge (and report) it

@@ -112,6 +112,7 @@ class GitRegistry(Registry):
         self._indexes: dict[str, RegistryIndex] = {}
         self._views: dict[str, RepoPackages | None] = {}  # commit -> view (None: index.json)
         self._present: set[str] = set()  # commits known to be in the mirror
+        self._oids: dict[tuple[str, str], str | None] = {}  # (commit, path) -> object id
         self._unpacked: set[str] = set()  # integrities unpacked and verified by this process
 
     # -- the Registry interface ------------------------------------------------
@@ -199,7 +200,6 @@ class GitRegistry(Registry):
             cached = self.mirror.resolve(self._dest)
             if cached is None:
                 raise RegistryError(f"registry {self.display}: {self._what} is not a commit")
-            self._keep(cached)
         assert cached is not None
         self._present.add(cached)
         return cached
@@ -214,6 +214,9 @@ class GitRegistry(Registry):
                 if fetched_at >= started or (not force and age < self.options.fetch_interval):
                     self._fetched = True
                     return
+            previous = self.mirror.resolve(self._dest) if self.mirror.exists() else None
+            if previous is not None:
+                self._keep(previous)  # before the fetch moves the ref off it (see _keep)
             self._fetch(ref, self._dest)
             store.mark_fetched(self.mirror.path, ref)
         self._fetched = True
@@ -236,7 +239,9 @@ class GitRegistry(Registry):
 
     def _keep(self, commit: str) -> None:
         # A ref per commit ever resolved: a lock naming it installs offline even
-        # after the branch moved on and git's housekeeping ran.
+        # after the branch moved on and git's housekeeping ran. A fetched tip is
+        # kept when the next fetch is about to move its ref (the ref holds it until
+        # then), which spares a cold install one git run.
         try:
             self.mirror.keep(commit, f"refs/skillpm/commits/{commit}")
         except GitFailed as exc:
@@ -312,16 +317,16 @@ class GitRegistry(Registry):
 
     def read_file(self, commit: str, path: str) -> bytes | None:
         """The bytes of one file at ``commit``, or ``None`` when there is none."""
-        oid = self.mirror.tree_oid(commit, path)
+        oid = self._tree_oid(commit, path)
         if oid is None:
             return None
         return self._read(commit, [path], [oid], path)[oid]
 
     def has_path(self, commit: str, path: str) -> bool:
-        return self.mirror.tree_oid(commit, path) is not None
+        return self._tree_oid(commit, path) is not None
 
     def is_empty(self, commit: str) -> bool:
-        return self.mirror.tree_oid(commit, "") == _EMPTY_TREE
+        return self._tree_oid(commit, "") == _EMPTY_TREE
 
     def note_pushed(self, parent: str | None, commit: str, refs: Sequence[str]) -> None:
         """Let readers of this cache see ``commit``, just pushed, without fetching.
@@ -343,8 +348,12 @@ class GitRegistry(Registry):
         commit = self.pinned_commit()
         if commit not in self._indexes:
             where = f"registry {self.display}"
-            oid = self.mirror.tree_oid(commit, "index.json")
-            if oid is None:
+            try:
+                found = self.mirror.file_blob(commit, "index.json")
+            except GitFailed as exc:
+                raise self.error(exc, commit) from None
+            self._oids[(commit, "index.json")] = found[0] if found else None
+            if found is None:
                 view = self._view(commit)
                 if view is None:
                     raise RegistryError(
@@ -354,7 +363,9 @@ class GitRegistry(Registry):
                     )
                 self._indexes[commit] = RegistryIndex(view)
                 return self._indexes[commit]
-            raw = self._read(commit, ["index.json"], [oid], "index.json")[oid]
+            oid, present = found
+            missing = () if present else (oid,)
+            raw = self._read(commit, None, [oid], "index.json", missing)[oid]
             self._indexes[commit] = index_from_bytes(raw, where)
         return self._indexes[commit]
 
@@ -362,7 +373,7 @@ class GitRegistry(Registry):
         """The marketplace or skill-folder view of a commit without index.json, else None."""
         if commit not in self._views:
             view = None
-            if self.mirror.tree_oid(commit, "index.json") is None:
+            if self._tree_oid(commit, "index.json") is None:
                 try:
                     rows = self.mirror.ls_tree(commit, [])
                 except GitFailed as exc:
@@ -375,12 +386,27 @@ class GitRegistry(Registry):
             self._views[commit] = view
         return self._views[commit]
 
+    def _tree_oid(self, commit: str, path: str) -> str | None:
+        """The object at ``path`` in ``commit``, asked of git once per process."""
+        if (commit, path) not in self._oids:
+            self._oids[(commit, path)] = self.mirror.tree_oid(commit, path)
+        return self._oids[(commit, path)]
+
     def _read(
-        self, commit: str, paths: Sequence[str], oids: Sequence[str], what: str
+        self,
+        commit: str,
+        paths: Sequence[str] | None,
+        oids: Sequence[str],
+        what: str,
+        missing: Sequence[str] = (),
     ) -> dict[str, bytes]:
-        """The blobs ``oids`` (found under ``paths`` at ``commit``), fetching missing ones first."""
+        """The blobs ``oids`` (found under ``paths`` at ``commit``), fetching missing ones first.
+
+        ``paths`` None: the caller already knows what is ``missing``.
+        """
         try:
-            missing = self.mirror.missing_blobs(commit, paths)
+            if paths is not None:
+                missing = self.mirror.missing_blobs(commit, paths)
             if missing:
                 self._fetch_blobs(missing, what)
             blobs = self.mirror.read_blobs(oids)

@@ -229,6 +229,27 @@ class Mirror:
             return None
         return str(out).strip() or None
 
+    def file_blob(self, commit: str, path: str) -> tuple[str, bool] | None:
+        """The blob at ``path`` (a file at the top of the tree) and whether the mirror
+        has its bytes, in one git run (``rev-parse`` and ``missing_blobs`` in one);
+        ``None`` when no file is there. Never fetches."""
+        out = str(
+            self._run(["rev-list", "--objects", "--missing=print", "--no-walk", commit, "--", path])
+        )
+        present, missing = None, []
+        for line in out.splitlines()[1:]:  # the commit first, then the root tree
+            if line.startswith("?"):
+                missing.append(line[1:].strip())
+                continue
+            oid, _, name = line.partition(" ")
+            if name == path:
+                present = oid
+            elif name.startswith(f"{path}/"):
+                return None  # a folder of that name
+        if present is not None:
+            return present, True
+        return (missing[0], False) if len(missing) == 1 else None
+
     def ls_tree(self, commit: str, paths: Sequence[str]) -> list[TreeEntry]:
         """Every file under ``paths`` at ``commit``, recursively."""
         out: bytes = self._run(
