@@ -273,3 +273,29 @@ def test_a_paged_list_searches_every_page(page: WebDriver, tmp_path: Path) -> No
         page.get(server.url + "catalog/pages/3.html")
         assert shown(page) == ["pkg-6"]
         assert json.loads((tmp_path / "catalog/search.json").read_text())[6][0] == "pkg-6"
+
+
+def test_a_phone_reads_without_scrolling_sideways_and_dark_mode_follows_the_system(
+    page: WebDriver, site: SiteServer
+) -> None:
+    page.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+    )
+    page.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    try:
+        for path in ("index.html", "catalog/packages/bedrock-kit.html"):
+            page.get(site.url + path)
+            assert page.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"
+            ), path
+            background = page.execute_script(
+                "return getComputedStyle(document.body).backgroundColor"
+            )
+            assert background == "rgb(13, 17, 23)", path
+    finally:
+        page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
