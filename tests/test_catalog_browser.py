@@ -20,6 +20,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.wait import WebDriverWait
 
 from skillpm.formats.index import VersionEntry
@@ -299,3 +300,33 @@ def test_a_phone_reads_without_scrolling_sideways_and_dark_mode_follows_the_syst
     finally:
         page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+def test_the_copy_button_copies_the_install_command_and_keys_reach_everything(
+    page: WebDriver, site: SiteServer
+) -> None:
+    page.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {
+            "origin": site.url.rstrip("/"),
+            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+        },
+    )
+    page.get(site.url + "catalog/packages/cdk-kit.html")
+    page.find_element(By.CSS_SELECTOR, "button.copy").click()
+
+    def clipboard(browser: WebDriver) -> str:
+        return str(
+            browser.execute_async_script(
+                "const done = arguments[0];"
+                "navigator.clipboard.readText().then(done, e => done(`${e}`))"
+            )
+        )
+
+    copied = WebDriverWait(page, 10).until(clipboard)  # the copy resolves asynchronously
+    assert copied == f"skillpm install --registry {site.url} cdk-kit"
+    page.get(site.url + "index.html")
+    page.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert page.switch_to.active_element.text == "Skip to content"
+    page.switch_to.active_element.send_keys(Keys.TAB, Keys.TAB)  # the header link, the box
+    assert page.switch_to.active_element.get_attribute("id") == "q"
