@@ -277,7 +277,7 @@ def test_the_markdown_library_is_imported_only_to_build_pages(
 ) -> None:
     probe = (
         "import sys\n"
-        "from skillpm.cli.main import main\n"
+        "from skillpm.cli.entry import main\n"
         "try:\n"
         "    main(sys.argv[1:])\n"
         "finally:\n"
