@@ -165,6 +165,7 @@ def test_json_outputs_parse_with_stable_shapes(cli: Cli, installed: Path) -> Non
         "skills",
         "fragments",
         "dependencies",
+        "skill",
         "versions",
     }
     assert info["latest"] == "1.1.0"  # not the prerelease

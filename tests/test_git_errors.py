@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.errors import RegistryError
-from skillpm.registry.git import parse_git_url
+from skillpm.registry.urls import parse_git_url
 from tests.helpers import Cli, GitRegistry, git, make_git_registry, run_skillpm, snapshot
 
 SPECS = [{"name": "base", "version": "1.0.0"}]

@@ -9,6 +9,8 @@ anthropics/claude-code), served from bare repositories over file://.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -34,7 +36,7 @@ PLUGINS = [
     },
     # A bare name is joined to metadata.pluginRoot; the version comes from plugin.json.
     {"name": "reviewer", "source": "reviewer"},
-    {"name": "remote", "source": {"source": "github", "repo": "acme/remote-plugin"}},
+    {"name": "remote", "source": {"source": "npm", "package": "@acme/remote-plugin"}},
     {"name": "hooks-only", "source": "./plugins/hooks-only"},
     {"name": "Explanatory Output Style", "source": "./plugins/hooks-only"},
 ]
@@ -140,9 +142,11 @@ def test_root_source_with_strict_false_and_no_version(
     assert result.exit_code == 0, result.output
     # Only the listed skills, not every skills/ folder of the repository root.
     assert installed(project) == ["pdf", "xlsx"]
-    version = f"0.0.0+g{market.head[:12]}"
-    assert lock_of(project)["document-skills"]["version"] == version
-    # A commit version says nothing about the next commit's: saved as "*".
+    # No version anywhere: one derived from the plugin's own files ("c" for content).
+    assert re.fullmatch(
+        r"0\.0\.0\+c[0-9a-f]{12}", str(lock_of(project)["document-skills"]["version"])
+    )
+    # A content version says nothing about the next one's order: saved as "*".
     assert "document-skills: '*'" in (project / "skills.yaml").read_text()
 
 
@@ -157,8 +161,8 @@ def test_version_from_plugin_json_and_plugin_root(cli: Cli, project: Path, marke
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("remote", "plugin remote has a 'github' source (acme/remote-plugin): skillpm installs"),
-        ("hooks-only", "plugin hooks-only has no skills; skillpm installs skills"),
+        ("remote", "plugin remote has an 'npm' source (@acme/remote-plugin): skillpm installs"),
+        ("hooks-only", "plugin hooks-only has no skills (it has hooks); skillpm installs skills"),
     ],
 )
 def test_plugins_skillpm_cannot_install_say_why(
@@ -270,7 +274,7 @@ def test_plain_skill_repository(cli: Cli, project: Path, tmp_path: Path) -> None
     assert installed(project) == ["incident-notes", "terraform-review"]
     locked = lock_of(project)
     assert locked["terraform-review"]["version"] == "2.1.0"
-    assert locked["incident-notes"]["version"] == f"0.0.0+g{repo.head[:12]}"
+    assert str(locked["incident-notes"]["version"]).startswith("0.0.0+c")
     missing = cli("install", "other", cwd=project)
     assert missing.exit_code == 1
     assert "no package named 'other'" in missing.stderr
@@ -310,7 +314,9 @@ def test_same_skill_from_two_sources_is_refused_naming_both(
     result = cli("install", "cdk", cwd=project)
     assert result.exit_code == 1
     assert "skill 'cdk' is provided by both aws-tools 1.2.0 (registry " in result.stderr
-    assert f"cdk 0.0.0+g{other.head[:12]} (registry {other.url})" in result.stderr
+    assert re.search(
+        rf"cdk 0\.0\.0\+c[0-9a-f]{{12}} \(registry {re.escape(other.url)}\)", result.stderr
+    )
     assert snapshot(project) == before
 
 
@@ -320,3 +326,64 @@ def test_repository_with_nothing_to_offer(cli: Cli, project: Path, tmp_path: Pat
     result = cli("install", "x", cwd=project)
     assert result.exit_code == 1
     assert "not a registry (no index.json, no .claude-plugin/marketplace.json" in result.stderr
+
+
+def test_info_search_and_why_find_a_skill_inside_a_plugin(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    shown = cli("info", "pdf", cwd=project)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("skill pdf is in document-skills\ndocument-skills ")
+    slash = cli("info", "document-skills/pdf", "--json", cwd=project)
+    assert slash.exit_code == 0, slash.output
+    assert json.loads(slash.stdout)["skill"] == "pdf"
+    missing = cli("info", "document-skills/pfd", cwd=project)
+    assert missing.exit_code == 1
+    assert "no package named 'document-skills/pfd'" in missing.stderr
+    assert "did you mean document-skills/pdf?" in missing.stderr
+
+    found = cli("search", "xlsx", "--json", cwd=project)
+    assert [h["name"] for h in json.loads(found.stdout)["results"]] == ["document-skills"]
+
+    assert cli("install", "document-skills", cwd=project).exit_code == 0
+    why = cli("why", "pdf", cwd=project)
+    assert why.exit_code == 0, why.output
+    assert why.stdout.startswith("skill pdf is in document-skills\ndocument-skills ")
+
+
+def test_a_lock_from_before_content_versions_still_installs_frozen(
+    cli: Cli, project: Path, market: GitRepo, tmp_path: Path
+) -> None:
+    from skillpm.integrity import integrity_of_entries, walk_tree
+    from skillpm.store import package_cache_path
+
+    add(cli, project, market)
+    assert cli("install", "document-skills", cwd=project).exit_code == 0
+    row = lock_of(project)["document-skills"]
+    # What skillpm wrote before versions came from content: the commit's version,
+    # and the integrity of the same files with that version in skillpm.yaml.
+    legacy = f"0.0.0+g{market.head[:12]}"
+    old_package = tmp_path / "old-package"
+    shutil.copytree(package_cache_path(str(row["integrity"])), old_package)
+    manifest = old_package / "skillpm.yaml"
+    manifest.write_text(manifest.read_text().replace(str(row["version"]), legacy))
+    old_integrity = integrity_of_entries(walk_tree(old_package))
+    text = (project / "skills.lock").read_text()
+    text = text.replace(str(row["version"]), legacy).replace(str(row["integrity"]), old_integrity)
+    market.commit({"skills/pdf/SKILL.md": skill_md("pdf", body="Moved on.")})
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(project / "skills.yaml", clone / "skills.yaml")
+    (clone / "skills.lock").write_text(text)
+    shutil.rmtree(Path(os.environ["SKILLPM_CACHE_DIR"]) / "packages")
+    result = cli("install", "--frozen", cwd=clone)
+    assert result.exit_code == 0, result.output
+    assert (clone / "skills.lock").read_text() == text
+    assert "Moved on." not in (clone / ".claude/skills/pdf/SKILL.md").read_text()
+    # outdated sees the new content version; update moves to it.
+    rows = json.loads(cli("outdated", "--json", "--refresh", cwd=clone).stdout)["packages"]
+    assert rows[0]["current"] == legacy and rows[0]["latest"].startswith("0.0.0+c")
+    assert cli("update", cwd=clone).exit_code == 0
+    assert "Moved on." in (clone / ".claude/skills/pdf/SKILL.md").read_text()

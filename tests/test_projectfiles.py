@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillpm.errors import LockError, ManifestError, SkillpmError
+from skillpm.formats.index import SourcePin
 from skillpm.formats.project_files import (
     LockedPackage,
     Lockfile,
@@ -34,6 +35,16 @@ def test_lock_dump_is_deterministic_and_round_trips() -> None:
             dependencies=("zeta",),
             skill_integrity={"alpha": HASH},
         ),
+        LockedPackage(
+            "aws-core",
+            "1.1.0",
+            "git+https://github.com/anthropics/claude-plugins-official.git",
+            HASH,
+            commit="e" * 40,
+            source=SourcePin(
+                "https://github.com/aws/agent-toolkit.git", "plugins/aws-core", "d" * 40
+            ),
+        ),
     )
     lock = Lockfile(HASH, pkgs)
     text = dump_lock(lock)
@@ -42,6 +53,26 @@ def test_lock_dump_is_deterministic_and_round_trips() -> None:
     assert b'version: "1.2"' in text  # would read back as a float unquoted
     parsed = parse_lock(yaml.safe_load(text), "skills.lock")
     assert parsed.by_name() == {p.name: p for p in pkgs}
+    assert read_generated_lock(text.decode()) == yaml.safe_load(text)  # the fast reader too
+
+
+def _with_source(source: object) -> dict[str, object]:
+    row = {"name": "a", "version": "1", "registry": "r", "integrity": HASH, "source": source}
+    return {"lock-version": 1, "manifest-hash": HASH, "packages": [row]}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("https://x.org/a.git", "source: expected a mapping with url, path and commit"),
+        ({"path": "p", "commit": "d" * 40}, "source: url is missing"),
+        ({"url": "https://x.org/a.git", "commit": "main"}, "source: commit must be 40 hex"),
+        ({"url": "u", "path": "../up", "commit": "d" * 40}, "path"),
+    ],
+)
+def test_bad_plugin_sources_in_a_lock_are_refused(source: object, message: str) -> None:
+    with pytest.raises(LockError, match=message):
+        parse_lock(_with_source(source), "skills.lock")
 
 
 @pytest.mark.parametrize(

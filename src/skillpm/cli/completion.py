@@ -58,7 +58,9 @@ def _names(root: Path, kind: str) -> set[str]:
     names: set[str] = set()
     for name, url in [*manifest.registries, (BUILTIN, BUILTIN)]:
         try:
-            names.update(project.registry(name, url).all_packages())
+            registry = project.registry(name, url)
+            names.update(registry.all_packages())
+            names.update(registry.remote_listings())  # marketplace plugins stored elsewhere
         except Exception:  # e.g. a registry folder that moved: complete from the rest
             continue
     return names

@@ -140,14 +140,16 @@ def diff(ctx: click.Context, user: bool) -> None:
 
 @click.command(cls=Command)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when a package is outdated (a CI gate).")
 @user_scope
 @network_options
 @click.pass_context
-def outdated(ctx: click.Context, as_json: bool, user: bool) -> None:
+def outdated(ctx: click.Context, as_json: bool, exit_code: bool, user: bool) -> None:
     """Show packages with newer versions: wanted (within ranges) and latest."""
     from skillpm.commands.update import outdated as run
 
-    run(open_project(ctx, user), as_json=as_json)
+    if run(open_project(ctx, user), as_json=as_json) and exit_code:
+        ctx.exit(1)
 
 
 @click.command(cls=Command)

@@ -26,6 +26,13 @@ def _load(project: Project) -> tuple[ProjectManifest, Lockfile]:
 def why(project: Project, name: str, *, as_json: bool) -> None:
     manifest, lock = _load(project)
     locked = lock.by_name()
+    # A skill, by its name or as PACKAGE/SKILL, is there because its package is.
+    package, _, skill = name.partition("/")
+    owner = package if skill else lock.skill_owners().get(name)
+    if owner in locked and name not in locked and (not skill or skill in locked[owner].skills):
+        if not as_json:
+            console.result(f"skill {skill or name} is in {owner}")
+        name = owner
     if name not in locked:
         close = difflib.get_close_matches(name, sorted(locked), n=3, cutoff=0.6)
         raise PackageNotFound(name, close, "in skills.lock", "it is not installed")

@@ -78,10 +78,11 @@ def _install_new(
     )
     # Like npm and uv: a bare name is saved as a caret range of the version chosen.
     chosen = lock.by_name()
-    # A version derived from a commit (``0.0.0+g<sha>``, a plugin or skill folder that
-    # declares none) says nothing about the next commit's: save "*" for it.
+    # A version derived from content (``0.0.0+c<hash>``, or ``+g<commit>`` before: a
+    # plugin or skill folder that declares none) says nothing about the next: save "*".
+    derived = {n for n, p in chosen.items() if p.version.startswith("0.0.0+")}
     saved = {
-        name: rng or ("*" if "+g" in chosen[name].version else f"^{chosen[name].version}")
+        name: rng or ("*" if name in derived else f"^{chosen[name].version}")
         for name, rng in parsed
     }
     final_text = edit_manifest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from skillpm.content.settings_merge import shown
@@ -11,6 +12,8 @@ from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
+from skillpm.registry.base import Registry
+from skillpm.resolve.catalog import Sources
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
@@ -72,15 +75,37 @@ def shadowed_skills(project: Project, lock: Lockfile | None) -> list[str]:
     return sorted(skill for p in lock.packages for skill in p.skills if (personal / skill).is_dir())
 
 
+def _skill_owner(sources: Sources, skill: str) -> str | None:
+    """The first package (in lookup order) with a skill of that name, for ``info SKILL``."""
+    for registry in sources.registries:
+        try:
+            packages = registry.all_packages()
+        except RegistryError:
+            continue
+        for name, versions in sorted(packages.items()):
+            if versions and skill in latest_entry(versions).skills:
+                return name
+    return None
+
+
 def info(project: Project, name: str, *, as_json: bool) -> None:
+    """A package, ``PACKAGE/SKILL`` (as install takes it), or a skill found by its name."""
     manifest = project.load_manifest()
     sources = project.sources(manifest)
+    name, _, skill = name.partition("/")
+    if not skill and not any(r.lookup([name]).get(name) for r in sources.registries):
+        owner = _skill_owner(sources, name)
+        if owner is not None:
+            name, skill = owner, name
     for registry in sources.registries:
         versions = registry.lookup([name]).get(name)
         if not versions:
             continue
         ordered = sorted_versions(versions)
         latest = latest_entry(versions)
+        if skill and skill not in latest.skills:
+            close = difflib.get_close_matches(skill, latest.skills, n=3, cutoff=0.6)
+            raise PackageNotFound(f"{name}/{skill}", [f"{name}/{c}" for c in close])
         lock = project.load_lock()
         installed = lock.by_name().get(name) if lock else None
         data = {
@@ -93,6 +118,7 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
             "skills": list(latest.skills),
             "fragments": list(latest.fragments),
             "dependencies": dict(latest.dependencies),
+            "skill": skill or None,
             "versions": [
                 {
                     "version": v,
@@ -106,6 +132,8 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
         if as_json:
             console.json(data)
             return
+        if skill:
+            console.result(f"skill {skill} is in {name}")
         console.result(f"{name} {latest.version}  ({registry.display})")
         console.result(f"  {latest.description}")
         if installed:
@@ -123,7 +151,7 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
 def search(project: Project, text: str, *, as_json: bool) -> None:
     sources = project.sources(project.load_manifest())
     needle = text.lower()
-    hits: list[dict[str, str]] = []
+    hits: list[dict[str, Any]] = []
     seen: set[str] = set()
     failed = 0
     for registry in sources.registries:
@@ -139,7 +167,8 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
                 continue
             seen.add(name)  # a name is served by the first registry that has it
             latest = latest_entry(versions)
-            if needle in name.lower() or needle in latest.description.lower():
+            texts = [name, latest.description, *latest.skills]  # a skill is found by its name
+            if any(needle in t.lower() for t in texts):
                 hits.append(
                     {
                         "name": name,
@@ -149,6 +178,7 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
                         "registry_url": redact(registry.url),
                     }
                 )
+        hits += _remote_hits(registry, needle, seen)
     if as_json:
         console.json({"results": hits})
         return
@@ -158,4 +188,25 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
         return
     width = max(len(h["name"]) for h in hits)
     for h in hits:
-        console.result(f"{h['name']:<{width}}  {h['version']:<8} {h['description']}")
+        console.result(f"{h['name']:<{width}}  {h['version'] or '-':<8} {h['description']}")
+
+
+def _remote_hits(registry: Registry, needle: str, seen: set[str]) -> list[dict[str, Any]]:
+    """Marketplace plugins in other repositories, as their entries describe them (their
+    version is known once installed: ``null`` when the entry gives none)."""
+    hits: list[dict[str, Any]] = []
+    for name, (version, description) in sorted(registry.remote_listings().items()):
+        if name in seen:
+            continue
+        seen.add(name)
+        if needle in name.lower() or needle in description.lower():
+            hits.append(
+                {
+                    "name": name,
+                    "version": version,
+                    "description": description,
+                    "registry": registry.name,
+                    "registry_url": redact(registry.url),
+                }
+            )
+    return hits

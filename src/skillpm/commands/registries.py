@@ -26,7 +26,7 @@ def _check_url(url: str) -> None:
         raise ManifestError("the registry URL is empty")
     transport = transport_of(url)
     if transport == GIT:
-        from skillpm.registry.git import parse_git_url
+        from skillpm.registry.urls import parse_git_url
 
         parse_git_url(url)
     elif transport == HTTPS:

@@ -18,13 +18,14 @@ from skillpm.resolve.catalog import Sources, gather
 from skillpm.store import project_lock
 
 
-def _latest_of(sources: Sources, pkg: LockedPackage) -> str | None:
+def _latest_of(sources: Sources, pkg: LockedPackage) -> tuple[str | None, bool]:
+    """The newest version the registry offers now, and whether it still offers the locked one."""
     registry = sources.by_url(pkg.registry)
     if registry is None:
-        return None
+        return None, True
     versions = registry.lookup([pkg.name]).get(pkg.name, {})
     latest = newest(versions.values(), prereleases=parse_version(pkg.version).is_prerelease)
-    return latest.version if latest else None
+    return (latest.version if latest else None), pkg.version in versions
 
 
 def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[dict[str, Any]]:
@@ -34,12 +35,17 @@ def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[d
     rows = []
     for pkg in sorted(lock.packages, key=lambda p: p.name):
         target = wanted.get(pkg.name)
-        latest = _latest_of(sources, pkg)
+        latest, still_offered = _latest_of(sources, pkg)
         current = parse_version(pkg.version)
-        behind = (target is not None and parse_version(target.version) > current) or (
-            latest is not None and parse_version(latest) > current
+        # A marketplace offers only its current version of a plugin (which may be derived
+        # from content, so unordered): any other one than the locked is newer.
+        moved = target is not None and target.version != pkg.version
+        # A plugin whose files changed upstream without a version bump moves too.
+        changed = target is not None and not moved and target.integrity != pkg.integrity
+        newer = latest not in (None, pkg.version) and (
+            not still_offered or parse_version(str(latest)) > current
         )
-        if behind:
+        if moved or newer or changed:
             registry = sources.by_url(pkg.registry)
             rows.append(
                 {
@@ -48,13 +54,15 @@ def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[d
                     "wanted": target.version if target else None,
                     "latest": latest,
                     "direct": pkg.name in manifest.dependencies,
+                    "changed": changed,
                     "registry": registry.display if registry else pkg.registry,
                 }
             )
     return rows
 
 
-def outdated(project: Project, *, as_json: bool) -> None:
+def outdated(project: Project, *, as_json: bool) -> int:
+    """Print what is behind; the number of such packages (for ``--exit-code``)."""
     manifest = project.load_manifest()
     lock = project.load_lock()
     if lock is None:
@@ -65,23 +73,26 @@ def outdated(project: Project, *, as_json: bool) -> None:
         rows = _rows(project, manifest, lock)
     if as_json:
         console.json({"packages": rows})
-        return
+        return len(rows)
     if not rows:
         n = len(lock.packages) if lock else 0
         console.result(f"All {plural(n, 'package')} are at their latest versions")
-        return
+        return 0
     table = [("Package", "Current", "Wanted", "Latest", "")]
     for r in rows:
         note = "" if r["direct"] else "dependency"
+        if r["changed"]:
+            note = ", ".join(filter(None, ["files changed, same version", note]))
         table.append((r["name"], r["current"], r["wanted"] or "-", r["latest"] or "-", note))
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for row in table:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         console.result("  ".join([*cells, row[4]]).rstrip())
-    if any(r["wanted"] != r["current"] for r in rows):
+    if any(r["wanted"] != r["current"] or r["changed"] for r in rows):
         console.info("Run 'skillpm update' to move to the wanted versions")
     if any(r["latest"] not in (r["wanted"], None) for r in rows if r["direct"]):
         console.info("'skillpm update --latest' also widens the ranges in skills.yaml")
+    return len(rows)
 
 
 def _widened_ranges(

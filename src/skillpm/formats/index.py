@@ -180,6 +180,17 @@ def parse_package_manifest(data: Mapping[str, Any], root: Path, where: str) -> P
 
 
 @dataclass(frozen=True)
+class SourcePin:
+    """Where a marketplace plugin stored in another git repository was read: that
+    repository's URL (credentials redacted), the plugin's folder in it ("" for the
+    root) and the commit. Recorded in the lock so an install reads exactly it."""
+
+    url: str
+    path: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class VersionEntry:
     """One published version, as ``index.json`` describes it."""
 
@@ -196,6 +207,7 @@ class VersionEntry:
     path: str | None = None  # local and git registries
     archive: str | None = None  # static HTTPS registries
     archive_sha256: str | None = None
+    source: SourcePin | None = None  # marketplace plugins from another repository
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

@@ -253,6 +253,10 @@ def change_lines(result: Plan) -> list[tuple[str, int, str, str, str]]:
     """``(name, order, sign, version, note)`` sorted by name, the old version first."""
     lines = [(p.name, 0, "-", p.version, "") for p in result.removed]
     for prev, pkg in result.changed:
+        if prev.version == pkg.version and prev.integrity != pkg.integrity:
+            # A marketplace plugin whose files changed without a version bump.
+            lines.append((pkg.name, 1, "~", pkg.version, "its files changed, same version"))
+            continue
         if prev.version == pkg.version and set(prev.skills) != set(pkg.skills):
             # The same version, other skills of it selected (PACKAGE/SKILL).
             lines.append((pkg.name, 1, "~", pkg.version, f"skills: {', '.join(pkg.skills)}"))

@@ -45,6 +45,7 @@ def _source(sources: Sources, pkg: LockedPackage) -> tuple[Registry, VersionEntr
         skills=pkg.skills,
         fragments=pkg.fragments,
         path=f"packages/{pkg.name}/{pkg.version}",
+        source=pkg.source,
     )
     return registry, entry
 

@@ -8,7 +8,8 @@ import os
 import time
 from dataclasses import dataclass
 
-from skillpm.errors import LockError, ManifestError, ResolutionError
+from skillpm.errors import LockError, ManifestError, ResolutionError, SkillpmError
+from skillpm.formats.index import VersionEntry
 from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManifest
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.install import installer
@@ -17,6 +18,7 @@ from skillpm.output import console, elapsed, plural, redact
 from skillpm.project.folder import Project
 from skillpm.project.state import digest, forget_noop, record_noop
 from skillpm.project.transaction import Transaction, recover_interrupted
+from skillpm.registry.base import Registry
 from skillpm.resolve.catalog import gather
 from skillpm.store import project_lock
 
@@ -50,8 +52,9 @@ def resolve_lock(
     started = time.perf_counter()
     sources = project.sources(manifest)
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
+    old_rows = old.by_name() if old else {}
     with console.status("Resolving dependencies"):
-        catalog = gather(sources, manifest.dependencies, pinned)
+        catalog = gather(sources, manifest.dependencies, pinned, old_rows, unpinned)
     roots = [Requirement(n, parse_range(d.range)) for n, d in sorted(manifest.dependencies.items())]
     locked = {p.name: p.version for p in old.packages} if old else {}
     prefs = Preferences(
@@ -64,7 +67,7 @@ def resolve_lock(
         # A cached registry view may lack the version asked for: update it once, retry.
         if not sources.refresh():
             raise
-        catalog = gather(sources, manifest.dependencies, pinned)
+        catalog = gather(sources, manifest.dependencies, pinned, old_rows, unpinned)
         chosen = resolve(roots, catalog, prefs)
     if report:  # uv-style, on the install and remove paths
         seconds = time.perf_counter() - started
@@ -83,19 +86,44 @@ def resolve_lock(
                     "asked for"
                 )
             skills = tuple(s for s in skills if s in dep.skills)
+        prev = old_rows.get(name)
+        # An unchanged marketplace plugin keeps its row, commit included: the lock moves only
+        # where packages do. (Index registries share the newest commit: fewer fetches.)
+        kept = prev is not None and (prev.version, prev.integrity, prev.registry) == (
+            cand.entry.version,
+            cand.entry.integrity,
+            redact(registry.url),
+        )
+        kept = kept and registry.reads_packages_at_commit()
+        if prev is None:
+            _say_left_out(registry, cand.entry)
         packages.append(
             LockedPackage(
                 name=name,
                 version=cand.entry.version,
                 registry=redact(registry.url),
                 integrity=cand.entry.integrity,
-                commit=registry.pinned_commit(),
+                commit=prev.commit if prev and kept else cand.commit or registry.pinned_commit(),
+                source=prev.source if prev and kept else cand.entry.source,
                 dependencies=tuple(sorted(cand.entry.dependencies)),
                 skills=skills,
                 fragments=tuple(cand.entry.fragments),
             )
         )
     return Lockfile(manifest.hash(), tuple(packages))
+
+
+def _say_left_out(registry: Registry, entry: VersionEntry) -> None:
+    try:
+        left = registry.left_out(entry)
+    except SkillpmError:
+        return  # only a note: the install itself reports real problems
+    if left:
+        what = ", ".join(left[:-1]) + f" and {left[-1]}" if len(left) > 1 else left[0]
+        console.info(
+            f"{entry.name}: skillpm installs its skills; its {what} are left to Claude Code's "
+            "/plugin install (hooks and MCP servers run code)"
+        )
 
 
 def commit(

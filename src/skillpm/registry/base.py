@@ -14,6 +14,7 @@ from pathlib import Path
 
 from skillpm.envvars import FETCH_INTERVAL, env_number
 from skillpm.formats.index import VersionEntry
+from skillpm.formats.project_files import LockedPackage
 from skillpm.output import redact
 
 
@@ -70,6 +71,26 @@ class Registry(abc.ABC):
     def known_entry(self, name: str, version: str) -> VersionEntry | None:
         """The index entry of one version if known without touching the network, else None."""
         return self.lookup([name]).get(name, {}).get(version)
+
+    def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
+        """Packages known by name but stored elsewhere, not read until installed (a
+        marketplace's plugins in other repositories): (version or None, description)."""
+        return {}
+
+    def reads_packages_at_commit(self) -> bool:
+        """Whether a package's files are those at the commit it was resolved at (a
+        marketplace or plain repository), rather than an immutable published folder that
+        any later commit still holds: then an unchanged package keeps its locked commit."""
+        return False
+
+    def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
+        """The entry of a locked version the registry no longer offers (a marketplace moved
+        on), read where the lock says, so it stays installable; None when unknown."""
+        return None
+
+    def left_out(self, entry: VersionEntry) -> tuple[str, ...]:
+        """What the package's source holds that skillpm does not install ("commands", ...)."""
+        return ()
 
     def prefetch(self, items: Sequence[tuple[VersionEntry, str | None]]) -> None:
         """Make ``package_dir`` cheap for each (entry, commit): a batching hint, optional."""

@@ -19,92 +19,35 @@ import hashlib
 import re
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from skillpm import store
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.formats.archive import check_sizes
 from skillpm.formats.index import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
+from skillpm.formats.project_files import LockedPackage
 from skillpm.integrity import integrity_of_lines
 from skillpm.output import console, redact
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
-from skillpm.registry.repo_layouts import RepoPackages, open_view
+from skillpm.registry.plugin_layout import open_view
+from skillpm.registry.repo_layouts import RemoteTrees, RepoPackages
+from skillpm.registry.urls import parse_git_url
 
-_SCHEMES = ("https", "ssh", "file")
-_SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
-_NOT_FOUND = (
-    "couldn't find remote ref",
-    "not our ref",
-    "no such remote ref",
-    "unadvertised object",
-)
-
-
-@dataclass(frozen=True)
-class GitUrl:
-    remote: str  # what git fetches from: no ``git+`` prefix, no ``#ref``
-    ref: str | None  # a branch, tag or 40-digit commit; None for the remote's HEAD
-    key: str  # the remote, normalised and without credentials: the mirror's identity
-
-    @property
-    def commit(self) -> str | None:
-        return self.ref if self.ref and _COMMIT.match(self.ref) else None
-
-
-def parse_git_url(url: str) -> GitUrl:
-    """Split a registry URL (DESIGN 3) into what git needs; ``RegistryError`` if malformed."""
-    base, hash_, ref = url.partition("#")
-    if hash_ and not _REF.match(ref):
-        raise RegistryError(
-            f"{redact(url)}: {ref!r} after '#' is not a branch, tag or 40-digit commit"
-        )
-    if base.startswith("git+"):
-        remote = base.removeprefix("git+")
-        parts = urlsplit(remote)
-        scheme = parts.scheme.lower()
-        if scheme not in _SCHEMES:
-            raise RegistryError(
-                f"{redact(url)}: unsupported git URL; use git+https://, git+ssh://, git+file:// "
-                "or git@host:org/repo.git"
-            )
-        if scheme == "file":
-            if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-                raise RegistryError(
-                    f"{redact(url)}: git+file:// needs an absolute path "
-                    "(git+file:///path/to/registry.git)"
-                )
-            key = "file://" + _strip_git(str(Path(parts.path).resolve()))
-        else:
-            if not parts.hostname:
-                raise RegistryError(f"{redact(url)}: the URL has no host")
-            host = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
-            key = f"{scheme}://{host}{_strip_git(parts.path)}"
-    else:
-        match = _SCP_LIKE.match(base)
-        if not match:
-            raise RegistryError(f"{redact(url)}: not a git URL")
-        remote = base
-        key = f"ssh://{match['host'].lower()}/{_strip_git(match['path']).lstrip('/')}"
-    return GitUrl(remote=remote, ref=ref or None, key=key)
-
-
-def _strip_git(path: str) -> str:
-    return re.sub(r"(\.git)?/*$", "", path)
 
 
 class GitRegistry(Registry):
     """A registry in a git repository; nothing touches git until something is asked."""
 
-    def __init__(self, name: str, url: str, options: RemoteOptions) -> None:
+    def __init__(
+        self, name: str, url: str, options: RemoteOptions, remotes: RemoteTrees | None = None
+    ) -> None:
         super().__init__(name, url)
         self.source = parse_git_url(url)
         self.options = options
+        self.remotes = remotes  # reads marketplace plugins stored in other repositories
         self.key = store.url_key(self.source.key)
         self.mirror = Mirror(store.mirror_path(self.key))
         self._commit: str | None = None
@@ -134,7 +77,13 @@ class GitRegistry(Registry):
             return packages.available()
         return packages
 
+    def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
+        packages = self._index().packages
+        return packages.remote_listings() if isinstance(packages, RepoPackages) else {}
+
     def refresh(self) -> bool:
+        if self.remotes is not None and not self.options.offline:
+            self.remotes.refresh()
         if self.options.offline or self._fetched or self.source.commit:
             return False
         before = self._commit
@@ -145,6 +94,22 @@ class GitRegistry(Registry):
         # Only an index already read in this process: a locked install reads none.
         index = self._indexes.get(self._commit) if self._commit else None
         return index.packages.get(name, {}).get(version) if index else None
+
+    def reads_packages_at_commit(self) -> bool:
+        return self._view(self.pinned_commit()) is not None
+
+    def locked_entry(self, pkg: LockedPackage) -> VersionEntry | None:
+        # A marketplace offers one version per plugin: a locked one is read at its commit.
+        if pkg.commit is None:
+            return None
+        self._ensure_commit(pkg.commit)
+        view, pin = self._view(pkg.commit), pkg.source.commit if pkg.source else None
+        return view.entry_at(pkg.name, pkg.version, pin) if view else None
+
+    def left_out(self, entry: VersionEntry) -> tuple[str, ...]:
+        view = self._view(self.pinned_commit())
+        pin = entry.source.commit if entry.source else None
+        return view.offer(entry.name, pin).left_out if view and entry.name in view else ()
 
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
         self.prefetch([(entry, commit)])
@@ -272,8 +237,7 @@ class GitRegistry(Registry):
             raise self.error(exc, source) from None
 
     def error(self, exc: GitFailed, source: str) -> RegistryError:
-        text = exc.stderr.lower()
-        if any(marker in text for marker in _NOT_FOUND):
+        if exc.not_found:
             if _COMMIT.match(source):
                 return RegistryError(
                     f"registry {self.display}: commit {source[:12]} is not on the remote (was "
@@ -382,7 +346,7 @@ class GitRegistry(Registry):
                 def read(paths: Sequence[str], oids: Sequence[str], what: str) -> dict[str, bytes]:
                     return self._read(commit, paths, oids, what)
 
-                view = open_view(rows, read, commit, self.display)
+                view = open_view(rows, read, commit, self.display, self.remotes)
             self._views[commit] = view
         return self._views[commit]
 
@@ -439,7 +403,8 @@ class GitRegistry(Registry):
         if view is not None:
             for entry in entries:
                 label = f"{entry.name} {entry.version} in registry {self.display}"
-                self._store_files(entry, commit, label, view.files(entry.name, entry.version))
+                pin = entry.source.commit if entry.source else None
+                self._store_files(entry, commit, label, view.files(entry.name, entry.version, pin))
             return
         paths = {e.integrity: e.path or f"packages/{e.name}/{e.version}" for e in entries}
         folders = sorted(f"{p}/" for p in paths.values())

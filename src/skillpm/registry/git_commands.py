@@ -41,6 +41,15 @@ class GitMissing(RegistryError):
         super().__init__("git is not installed or not on PATH; install git to use git registries")
 
 
+# git's words when a remote lacks what was asked for.
+_NOT_FOUND = (
+    "couldn't find remote ref",
+    "not our ref",
+    "no such remote ref",
+    "unadvertised object",
+)
+
+
 class GitFailed(Exception):
     """A git command exited non-zero; ``stderr`` is git's own message (not yet redacted)."""
 
@@ -48,6 +57,12 @@ class GitFailed(Exception):
         super().__init__(f"git {' '.join(args)} exited {status}")
         self.status = status
         self.stderr = stderr
+
+    @property
+    def not_found(self) -> bool:
+        """Whether the remote has no such ref or commit (as opposed to being unreachable)."""
+        text = self.stderr.lower()
+        return any(marker in text for marker in _NOT_FOUND)
 
     @property
     def reason(self) -> str:

@@ -8,11 +8,14 @@ The format, as Claude Code documents it: top-level ``name`` (kebab-case),
 ``owner`` (an object with ``name``) and ``plugins`` (a list); each plugin has
 ``name`` (kebab-case) and ``source``, either a path relative to the marketplace
 root (``./plugins/x``; ``./`` is the root itself; a bare name is joined to
-``metadata.pluginRoot``) or an object naming a remote (``github``, ``url``,
-``git-subdir``, ``npm``). Optional: ``version``, ``description``, ``license``,
-``strict`` (default true: the plugin's own ``.claude-plugin/plugin.json`` counts;
-false: the entry defines the plugin entirely) and ``skills`` (paths that replace
-the default ``skills/`` folder). Unknown keys are ignored, as Claude Code does.
+``metadata.pluginRoot``) or an object naming a remote: ``github`` (``repo``),
+``url`` (a git URL, optional ``path``) and ``git-subdir`` (``url``, ``path``), each
+with optional ``ref`` and ``sha``; ``npm`` (``package``) is read but not installed.
+Optional: ``version``, ``description``, ``license``, ``strict`` (default true: the
+plugin's own ``.claude-plugin/plugin.json`` counts; false: the entry defines the
+plugin entirely), ``skills`` (paths that replace the default ``skills/`` folder)
+and ``dependencies`` (plugin names, or ``{name, version}``). Top level, ``renames``
+maps a plugin's old name to its new one. Unknown keys are ignored, as Claude Code does.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from skillpm.formats.index import NAME_RE
+from skillpm.formats.ranges import parse_range
+from skillpm.registry.urls import is_ref_name
 
 MARKETPLACE_FILE = ".claude-plugin/marketplace.json"
 PLUGIN_FILE = ".claude-plugin/plugin.json"
@@ -33,6 +38,18 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 # or digit); skillpm's package names follow the same shape.
 _KEBAB = NAME_RE
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
+_GIT_URL = re.compile(r"^(https://|ssh://|file:///|[\w.-]+@[\w.-]+:(?!//))")
+# What a plugin may hold besides skills, as Claude Code reads it: the manifest key,
+# the folder or file it defaults to, and how a message names it.
+COMPONENTS = (
+    ("commands", "commands", "commands"),
+    ("agents", "agents", "agents"),
+    ("hooks", "hooks/hooks.json", "hooks"),
+    ("mcpServers", ".mcp.json", "MCP servers"),
+    ("lspServers", ".lsp.json", "LSP servers"),
+)
 
 
 class Unsupported(Exception):
@@ -50,6 +67,26 @@ class PluginEntry:
     license: str | None = None
     strict: bool = True
     skills: tuple[str, ...] | None = None  # None: not given
+    dependencies: tuple[tuple[str, str], ...] = ()  # (plugin name, range)
+    components: tuple[str, ...] = ()  # COMPONENTS keys the entry itself declares
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """Where a plugin stored outside the marketplace repository lives (a git repository)."""
+
+    kind: str  # github, url, git-subdir: as written, for messages
+    url: str  # what git fetches (https://, ssh://, file:// or git@host:path)
+    path: str  # the plugin's folder in that repository, "" for its root
+    ref: str | None  # a branch or tag; None for the remote's default branch
+    sha: str | None  # the commit the marketplace pins, if it does
+
+    @property
+    def registry_url(self) -> str:
+        """The URL a git registry reads it by: the sha when pinned, else the ref."""
+        base = self.url if self.url.startswith("git@") else f"git+{self.url}"
+        pin = self.sha or self.ref
+        return f"{base}#{pin}" if pin else base
 
 
 @dataclass(frozen=True)
@@ -58,6 +95,7 @@ class Marketplace:
     plugin_root: str  # metadata.pluginRoot, normalised ("" when absent)
     plugins: tuple[PluginEntry, ...]
     skipped: tuple[str, ...]  # entries that are not usable at all, with the reason
+    renames: Mapping[str, str] = field(default_factory=dict)  # old plugin name -> new
 
 
 def load_json(raw: bytes, where: str) -> Any:
@@ -81,6 +119,36 @@ def _paths(value: Any, where: str) -> tuple[str, ...] | None:
 
 def _text(value: Any) -> str | None:
     return str(value).strip() or None if isinstance(value, (str, int, float)) else None
+
+
+def dependencies(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """``dependencies`` of a plugin: names, or ``{name, version}`` with a semver range."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise Unsupported(f"{where}: dependencies must be a list")
+    found: dict[str, str] = {}
+    for item in value:
+        name, rng = (item, "*") if isinstance(item, str) else (None, None)
+        if isinstance(item, Mapping):
+            name, rng = item.get("name"), item.get("version") or "*"
+        if not isinstance(name, str) or not _KEBAB.match(name) or not isinstance(rng, str):
+            raise Unsupported(
+                f"{where}: dependency {item!r} is not a plugin name or {{name, version}}"
+            )
+        try:
+            parse_range(rng)
+        except ValueError:
+            raise Unsupported(
+                f"{where}: dependency {name} has an unreadable range {rng!r}"
+            ) from None
+        found[name] = rng
+    return tuple(sorted(found.items()))
+
+
+def components(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The COMPONENTS keys a plugin entry or ``plugin.json`` declares."""
+    return tuple(key for key, _, _ in COMPONENTS if data.get(key))
 
 
 def parse_marketplace(data: Any, where: str) -> Marketplace:
@@ -109,6 +177,7 @@ def parse_marketplace(data: Any, where: str) -> Marketplace:
             continue
         try:
             skills = _paths(item.get("skills"), f"{at} ({name})")
+            deps = dependencies(item.get("dependencies"), f"{at} ({name})")
         except Unsupported as exc:
             skipped.append(str(exc))
             continue
@@ -121,14 +190,22 @@ def parse_marketplace(data: Any, where: str) -> Marketplace:
                 license=_text(item.get("license")),
                 strict=item.get("strict") is not False,
                 skills=skills,
+                dependencies=deps,
+                components=components(item),
             )
         )
     name = data.get("name")
+    renames = data.get("renames")
     return Marketplace(
         name=name if isinstance(name, str) else "",
         plugin_root=plugin_root,
         plugins=tuple(plugins),
         skipped=tuple(skipped),
+        renames={
+            old: new
+            for old, new in (renames.items() if isinstance(renames, Mapping) else ())
+            if isinstance(old, str) and isinstance(new, str)
+        },
     )
 
 
@@ -143,38 +220,83 @@ def relative(path: str, where: str) -> str:
     return "/".join(parts)
 
 
-def plugin_folder(entry: PluginEntry, plugin_root: str) -> str:
-    """The folder of a plugin stored in the marketplace repository ("" for the root)."""
+def plugin_folder(entry: PluginEntry, plugin_root: str) -> str | RemoteSource:
+    """The folder of a plugin stored in the marketplace repository ("" for the root), or
+    where a plugin stored elsewhere lives."""
     source = entry.source
     if isinstance(source, Mapping):
-        kind = source.get("source")
-        what = f"a {kind!r} source" if isinstance(kind, str) else "a remote source"
-        detail = source.get("repo") or source.get("url") or source.get("package")
-        shown = f" ({detail})" if isinstance(detail, str) else ""
-        raise Unsupported(
-            f"plugin {entry.name} has {what}{shown}: skillpm installs only plugins stored in "
-            "the marketplace repository itself (relative sources) so far"
-        )
+        return remote_source(entry.name, source)
     where = f"plugin {entry.name}: source"
     if source.startswith("./") or source in (".", "./"):
         return relative(source, where)
     if re.match(r"^[a-z][a-z0-9+.-]*://", source) or source.startswith("git@"):
         raise Unsupported(
-            f"plugin {entry.name} has a remote source ({source}): skillpm installs only plugins "
-            "stored in the marketplace repository itself so far"
+            f"plugin {entry.name} has a bare URL as its source ({source}); the format "
+            'names a remote with an object such as {"source": "url", "url": ...}'
         )
     # A bare name: Claude Code joins it to metadata.pluginRoot.
     return relative(f"{plugin_root}/{source}" if plugin_root else source, where)
 
 
-def plugin_manifest(data: Any, where: str) -> tuple[str | None, str, tuple[str, ...] | None]:
-    """(version, description, skills) from a ``plugin.json``."""
+def remote_source(plugin: str, source: Mapping[str, Any]) -> RemoteSource:
+    """A ``github``, ``url`` or ``git-subdir`` source; one line naming what is wrong else."""
+    kind = source.get("source")
+    where = f"plugin {plugin} ({kind} source)"
+    if kind not in ("github", "url", "git-subdir"):
+        detail = source.get("package") or source.get("url") or source.get("repo")
+        shown = f" ({detail})" if isinstance(detail, str) else ""
+        named = f"a {kind!r}" if isinstance(kind, str) else "an unknown"
+        named = "an 'npm'" if kind == "npm" else named
+        raise Unsupported(
+            f"plugin {plugin} has {named} source{shown}: skillpm installs plugins from git "
+            "repositories only; use Claude Code's /plugin install for it"
+        )
+    if kind == "github":
+        repo = source.get("repo")
+        if not isinstance(repo, str) or not _GITHUB_REPO.match(repo):
+            raise Unsupported(f"{where}: repo must be 'owner/name'")
+        url = f"https://github.com/{repo.removesuffix('.git')}.git"
+    else:
+        given = source.get("url")
+        bad = not isinstance(given, str) or not _GIT_URL.match(given)
+        if bad or any(c in str(given) for c in " #\0"):
+            raise Unsupported(
+                f"{where}: url must be a git URL (https://, ssh://, git@host:path or file:///)"
+            )
+        url = str(given)
+    path = source.get("path", "") if kind != "github" else ""
+    if kind == "git-subdir" and not path:
+        raise Unsupported(f"{where}: path is required")
+    if not isinstance(path, str):
+        raise Unsupported(f"{where}: path must be a string")
+    ref, sha = source.get("ref"), source.get("sha")
+    if ref is not None and (not isinstance(ref, str) or not is_ref_name(ref)):
+        raise Unsupported(f"{where}: ref {ref!r} is not a branch or tag name")
+    if sha is not None and (not isinstance(sha, str) or not _SHA.match(sha)):
+        raise Unsupported(f"{where}: sha must be a full 40-digit commit id")
+    return RemoteSource(kind, url, relative(path, f"{where}: path"), ref, sha)
+
+
+@dataclass(frozen=True)
+class PluginManifest:
+    """What skillpm reads from a plugin's own ``.claude-plugin/plugin.json``."""
+
+    version: str | None
+    description: str
+    skills: tuple[str, ...] | None
+    dependencies: tuple[tuple[str, str], ...]
+    components: tuple[str, ...]
+
+
+def plugin_manifest(data: Any, where: str) -> PluginManifest:
     if not isinstance(data, Mapping):
         raise Unsupported(f"{where}: expected a JSON object")
-    return (
-        _text(data.get("version")),
-        _text(data.get("description")) or "",
-        _paths(data.get("skills"), where),
+    return PluginManifest(
+        version=_text(data.get("version")),
+        description=_text(data.get("description")) or "",
+        skills=_paths(data.get("skills"), where),
+        dependencies=dependencies(data.get("dependencies"), where),
+        components=components(data),
     )
 
 

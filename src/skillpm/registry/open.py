@@ -19,8 +19,11 @@ def open_registry(
     transport = transport_of(url)
     if transport == GIT:
         from skillpm.registry.git import GitRegistry
+        from skillpm.registry.plugin_repos import PluginRepos
 
-        return GitRegistry(name, url, options or RemoteOptions())
+        options = options or RemoteOptions()
+        local = url.startswith("git+file:")
+        return GitRegistry(name, url, options, PluginRepos(options, local=local))
     if transport == HTTPS:
         from skillpm.registry.https import HttpRegistry
 

@@ -3,34 +3,42 @@
 Two shapes are understood, read at one commit of a git registry:
 
 - a Claude Code plugin marketplace (``.claude-plugin/marketplace.json``): each
-  plugin stored in the repository is a package named after the plugin, holding
-  the plugin's skills (its ``skills`` list, else its ``skills/`` folder);
+  plugin is a package named after the plugin, holding the plugin's skills (its
+  ``skills`` list, else its ``skills/`` folder); ``plugin_layout`` reads it into a
+  ``Catalog``. A plugin stored in another git repository (a ``github``, ``url`` or
+  ``git-subdir`` source) is read from there, through ``RemoteTrees``, when first
+  asked for;
 - a plain repository of skill folders (``skills/*/SKILL.md``, else
   ``.claude/skills/*/SKILL.md``, else ``SKILL.md`` folders up to three levels
   deep): each skill is a package of its own.
+
+This module holds what both share: the catalog, the package layout, ``RepoPackages``.
 
 A package is laid out as ``publish`` would store it: ``skills/<skill>/...`` and a
 generated ``skillpm.yaml``. Its integrity is computed over that layout from the
 bytes at the commit, so the lock pins it and an install verifies it like any
 other. A version comes from the plugin (``plugin.json``, then the marketplace
 entry, as Claude Code reads it) or the skill (``metadata.version``); without
-one it is ``0.0.0+g<commit>``, which changes with each commit the lock pins.
+one it is derived from the package's own files (``0.0.0+c<hash>``), so it moves
+only when they change, not with every commit of the repository.
 
 Entries are computed on demand, so resolving one plugin reads only its files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from skillpm import yamlio
 from skillpm.errors import RegistryError, SkillpmError, UnsafeContentError
 from skillpm.formats.archive import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES
-from skillpm.formats.index import MANIFEST_NAME, NAME_RE, VersionEntry
+from skillpm.formats.index import MANIFEST_NAME, NAME_RE, SourcePin, VersionEntry
 from skillpm.formats.ranges import parse_version
 from skillpm.integrity import integrity_of_lines
 from skillpm.registry import marketplace as mp
@@ -46,15 +54,50 @@ PackageFile = tuple[str, str, bytes]  # (path in the package, mode 644|755, byte
 
 
 @dataclass(frozen=True)
+class Tree:
+    """A repository's files at one commit, and how to read their bytes."""
+
+    commit: str
+    files: Mapping[str, TreeEntry]  # every file, link and submodule, by path
+    read: Reader
+
+
+@dataclass(frozen=True)
 class Offer:
     """A package the repository offers."""
 
     name: str
-    version: str | None  # None: derived from the commit
+    version: str | None  # None: derived from the package's files
     description: str
     license: str | None
     skills: tuple[tuple[str, str], ...]  # (skill name, folder in the repository)
     origin: str  # for messages: "plugin x of marketplace y", "skill folder skills/x"
+    dependencies: tuple[tuple[str, str], ...] = ()  # (package name, range)
+    left_out: tuple[str, ...] = ()  # what the plugin has besides skills: "commands", ...
+    tree: Tree | None = None  # where its files are; None: the catalog's own repository
+    source: SourcePin | None = None  # set with ``tree``
+
+
+@dataclass(frozen=True)
+class RemotePlugin:
+    """A marketplace plugin stored in another repository: where, and how to read it there."""
+
+    source: mp.RemoteSource
+    offer: Callable[[Tree], Offer]  # raises ``mp.Unsupported`` when it offers no skills
+    version: str | None  # what the marketplace entry says, shown before fetching
+    description: str
+
+
+class RemoteTrees(Protocol):
+    """Opens plugin repositories (the git transport implements it with its mirror cache)."""
+
+    def open(self, plugin: str, source: mp.RemoteSource, commit: str | None) -> Tree:
+        """``source`` at ``commit`` (a locked one), else at its sha, ref or default branch."""
+        ...
+
+    def refresh(self) -> None:
+        """Fetch refs again when next opened, whatever the cache's age."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -63,14 +106,26 @@ class Catalog:
     offers: Mapping[str, Offer]
     unavailable: Mapping[str, str]  # name -> why it cannot be installed
     notes: tuple[str, ...] = ()  # entries left out entirely (bad names, ...)
+    remote: Mapping[str, RemotePlugin] = dataclasses.field(default_factory=dict)
 
 
 def commit_version(commit: str) -> str:
-    """The version of something that declares none: sorts after 0.0.0, names the commit."""
+    """What skillpm before content versions locked for a package declaring no version."""
     return f"0.0.0+g{commit[:COMMIT_VERSION_DIGITS]}"
 
 
-def _skill_folders(listed: str, files: Mapping[str, TreeEntry]) -> list[str]:
+def content_version(rows: Sequence[tuple[str, TreeEntry]], manifest: bytes) -> str:
+    """The version of a package declaring none: a hash of its own files (git's ids,
+    which are content hashes) and of its generated manifest, so it moves exactly when
+    what gets installed changes."""
+    digest = hashlib.sha256()
+    for rel, row in sorted(rows):
+        digest.update(f"{row.mode} {row.oid} {rel}\n".encode())
+    digest.update(manifest)
+    return f"0.0.0+c{digest.hexdigest()[:COMMIT_VERSION_DIGITS]}"
+
+
+def skill_folders(listed: str, files: Mapping[str, TreeEntry]) -> list[str]:
     """A listed skills path: a skill folder itself, or a folder of skill folders."""
     if f"{listed}/{SKILL_FILE}".lstrip("/") in files:
         return [listed]
@@ -84,7 +139,7 @@ def _skill_folders(listed: str, files: Mapping[str, TreeEntry]) -> list[str]:
     return sorted(found)
 
 
-def _name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
+def name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
     named: dict[str, str] = {}
     for folder in folders:
         name = PurePosixPath(folder).name
@@ -98,92 +153,11 @@ def _name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], .
     return tuple(sorted(named.items()))
 
 
-def marketplace_catalog(files: Mapping[str, TreeEntry], read: Reader, label: str) -> Catalog:
-    where = f"{label}: {mp.MARKETPLACE_FILE}"
-    oid = files[mp.MARKETPLACE_FILE].oid
-    raw = read([mp.MARKETPLACE_FILE], [oid], mp.MARKETPLACE_FILE)[oid]
-    try:
-        market = mp.parse_marketplace(mp.load_json(raw, where), where)
-    except mp.Unsupported as exc:
-        raise RegistryError(str(exc)) from None
-    folders: dict[str, str] = {}
-    unavailable: dict[str, str] = {}
-    for entry in market.plugins:
-        if entry.name in folders or entry.name in unavailable:
-            unavailable[entry.name] = f"plugin {entry.name} is listed twice in {where}"
-            continue
-        try:
-            folder = mp.plugin_folder(entry, market.plugin_root)
-        except mp.Unsupported as exc:
-            unavailable[entry.name] = str(exc)
-            continue
-        if folder and not any(p.startswith(folder + "/") for p in files):
-            unavailable[entry.name] = (
-                f"plugin {entry.name}: folder {folder} is not in the repository"
-            )
-            continue
-        folders[entry.name] = folder
-    manifests = {
-        name: f"{folder}/{mp.PLUGIN_FILE}".lstrip("/")
-        for name, folder in folders.items()
-        if f"{folder}/{mp.PLUGIN_FILE}".lstrip("/") in files
-    }
-    oids = [files[p].oid for p in manifests.values()]
-    blobs = read(sorted(set(manifests.values())), oids, "plugin.json files") if oids else {}
-    offers: dict[str, Offer] = {}
-    origin_of = f"marketplace {market.name or label}"
-    for entry in market.plugins:
-        if entry.name not in folders or entry.name in unavailable:
-            continue
-        folder = folders[entry.name]
-        try:
-            version, description, listed = entry.version, entry.description, entry.skills
-            if entry.name in manifests:
-                path = manifests[entry.name]
-                own = mp.plugin_manifest(mp.load_json(blobs[files[path].oid], path), path)
-                # Claude Code reads the plugin's own version first, then the entry's.
-                version = own[0] or version
-                description = description or own[1]
-                if listed is None and entry.strict:
-                    listed = own[2]
-            if listed is None:
-                skill_dirs = _skill_folders(f"{folder}/skills".lstrip("/"), files)
-            else:
-                skill_dirs = []
-                for path in listed:
-                    rel = mp.relative(path, f"plugin {entry.name}: skills")
-                    full = f"{folder}/{rel}".strip("/")
-                    found = _skill_folders(full, files)
-                    if not found:
-                        raise mp.Unsupported(
-                            f"plugin {entry.name}: its skills path {path} holds no {SKILL_FILE}"
-                        )
-                    skill_dirs += found
-            skills = _name_skills(skill_dirs, f"plugin {entry.name}")
-            if not skills:
-                raise mp.Unsupported(
-                    f"plugin {entry.name} has no skills; skillpm installs skills (its commands, "
-                    "agents and hooks are for Claude Code's /plugin install)"
-                )
-        except mp.Unsupported as exc:
-            unavailable[entry.name] = str(exc)
-            continue
-        offers[entry.name] = Offer(
-            name=entry.name,
-            version=version,
-            description=description or f"Plugin {entry.name} of {origin_of}",
-            license=entry.license,
-            skills=skills,
-            origin=f"plugin {entry.name} of {origin_of}",
-        )
-    return Catalog("marketplace", offers, unavailable, market.skipped)
-
-
 def _candidates(files: Mapping[str, TreeEntry]) -> list[str]:
     """Skill folders of a plain repository, by the first layout that has any."""
     paths = [p for p in files if p.endswith(SKILL_FILE)]
     for root in ("skills", ".claude/skills"):
-        found = _skill_folders(root, files)
+        found = skill_folders(root, files)
         if found:
             return found
     shallow = []
@@ -248,6 +222,9 @@ def generated_manifest(offer: Offer, version: str) -> bytes:
     ]
     if offer.license:
         lines.append(f"license: {json.dumps(offer.license, ensure_ascii=False)}")
+    if offer.dependencies:
+        deps = ", ".join(f"{json.dumps(n)}: {json.dumps(r)}" for n, r in offer.dependencies)
+        lines.append(f"dependencies: {{{deps}}}")
     skills = ", ".join(json.dumps(f"skills/{name}") for name, _ in offer.skills)
     lines += [f"skills: [{skills}]", "fragments: []"]
     return ("\n".join(lines) + "\n").encode()
@@ -260,36 +237,36 @@ class RepoPackages(Mapping[str, Mapping[str, VersionEntry]]):
     """
 
     def __init__(
-        self,
-        catalog: Catalog,
-        commit: str,
-        files: Mapping[str, TreeEntry],
-        read: Reader,
-        label: str,
+        self, catalog: Catalog, tree: Tree, label: str, remotes: RemoteTrees | None = None
     ) -> None:
         self.catalog = catalog
-        self.commit = commit
-        self._files = files
-        self._read = read
+        self.commit = tree.commit
+        self._tree = tree
         self._label = label
-        self._entries: dict[str, VersionEntry] = {}
-        self._contents: dict[str, list[PackageFile]] = {}
+        self._remotes = remotes
+        # By (name, locked commit of its own repository or None), then by version.
+        self._offers: dict[tuple[str, str | None], Offer] = {}
+        self._entries: dict[tuple[str, str | None, str | None], VersionEntry] = {}
+        self._contents: dict[tuple[str, str | None, str], list[PackageFile]] = {}
+
+    def _names(self) -> set[str]:
+        return {*self.catalog.offers, *self.catalog.unavailable, *self.catalog.remote}
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted({*self.catalog.offers, *self.catalog.unavailable}))
+        return iter(sorted(self._names()))
 
     def __len__(self) -> int:
-        return len({*self.catalog.offers, *self.catalog.unavailable})
+        return len(self._names())
 
     def __contains__(self, name: object) -> bool:
-        return name in self.catalog.offers or name in self.catalog.unavailable
+        return isinstance(name, str) and name in self._names()
 
     def __getitem__(self, name: str) -> Mapping[str, VersionEntry]:
         entry = self.entry(name)
         return {entry.version: entry}
 
     def available(self) -> dict[str, Mapping[str, VersionEntry]]:
-        """Every package that can be computed (for search); broken ones left out."""
+        """Every package computable without fetching another repository (for search)."""
         found: dict[str, Mapping[str, VersionEntry]] = {}
         for name in sorted(self.catalog.offers):
             try:
@@ -298,46 +275,93 @@ class RepoPackages(Mapping[str, Mapping[str, VersionEntry]]):
                 continue
         return found
 
-    def entry(self, name: str) -> VersionEntry:
+    def remote_listings(self) -> dict[str, tuple[str | None, str]]:
+        """Plugins in other repositories: (version, description) as the entry says."""
+        return {
+            name: (remote.version, remote.description)
+            for name, remote in sorted(self.catalog.remote.items())
+            if name not in self.catalog.unavailable
+        }
+
+    def offer(self, name: str, pin: str | None = None) -> Offer:
+        """What ``name`` is; a plugin in another repository is read there (at ``pin``)."""
         if name in self.catalog.unavailable:
             raise RegistryError(f"registry {self._label}: {self.catalog.unavailable[name]}")
-        if name not in self._entries:
-            offer = self.catalog.offers[name]
-            version = offer.version or commit_version(self.commit)
-            parse_version(version, f"registry {self._label}: {offer.origin}: version")
-            files = self._package_files(offer, version)
+        if name in self.catalog.offers:
+            return self.catalog.offers[name]
+        key = (name, pin)
+        if key not in self._offers:
+            remote = self.catalog.remote[name]
+            if self._remotes is None:
+                raise RegistryError(
+                    f"registry {self._label}: plugin {name} is in another repository, which "
+                    "this registry cannot read"
+                )
+            tree = self._remotes.open(name, remote.source, pin)
+            try:
+                self._offers[key] = remote.offer(tree)
+            except mp.Unsupported as exc:
+                raise RegistryError(f"registry {self._label}: {exc}") from None
+        return self._offers[key]
+
+    def entry(self, name: str, pin: str | None = None, version: str | None = None) -> VersionEntry:
+        """``name``'s entry; ``version`` asks for the one an older skillpm locked for a
+        package declaring none (``commit_version``), which only the file layout differs in."""
+        offer = self.offer(name, pin)
+        key = (name, pin, version)
+        if key not in self._entries:
+            where = f"registry {self._label}: {offer.origin}"
+            rows = self._rows(offer, where)
+            chosen = offer.version or version
+            if chosen is None:
+                chosen = content_version(rows, generated_manifest(offer, ""))
+            parse_version(chosen, f"{where}: version")
+            files = self._read_files(offer, rows, chosen, where)
             lines = [(rel, mode, hashlib.sha256(data).hexdigest()) for rel, mode, data in files]
-            self._contents[name] = files
-            self._entries[name] = VersionEntry(
+            self._contents[(name, pin, chosen)] = files
+            self._entries[key] = VersionEntry(
                 name=name,
-                version=version,
+                version=chosen,
                 integrity=integrity_of_lines(lines),
                 description=offer.description,
+                dependencies=dict(offer.dependencies),
                 skills=tuple(s for s, _ in offer.skills),
+                source=offer.source,
             )
-        return self._entries[name]
+        return self._entries[key]
 
-    def files(self, name: str, version: str) -> list[PackageFile]:
+    def entry_at(self, name: str, version: str, pin: str | None = None) -> VersionEntry | None:
+        """``name``'s entry if it is ``version`` here (a lock's), else None."""
+        if name not in self:
+            return None
+        entry = self.entry(name, pin)
+        legacy = version == commit_version(self.commit) and self.offer(name, pin).version is None
+        if entry.version != version and legacy:
+            entry = self.entry(name, pin, version)
+        return entry if entry.version == version else None
+
+    def files(self, name: str, version: str, pin: str | None = None) -> list[PackageFile]:
         """The files of ``name`` as a package, for unpacking; the caller checks integrity."""
         if name not in self:
             raise RegistryError(
                 f"registry {self._label} has no {name} at commit {self.commit[:12]}; run "
                 "'skillpm update' to resolve again"
             )
-        entry = self.entry(name)
-        if entry.version != version:
+        entry = self.entry_at(name, version, pin)
+        if entry is None:
             raise RegistryError(
-                f"registry {self._label}: {name} is {entry.version} at commit "
+                f"registry {self._label}: {name} is {self.entry(name, pin).version} at commit "
                 f"{self.commit[:12]}, not {version}; run 'skillpm update' to resolve again"
             )
-        return self._contents[name]
+        return self._contents[(name, pin, version)]
 
-    def _package_files(self, offer: Offer, version: str) -> list[PackageFile]:
-        where = f"{offer.origin} in registry {self._label}"
+    def _rows(self, offer: Offer, where: str) -> list[tuple[str, TreeEntry]]:
+        """The package's files as (path in the package, git's row), checked for kind and count."""
+        files = (offer.tree or self._tree).files
         rows: list[tuple[str, TreeEntry]] = []
         for skill, folder in offer.skills:
             prefix = f"{folder}/"
-            for path, row in self._files.items():
+            for path, row in files.items():
                 if path.startswith(prefix):
                     rows.append((f"skills/{skill}/{path[len(prefix) :]}", row))
         if len(rows) > MAX_FILES:
@@ -349,8 +373,14 @@ class RepoPackages(Mapping[str, Mapping[str, VersionEntry]]):
                     f"{where}: {rel} is {kind or 'not a regular file'}; packages hold plain "
                     "files only"
                 )
+        return rows
+
+    def _read_files(
+        self, offer: Offer, rows: Sequence[tuple[str, TreeEntry]], version: str, where: str
+    ) -> list[PackageFile]:
         folders = [folder for _, folder in offer.skills]
-        blobs = self._read(folders, [row.oid for _, row in rows], offer.origin)
+        read = (offer.tree or self._tree).read
+        blobs = read(folders, [row.oid for _, row in rows], offer.origin)
         files: list[PackageFile] = []
         total = 0
         for rel, row in rows:
@@ -361,17 +391,3 @@ class RepoPackages(Mapping[str, Mapping[str, VersionEntry]]):
             files.append((rel, "755" if row.mode == "100755" else "644", data))
         files.append((MANIFEST_NAME, "644", generated_manifest(offer, version)))
         return sorted(files)
-
-
-def open_view(
-    rows: Sequence[TreeEntry], read: Reader, commit: str, label: str
-) -> RepoPackages | None:
-    """The view of a repository at ``commit``, or None when it offers nothing at all."""
-    files = {r.path: r for r in rows}  # ls-tree -r: files, links and submodules
-    if mp.MARKETPLACE_FILE in files:
-        catalog = marketplace_catalog(files, read, label)
-    else:
-        catalog = skills_catalog(files, read, label)
-        if not catalog.offers and not catalog.unavailable:
-            return None
-    return RepoPackages(catalog, commit, files, read, label)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -58,3 +59,68 @@ def check_http_url(url: str, *, allow_http: bool, label: str) -> SplitResult:
             "(SKILLPM_ALLOW_HTTP=1) to accept the risk"
         )
     return parts
+
+
+# -- git registry URLs (DESIGN 3) ------------------------------------------------
+
+_SCHEMES = ("https", "ssh", "file")
+_SCP_PARTS = re.compile(r"^(?P<user>[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_REF = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/+-]+$")
+
+
+@dataclass(frozen=True)
+class GitUrl:
+    remote: str  # what git fetches from: no ``git+`` prefix, no ``#ref``
+    ref: str | None  # a branch, tag or 40-digit commit; None for the remote's HEAD
+    key: str  # the remote, normalised and without credentials: the mirror's identity
+
+    @property
+    def commit(self) -> str | None:
+        return self.ref if self.ref and _COMMIT.match(self.ref) else None
+
+
+def is_ref_name(text: str) -> bool:
+    """Whether git would take ``text`` as a branch or tag name (or a commit id)."""
+    return bool(_REF.match(text))
+
+
+def parse_git_url(url: str) -> GitUrl:
+    """Split a registry URL (DESIGN 3) into what git needs; ``RegistryError`` if malformed."""
+    base, hash_, ref = url.partition("#")
+    if hash_ and not _REF.match(ref):
+        raise RegistryError(
+            f"{redact(url)}: {ref!r} after '#' is not a branch, tag or 40-digit commit"
+        )
+    if base.startswith("git+"):
+        remote = base.removeprefix("git+")
+        parts = urlsplit(remote)
+        scheme = parts.scheme.lower()
+        if scheme not in _SCHEMES:
+            raise RegistryError(
+                f"{redact(url)}: unsupported git URL; use git+https://, git+ssh://, git+file:// "
+                "or git@host:org/repo.git"
+            )
+        if scheme == "file":
+            if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+                raise RegistryError(
+                    f"{redact(url)}: git+file:// needs an absolute path "
+                    "(git+file:///path/to/registry.git)"
+                )
+            key = "file://" + _strip_git(str(Path(parts.path).resolve()))
+        else:
+            if not parts.hostname:
+                raise RegistryError(f"{redact(url)}: the URL has no host")
+            host = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
+            key = f"{scheme}://{host}{_strip_git(parts.path)}"
+    else:
+        match = _SCP_PARTS.match(base)
+        if not match:
+            raise RegistryError(f"{redact(url)}: not a git URL")
+        remote = base
+        key = f"ssh://{match['host'].lower()}/{_strip_git(match['path']).lstrip('/')}"
+    return GitUrl(remote=remote, ref=ref or None, key=key)
+
+
+def _strip_git(path: str) -> str:
+    return re.sub(r"(\.git)?/*$", "", path)

@@ -9,11 +9,12 @@ team's package (dependency confusion).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillpm.errors import PackageNotFound, RegistryError
 from skillpm.formats.index import VersionEntry
+from skillpm.formats.project_files import LockedPackage
 from skillpm.formats.ranges import parse_version
 from skillpm.output import redact
 from skillpm.registry.base import Registry
@@ -48,6 +49,7 @@ class Sources:
         names: set[str] = set()
         for registry in self.registries:
             names.update(registry.all_packages())
+            names.update(registry.remote_listings())
         return names
 
     def suggest(self, name: str) -> list[str]:
@@ -62,17 +64,63 @@ def _candidates(registry: Registry, versions: Mapping[str, VersionEntry]) -> lis
     return [Candidate(e.name, parse_version(v), e, registry.name) for v, e in versions.items()]
 
 
+def _locked_candidate(sources: Sources, pkg: LockedPackage | None) -> Candidate | None:
+    """The locked version of a package its registry no longer offers (a marketplace
+    moved on), read where the lock says; None when that cannot be had."""
+    registry = sources.by_url(pkg.registry) if pkg is not None else None
+    if pkg is None or registry is None:
+        return None
+    try:
+        entry = registry.locked_entry(pkg)
+    except RegistryError:
+        return None  # gone from the remote and the cache: resolve without it
+    if entry is None:
+        return None
+    version = parse_version(entry.version)
+    return Candidate(pkg.name, version, entry, registry.name, commit=pkg.commit, current=False)
+
+
+def _add_locked(
+    sources: Sources,
+    catalog: dict[str, list[Candidate]],
+    name: str,
+    pkg: LockedPackage | None,
+    movable: bool,
+) -> None:
+    """Make the locked version of ``name`` a candidate if its registry no longer offers it.
+
+    A marketplace may offer the locked version number with other files (changed without a
+    version bump): unless ``name`` may move, the locked files stand in for the new ones.
+    """
+    have = catalog.get(name, [])
+    if pkg is None:
+        return
+    same = [c for c in have if c.entry.version == pkg.version]
+    if same and (movable or same[0].entry.integrity == pkg.integrity):
+        return
+    if have and redact(sources.named(have[0].registry).url) != redact(pkg.registry):
+        return  # served by another registry now: versions never mix across registries
+    cand = _locked_candidate(sources, pkg)
+    if cand is not None:
+        catalog[name] = [*(c for c in have if c not in same), cand]
+
+
 def gather(
     sources: Sources,
     roots: Iterable[str],
     pinned: Mapping[str, str] | None = None,
+    locked: Mapping[str, LockedPackage] | None = None,
+    movable: Collection[str] = (),
 ) -> dict[str, list[Candidate]]:
     """Every version of every name reachable from ``roots`` through dependencies.
 
-    ``pinned`` maps a name to the registry it must come from.
+    ``pinned`` maps a name to the registry it must come from. ``locked`` (the lock's
+    packages) adds each locked version its registry no longer offers, so a package
+    nobody asked to move (not in ``movable``) can stay where it is.
     """
     roots = set(roots)
     pinned = pinned or {}
+    locked = locked or {}
     catalog: dict[str, list[Candidate]] = {}
     missing: set[str] = set()
     pending = set(roots)
@@ -94,6 +142,9 @@ def gather(
             for name, versions in found.items():
                 catalog[name] = _candidates(registry, versions)
             remaining -= set(found)
+        for name in sorted(batch):
+            _add_locked(sources, catalog, name, locked.get(name), name in movable)
+        remaining -= set(catalog)
         missing |= remaining
         for name in batch:
             for cand in catalog.get(name, ()):

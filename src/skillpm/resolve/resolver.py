@@ -28,6 +28,8 @@ class Candidate:
     version: Version
     entry: VersionEntry
     registry: str  # the registry's configured name
+    commit: str | None = None  # the registry commit it was read at; None: the current one
+    current: bool = True  # False: a locked version the registry no longer offers
 
     def __str__(self) -> str:
         return f"{self.name} {self.entry.version}"
@@ -99,7 +101,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             and (not c.entry.yanked or c.entry.version == locked)
             and all(self._allowed(r, c) for r in reqs)
         ]
-        matches.sort(key=lambda c: (c.entry.version == locked, c.version), reverse=True)
+        # What the registry offers now beats a stale locked version (a marketplace's one
+        # version per plugin may be derived from content, so not ordered by its number).
+        matches.sort(key=lambda c: (c.entry.version == locked, c.current, c.version), reverse=True)
         return matches
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:
