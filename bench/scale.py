@@ -53,20 +53,21 @@ def installed_scale(bench: Bench, sizes: Sequence[int]) -> list[tuple[str, int, 
     added = f"tool-{max(sizes):03d}"
     out = []
     for n in sizes:
-        project = bench.work / f"installed-{n}"
+        # Two projects: the timed +1 (and its undo) leaves a record the no-op cannot use.
+        quiet, added_to = bench.work / f"installed-{n}", bench.work / f"installed-{n}-add"
         deps = {f"tool-{i:03d}": "^1.0.0" for i in range(n)}
-        inputs.write_manifest(project, {"wide": f"git+{bare.as_uri()}"}, deps)
-        bench.setup_run(bench.skillpm("install"), project, **env)
-        saved = {f: (project / f).read_bytes() for f in ("skills.yaml", "skills.lock")}
-        warm = bench.skillpm("install", added)  # the added package in the cache, then undone
-        bench.setup_run(warm, project, **env)
-        _restore(project, saved, added)
-        bench.settle(project, **env)
+        for project in (quiet, added_to):
+            inputs.write_manifest(project, {"wide": f"git+{bare.as_uri()}"}, deps)
+            bench.setup_run(bench.skillpm("install"), project, **env)
+        saved = {f: (added_to / f).read_bytes() for f in ("skills.yaml", "skills.lock")}
+        bench.setup_run(bench.skillpm("install", added), added_to, **env)  # now in the cache
+        _restore(added_to, saved, added)
+        bench.settle(quiet, **env)
 
-        def noop(p: Path = project) -> Command:
+        def noop(p: Path = quiet) -> Command:
             return bench.command(bench.skillpm("install"), p, **env)
 
-        def add(p: Path = project) -> Command:
+        def add(p: Path = added_to) -> Command:
             return bench.command(bench.skillpm("install", added), p, **env)
 
         def undo(cmd: Command, s: dict[str, bytes] = saved) -> None:

@@ -30,6 +30,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for var in (
         "NO_COLOR",
         "SKILLPM_REGISTRY",
+        "SKILLPM_POLICY",  # a managed policy only where a test sets one
         "GIT_DIR",
         "GIT_WORK_TREE",
         # doctor reads Claude Code's Bedrock settings from the environment too

@@ -21,6 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"project"}),
     frozenset({"install", "publish"}),
     frozenset({"lint", "doctor"}),
+    frozenset({"policy"}),
     frozenset({"commands"}),
     frozenset({"cli"}),
     frozenset({"<main>"}),

@@ -65,6 +65,11 @@ class FragmentError(SkillpmError):
     """A CLAUDE.md fragment that cannot be read, rendered or merged."""
 
 
+class PolicyError(SkillpmError):
+    """What the organisation's or the project's policy refuses, or a policy that cannot be
+    read (which refuses too: a policy fails closed)."""
+
+
 def split_error(exc: SkillpmError, where: str) -> tuple[int | None, str]:
     """The line and the bare message of a ``where:line: message`` error."""
     text = str(exc)

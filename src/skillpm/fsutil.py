@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from skillpm.integrity import FileEntry
@@ -37,35 +39,61 @@ def copy_entries(entries: list[FileEntry], dest: Path) -> dict[str, str]:
     """
     import hashlib
 
-    umask = _umask()
-    os.makedirs(dest, exist_ok=True)
-    made = {os.fspath(dest)}
     digests: dict[str, str] = {}
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    writer = _Writer(dest)
     for entry in entries:
-        target = os.path.join(dest, entry.relpath)
-        parent = os.path.dirname(target)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            while parent not in made:
-                made.add(parent)
-                parent = os.path.dirname(parent)
-        mode = 0o755 if entry.executable else 0o644
         h = hashlib.sha256()
-        fd = os.open(target, flags, mode)
+        with writer.create(entry.relpath, entry.executable) as fd, open(entry.path, "rb") as src:
+            while chunk := src.read(_COPY_CHUNK):
+                h.update(chunk)
+                _write_all(fd, chunk)
+        digests[entry.relpath] = h.hexdigest()
+    return digests
+
+
+def write_files(dest: Path, files: Iterable[tuple[str, bool, bytes]]) -> None:
+    """Write (relpath, executable, bytes) files under ``dest`` with modes 644/755, each
+    with one exclusive create: no pathlib, no chmod unless the umask took a bit."""
+    writer = _Writer(dest)
+    for relpath, executable, data in files:
+        with writer.create(relpath, executable) as fd:
+            _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _Writer:
+    """Creates files under one folder, making each parent folder once."""
+
+    _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+    def __init__(self, dest: Path) -> None:
+        self.root = os.fspath(dest)
+        self.umask = _umask()
+        self.made = {self.root}
+        os.makedirs(self.root, exist_ok=True)
+
+    @contextlib.contextmanager
+    def create(self, relpath: str, executable: bool) -> Iterator[int]:
+        target = os.path.join(self.root, relpath)
+        parent = os.path.dirname(target)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            while parent not in self.made:
+                self.made.add(parent)
+                parent = os.path.dirname(parent)
+        mode = 0o755 if executable else 0o644
+        fd = os.open(target, self._FLAGS, mode)
         try:
-            with open(entry.path, "rb") as src:
-                while chunk := src.read(_COPY_CHUNK):
-                    h.update(chunk)
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view) :]
-            if mode & umask:
+            yield fd
+            if mode & self.umask:
                 os.fchmod(fd, mode)  # the umask took bits the package asks for
         finally:
             os.close(fd)
-        digests[entry.relpath] = h.hexdigest()
-    return digests
 
 
 _COPY_CHUNK = 1 << 22

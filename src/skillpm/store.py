@@ -5,7 +5,7 @@ Layout under ``cache_dir()``::
     git/<key>/                 one bare mirror per remote (key: hash of the normalised URL)
     packages/sha256-<hex>/     unpacked package versions, verified, keyed by integrity
     locks/                     process locks (projects, mirrors, local registries)
-    projects/<key>.json        what a project's last run verified (installstate's stat cache)
+    projects/<key>.marshal     what a project's last run verified (project.state's stat cache)
     logs/                      logs of unexpected failures
 """
 

@@ -59,7 +59,7 @@ def _quick_install(args: list[str]) -> int | None:
     quiet, verbose, color, project = options
     if project is not None and not os.path.isdir(project):
         return None  # click reports it
-    from skillpm.project.state import quick_noop
+    from skillpm.policy.managed import quick_noop
 
     # No pathlib here (it would cost more than the check): realpath is Path.resolve.
     count = quick_noop(os.path.realpath(project if project is not None else os.getcwd()))

@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unyank": ("authoring:unyank", "Undo a yank: resolutions may pick the version again."),
     "export-marketplace": ("authoring:export_marketplace", "Write .claude-plugin/marketplace.json for a registry folder (default: here)."),
     "doctor": ("query:doctor", "Check the project: lock, installed skills, CLAUDE.md, Bedrock settings, IAM policies."),
+    "audit": ("policy:audit", "Check the installed project against the policy, its lock and drift (the CI gate)."),
+    "policy": ("policy:policy", "Show the organisation's and the project's policy (docs/policy.md)."),
     "completion": ("query:completion", "Print the shell completion script for SHELL."),
 }
 # fmt: on

@@ -72,8 +72,9 @@ def install(
     """
     plain = not (packages or registry or dry_run or force or prerelease or agent or user)
     if plain and not ctx.meta.get("refresh"):
-        # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed.
-        from skillpm.project.state import quick_noop
+        # A no-op proven from the stat cache: no YAML, resolver, registry or lock needed
+        # (keyed to the managed policy the last full run checked the lock against).
+        from skillpm.policy.managed import quick_noop
 
         check_network_settings(ctx)  # the same usage errors as the full path
         count = quick_noop(project_root(ctx))

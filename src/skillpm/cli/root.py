@@ -48,7 +48,7 @@ class LazyGroup(Group):
         for name in self.commands:  # added by add_command, outside the table
             command = self.commands[name]
             if name not in self.table and not command.hidden:
-                rows.append((name, command.help or command.short_help or ""))
+                rows.append((name, command.short_help or command.help or ""))
         formatter.write(root_help.render(formatter.width, rows) + "\n")
 
 

@@ -12,6 +12,7 @@ from skillpm.formats.manifest_edit import edit_manifest
 from skillpm.formats.project_files import DependencySpec, Lockfile, ProjectManifest
 from skillpm.install.steps import InstallOptions, commit, recover, resolve_lock
 from skillpm.output import console, up_to_date
+from skillpm.policy.gate import PolicyGate
 from skillpm.project.folder import Project, parse_install_spec, registry_name_for
 from skillpm.store import project_lock
 
@@ -68,10 +69,12 @@ def _install_new(
     # First pass: resolve with the requested ranges ("*" when none) to learn the versions.
     ranges = {name: rng or "*" for name, rng in parsed}
     trial = _with_changes(manifest, ranges, add_registries, selections)
+    gate = PolicyGate(project)
     lock = resolve_lock(
         project,
         trial,
         old,
+        gate=gate,
         unpinned=frozenset(ranges),
         prerelease=options.prerelease,
         report=True,
@@ -90,7 +93,7 @@ def _install_new(
     )
     final = project.load_manifest(final_text)
     lock = Lockfile(final.hash(), lock.packages)
-    commit(project, final, old, lock, options, final_text)
+    commit(project, final, old, lock, options, final_text, gate=gate)
 
 
 def _with_changes(
@@ -157,11 +160,14 @@ def _install_from_manifest(project: Project, options: InstallOptions) -> None:
             "skills.lock is missing or out of date with skills.yaml, and --frozen forbids "
             "resolving; run 'skillpm install' and commit skills.lock"
         )
+    gate = PolicyGate(project)
     if fresh and old is not None:
         new = old
     else:
-        new = resolve_lock(project, manifest, old, prerelease=options.prerelease, report=True)
-    plan = commit(project, manifest, old, new, options, edited)
+        new = resolve_lock(
+            project, manifest, old, gate=gate, prerelease=options.prerelease, report=True
+        )
+    plan = commit(project, manifest, old, new, options, edited, gate=gate)
     quiet = options.dry_run or options.show_diff
     if plan.empty and not quiet and (old is not None and old == plan.lock):
         n = len(new.packages)
@@ -208,6 +214,8 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
         new_text = edit_manifest(text, remove_dependencies=names)
         new_manifest = project.load_manifest(new_text)
         roots = set(new_manifest.dependencies)
+        # Removing never needs the policy, unless a re-resolution brings packages in.
+        gate = PolicyGate(project, entering_only=True)
         if roots <= set(locked):
             from skillpm.resolve.depgraph import reachable
 
@@ -218,5 +226,5 @@ def remove(project: Project, names: Sequence[str], options: InstallOptions) -> N
             # need no rendering (and so no registry) unless their blocks are damaged.
             options = replace(options, vars_unchanged=old.manifest_hash == manifest.hash())
         else:
-            new = resolve_lock(project, new_manifest, old, report=True)
-        commit(project, new_manifest, old, new, options, new_text)
+            new = resolve_lock(project, new_manifest, old, gate=gate, report=True)
+        commit(project, new_manifest, old, new, options, new_text, gate=gate)

@@ -58,6 +58,9 @@ def add(project: Project, name: str, url: str) -> None:
         for other, other_url in manifest.registries:
             if other_url == url:
                 raise ManifestError(f"skills.yaml already lists {redact(url)} as {other}")
+        from skillpm.policy.gate import check_new_registry
+
+        check_new_registry(project, manifest, name, url)
         new_text = edit_manifest(text, add_registries=[(name, url)])
         project.load_manifest(new_text)  # what we write must read back
         atomic_write(project.manifest_path, new_text.encode())

@@ -13,6 +13,7 @@ from skillpm.formats.project_files import LockedPackage, Lockfile, ProjectManife
 from skillpm.formats.ranges import parse_range, parse_version
 from skillpm.install.steps import InstallOptions, commit, recover, resolve_lock
 from skillpm.output import console, plural
+from skillpm.policy.gate import PolicyGate
 from skillpm.project.folder import Project
 from skillpm.resolve.catalog import Sources, gather
 from skillpm.store import project_lock
@@ -30,7 +31,8 @@ def _latest_of(sources: Sources, pkg: LockedPackage) -> tuple[str | None, bool]:
 
 def _rows(project: Project, manifest: ProjectManifest, lock: Lockfile) -> list[dict[str, Any]]:
     everything = frozenset(p.name for p in lock.packages) | frozenset(manifest.dependencies)
-    wanted = resolve_lock(project, manifest, lock, unpinned=everything).by_name()
+    # Only to show versions: nothing is installed from this lock.
+    wanted = resolve_lock(project, manifest, lock, gate=None, unpinned=everything).by_name()
     sources = project.sources(manifest)
     rows = []
     for pkg in sorted(lock.packages, key=lambda p: p.name):
@@ -145,7 +147,8 @@ def update(
                 new_text = edit_manifest(text, set_dependencies=widened)
         final = project.load_manifest(new_text) if new_text is not None else manifest
         targets = frozenset(names) if names else frozenset(known)
-        lock = resolve_lock(project, final, old, unpinned=targets)
-        plan = commit(project, final, old, lock, options, new_text)
+        gate = PolicyGate(project)
+        lock = resolve_lock(project, final, old, gate=gate, unpinned=targets)
+        plan = commit(project, final, old, lock, options, new_text, gate=gate)
         if plan.empty and new_text is None and not options.dry_run:
             console.info("Nothing to update: every package is at the newest version allowed")

@@ -105,7 +105,11 @@ def plan(
     result.lock = replace(new, packages=tuple(final))
     _check_ownership(project, result, owners_old, state, force=force)
     result.dropped = _dropped_copies(project, old, result.lock)
-    if manifest is not None:
+    fragments = any(p.fragments for p in (*old_pkgs.values(), *result.lock.packages))
+    # The fragment code (and its Jinja2 sandbox) loads only when there is a fragment,
+    # a render asked for, or the user scope's placement rule to enforce.
+    asked = rerender or force or force_fragments
+    if manifest is not None and (fragments or asked or project.is_user):
         from skillpm.install.fragments import plan_fragments
 
         plan_fragments(
@@ -118,6 +122,7 @@ def plan(
             force=force or force_fragments,
             vars_unchanged=vars_unchanged,
         )
+    if manifest is not None and _may_have_pieces(result, old):
         from skillpm.install.settings import plan_pieces
 
         plan_pieces(
@@ -130,6 +135,19 @@ def plan(
             vars_unchanged=vars_unchanged,
         )
     return result
+
+
+def _may_have_pieces(result: Plan, old: Lockfile | None) -> bool:
+    """Whether a settings or .claudeignore piece is staged or recorded: only then is the
+    settings code (JSON editing, merging, templates) worth loading."""
+    recorded = old is not None and (
+        bool(old.created_files)
+        or any(p.settings or p.settings_replaced or p.claudeignore for p in old.packages)
+    )
+    return recorded or any(
+        (m := result.manifests.get(name)) is None or m.settings is not None or m.claudeignore
+        for name in result.staged
+    )
 
 
 def _dropped_copies(project: Project, old: Lockfile | None, new: Lockfile) -> list[Path]:

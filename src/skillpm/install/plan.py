@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from skillpm.content.fragment_plan import FragmentPlan
 from skillpm.formats.index import PackageManifest
 from skillpm.formats.project_files import LockedPackage, Lockfile, dump_lock
+
+if TYPE_CHECKING:  # the fragment code loads only when a package has fragments
+    from skillpm.content.fragment_plan import FragmentPlan
 
 
 @dataclass(frozen=True)

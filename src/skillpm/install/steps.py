@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from skillpm.errors import LockError, ManifestError, ResolutionError, SkillpmError
 from skillpm.formats.index import VersionEntry
@@ -36,19 +37,45 @@ class InstallOptions:
     agent: bool = False  # add the "agents" target (.agents/skills, AGENTS.md) to skills.yaml
 
 
+class Gate(Protocol):
+    """What decides which packages may enter the project (``skillpm.policy.gate``). Each
+    check raises to refuse, before anything in the project is written."""
+
+    @property
+    def noop_key(self) -> str | None:
+        """What a no-op answered from the stat cache must find unchanged besides skills.yaml
+        and skills.lock (the policy checked, "" for none); None: answer none from there."""
+        ...
+
+    def check_registries(self, manifest: ProjectManifest) -> None:
+        """Before any registry is contacted."""
+
+    def check_lock(self, manifest: ProjectManifest, old: Lockfile | None, new: Lockfile) -> None:
+        """Before any package is fetched or staged."""
+
+    def check_staged(self, plan: Plan) -> None:
+        """With the new packages staged (their files readable), before anything moves."""
+
+
 def resolve_lock(
     project: Project,
     manifest: ProjectManifest,
     old: Lockfile | None,
     *,
+    gate: Gate | None,
     unpinned: frozenset[str] = frozenset(),
     prerelease: bool = False,
     report: bool = False,
 ) -> Lockfile:
-    """Resolve the manifest into a new lock, keeping locked versions where they still fit."""
+    """Resolve the manifest into a new lock, keeping locked versions where they still fit.
+
+    ``gate`` is required so that every caller decides: None only where nothing will be
+    installed from the result."""
     from skillpm.formats.ranges import parse_range
     from skillpm.resolve.resolver import Preferences, Requirement, resolve
 
+    if gate is not None:
+        gate.check_registries(manifest)
     started = time.perf_counter()
     sources = project.sources(manifest)
     pinned = {n: d.registry for n, d in manifest.dependencies.items() if d.registry}
@@ -133,13 +160,16 @@ def commit(
     new: Lockfile,
     options: InstallOptions,
     manifest_text: str | None,
+    *,
+    gate: Gate | None,
 ) -> Plan:
     """Plan ``new`` against ``old`` and apply it in one transaction (unless the options say
-    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last."""
-    from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
-    from skillpm.install.fragments import refuse_edits, report_fragments, show_diff
-
+    to show or dry-run it): skills, fragments and pieces, then skills.yaml, the lock last.
+    ``gate`` sees the lock before anything is fetched and the staged packages before
+    anything moves."""
     check_pins(manifest, new)
+    if gate is not None:
+        gate.check_lock(manifest, old, new)
     started = time.perf_counter()
     project.use_targets(manifest)
     with Transaction(project.staging_root, project.root) as txn:
@@ -156,14 +186,21 @@ def commit(
                 force_fragments=options.force_fragments,
                 vars_unchanged=options.vars_unchanged,
             )
+        if gate is not None:
+            gate.check_staged(plan)
         manifest_bytes = manifest_text.encode() if manifest_text is not None else None
         if options.show_diff:
+            from skillpm.install.fragments import show_diff
+
             txn.rollback()
             _report_dry_run(plan, quiet_when_empty=True)
             if not show_diff(plan.fragments) and plan.empty:
                 console.info("No changes: CLAUDE.md and the fragments agree")
             return plan
         if plan.fragments is not None:
+            # The fragment code loads only when fragments had work (see installer.plan).
+            from skillpm.install.fragments import refuse_edits
+
             refuse_edits(plan.fragments)
         if options.dry_run:
             txn.rollback()
@@ -173,18 +210,20 @@ def commit(
         if plan.empty and lock_unchanged and manifest_bytes is None:
             txn.rollback()
             if plan.fragments is not None:
+                from skillpm.install.fragments import report_fragments
+
                 report_fragments(plan.fragments)  # hand edits kept
-            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha)
+            _remember(project, manifest, plan.lock, project.manifest_sha, project.lock_sha, gate)
             return plan
         installer.apply(project, txn, plan, manifest_bytes=manifest_bytes)
     manifest_sha = digest(manifest_bytes) if manifest_bytes is not None else project.manifest_sha
-    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()))
-    for folder in (
-        *project.skill_dirs,
-        *project.other_skill_dirs,
-        project.root / IMPORT_DIR,
-        project.root / RULES_DIR,
-    ):
+    _remember(project, manifest, plan.lock, manifest_sha, digest(plan.lock_bytes()), gate)
+    folders = [*project.skill_dirs, *project.other_skill_dirs]
+    if plan.fragments is not None:  # only then can a generated fragment file have gone
+        from skillpm.content.fragment_plan import IMPORT_DIR, RULES_DIR
+
+        folders += [project.root / IMPORT_DIR, project.root / RULES_DIR]
+    for folder in folders:
         prune_empty_dirs(folder, project.root)
     installer.report(plan, time.perf_counter() - started)
     return plan
@@ -216,13 +255,15 @@ def _remember(
     lock: Lockfile,
     manifest_sha: str | None,
     lock_sha: str | None,
+    gate: Gate | None,
 ) -> None:
     """After a run that left the project consistent: let the next no-op skip the work.
 
     Only where ``project.state.quick_noop`` can prove all a no-op would check: a
     project (not the user scope) whose lock records every skill's and fragment's
     hash, with its CLAUDE.md blocks and settings pieces proven in place
-    (``install.noop.watched_outputs``).
+    (``install.noop.watched_outputs``), keyed to the managed policy the gate checked
+    it against (a project policy, which may live behind a URL, always goes the full way).
     """
     from skillpm.install.noop import watched_outputs
 
@@ -230,10 +271,11 @@ def _remember(
     skills = {s: p.skill_integrity.get(s) for p in lock.packages for s in p.skills}
     fragments = [p.fragment_hashes.get(f) for p in lock.packages for f in p.fragments]
     provable = all(skills.values()) and all(fragments) and lock.manifest_hash == manifest.hash()
+    policy = gate.noop_key if gate is not None else ""
     outputs = None
     if provable and not project.is_user and manifest_sha is not None and lock_sha is not None:
         outputs = watched_outputs(project, manifest, lock)
-    if outputs is None or manifest_sha is None or lock_sha is None:
+    if outputs is None or manifest_sha is None or lock_sha is None or policy is None:
         forget_noop(state)
     else:
         record_noop(
@@ -245,6 +287,7 @@ def _remember(
             [d.relative_to(project.root).as_posix() for d in project.skill_dirs],
             [d.relative_to(project.root).as_posix() for d in project.other_skill_dirs],
             len(lock.packages),
+            policy,
         )
     state.save()
 

@@ -256,8 +256,13 @@ def record_noop(
     skill_dirs: Sequence[str],
     other_dirs: Sequence[str],
     packages: int,
+    policy: str = "",
 ) -> None:
     """Remember that these manifest and lock bytes need nothing more than what is installed.
+
+    ``policy`` keys the record to the managed policy the lock was checked against
+    (``policy.managed.policy_key``; "" for none), so a changed policy is never
+    answered from here.
 
     ``skill_dirs`` are the targets' skill folders (relative to the root), each holding
     every skill; ``other_dirs`` those of targets not in use, where a copy of a locked
@@ -273,6 +278,7 @@ def record_noop(
         "skill-dirs": list(skill_dirs),
         "other-dirs": list(other_dirs),
         "packages": packages,
+        "policy": policy,
     }
     state.dirty = True
 
@@ -283,8 +289,10 @@ def forget_noop(state: ProjectState) -> None:
         state.dirty = True
 
 
-def quick_noop(root: StrPath) -> int | None:
+def quick_noop(root: StrPath, policy: str = "") -> int | None:
     """The number of locked packages if ``install`` has nothing to do here, else None.
+
+    ``policy`` is the key of the managed policy in force now (see ``record_noop``).
 
     ``None`` means "not proven", never "something is wrong": the caller then runs
     the full install, which finds and reports whatever it is. Read-only except
@@ -304,18 +312,21 @@ def quick_noop(root: StrPath) -> int | None:
         return None
     state = ProjectState(root)
     record = state.noop
-    if record is None or (record.get("manifest"), record.get("lock")) != (
+    if record is None or (record.get("manifest"), record.get("lock"), record.get("policy", "")) != (
         digest(manifest),
         digest(lock),
+        policy,
     ):
         return None
     try:
+        # Targets not in use: a folder that is not there holds no copy (one lstat for all).
+        others = [w for w in record["other-dirs"] if os.path.lexists(os.path.join(root, w))]
         for skill, integrity in record["skills"].items():
             for where in record["skill-dirs"]:
-                folder = os.path.join(root, where, skill)
-                if not os.path.isdir(folder) or state.tree_integrity(folder) != integrity:
+                # A missing folder fails its recorded stamp, or the walk (caught below).
+                if state.tree_integrity(os.path.join(root, where, skill)) != integrity:
                     return None
-            if any(os.path.lexists(os.path.join(root, w, skill)) for w in record["other-dirs"]):
+            if any(os.path.lexists(os.path.join(root, w, skill)) for w in others):
                 return None
         for rel, expected in record["outputs"].items():
             if output_digest(root, rel) != expected:

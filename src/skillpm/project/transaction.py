@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 from collections.abc import Callable, Collection
@@ -92,7 +91,7 @@ class Transaction:
         check_staging_root(staging_root)
         self.staging_root = staging_root
         self.project_root = project_root
-        self.dir = staging_root / f"txn-{os.getpid()}-{secrets.token_hex(4)}"
+        self.dir = staging_root / f"txn-{os.getpid()}-{os.urandom(4).hex()}"
         self._swaps: list[_Swap] = []
         self._counter = 0
         self._done = False

@@ -26,6 +26,7 @@ from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
 from skillpm.formats.archive import check_sizes
 from skillpm.formats.index import RegistryIndex, VersionEntry, check_relpath, index_from_bytes
 from skillpm.formats.project_files import LockedPackage
+from skillpm.fsutil import write_files
 from skillpm.integrity import integrity_of_lines
 from skillpm.output import console, redact
 from skillpm.registry.base import Registry, RemoteOptions
@@ -72,6 +73,8 @@ class GitRegistry(Registry):
         return {n: packages[n] for n in names if n in packages}
 
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
+        from skillpm.registry.repo_layouts import RepoPackages
+
         packages = self._index().packages
         if isinstance(packages, RepoPackages):
             return packages.available()
@@ -203,10 +206,9 @@ class GitRegistry(Registry):
         self._present.add(sha)
 
     def _keep(self, commit: str) -> None:
-        # A ref per commit ever resolved: a lock naming it installs offline even
-        # after the branch moved on and git's housekeeping ran. A fetched tip is
-        # kept when the next fetch is about to move its ref (the ref holds it until
-        # then), which spares a cold install one git run.
+        # A ref per commit ever resolved: a lock naming it installs offline even after
+        # the branch moved on and git's housekeeping ran. A fetched tip is kept when the
+        # next fetch is to move its ref (which holds it until then): one git run less.
         try:
             self.mirror.keep(commit, f"refs/skillpm/commits/{commit}")
         except GitFailed as exc:
@@ -328,8 +330,7 @@ class GitRegistry(Registry):
                 self._indexes[commit] = RegistryIndex(view)
                 return self._indexes[commit]
             oid, present = found
-            missing = () if present else (oid,)
-            raw = self._read(commit, None, [oid], "index.json", missing)[oid]
+            raw = self._read(commit, None, [oid], "index.json", () if present else (oid,))[oid]
             self._indexes[commit] = index_from_bytes(raw, where)
         return self._indexes[commit]
 
@@ -364,10 +365,8 @@ class GitRegistry(Registry):
         what: str,
         missing: Sequence[str] = (),
     ) -> dict[str, bytes]:
-        """The blobs ``oids`` (found under ``paths`` at ``commit``), fetching missing ones first.
-
-        ``paths`` None: the caller already knows what is ``missing``.
-        """
+        """The blobs ``oids`` (found under ``paths`` at ``commit``), fetching missing ones
+        first (``paths`` None: the caller knows what is ``missing``)."""
         try:
             if paths is not None:
                 missing = self.mirror.missing_blobs(commit, paths)
@@ -454,16 +453,8 @@ class GitRegistry(Registry):
                 f"{entry.integrity}, got {actual}; the registry's copy changed after it was "
                 "published. Nothing was installed"
             )
-
-        def build(tmp: Path) -> None:
-            made: set[Path] = set()
-            for rel, mode, data in files:
-                target = tmp / rel
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.update(target.parents)
-                target.write_bytes(data)
-                target.chmod(0o755 if mode == "755" else 0o644)
-
-        store.create_dir_atomically(store.package_cache_path(entry.integrity), build)
+        written = [(rel, mode == "755", data) for rel, mode, data in files]
+        store.create_dir_atomically(
+            store.package_cache_path(entry.integrity), lambda tmp: write_files(tmp, written)
+        )
         self._unpacked.add(entry.integrity)

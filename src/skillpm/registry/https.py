@@ -252,6 +252,21 @@ class HttpRegistry(Registry):
         atomic_write(path, record.dump())
         return record
 
+    def read_document(self, rel: str) -> bytes | None:
+        """Another file of the site (a ``skillpm-policy.yaml``), cached and revalidated like
+        an index file; None when the site has none. ``--offline`` reads only the cache."""
+        path = self.cache / "files" / rel
+        record = _read_record(path)
+        if self.options.offline:
+            if record is None:
+                raise RegistryError(
+                    f"{self.label}: {rel} is not in the cache and --offline forbids fetching "
+                    "it; run the command once without --offline"
+                )
+        elif record is None or not self._fresh(record):
+            record = self._fetch_document(rel, path, record, None)
+        return record.body if record.status == 200 else None
+
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
         """The site's optional full ``index.json``: for search and suggestions only.
 
