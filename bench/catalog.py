@@ -4,15 +4,15 @@
 
 Writes a registry of --packages one-skill packages (each SKILL.md a heading, or
 with --body real the built-in cdk-patterns SKILL.md, ~8.5 KB of headings, tables
-and code), then measures with the real CLI in a subprocess (median of --runs):
+and code), then measures the CPU seconds (user + system) of the real CLI in a
+subprocess, median of --runs:
 
   no html    `build-static --no-html` into an empty folder (the site without a catalog)
   html       `build-static` into an empty folder
   rebuild    `build-static` again on the unchanged registry (writes nothing)
   one change a new version of one package published, then `build-static`: what it rewrote
 
-(CPU seconds, user + system), and the sizes of index.html, a list page, search.json
-and the whole catalog.
+and the sizes of index.html, a list page, search.json and the whole catalog.
 """
 
 from __future__ import annotations
