@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import Cli
+
+if TYPE_CHECKING:  # moto is imported only by the tests that start it
+    from tests.s3helpers import Bucket, MotoS3
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +59,20 @@ def project(tmp_path: Path) -> Path:
     path = tmp_path / "project"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """moto's S3 server, started once for the session by the first test that needs it."""
+    from tests.s3helpers import MotoS3
+
+    with MotoS3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3(moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Bucket:
+    """An empty bucket of its own, with boto3 pointed at moto through the environment."""
+    from tests.s3helpers import use_bucket
+
+    return use_bucket(moto_s3, monkeypatch, tmp_path)

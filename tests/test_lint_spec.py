@@ -140,8 +140,8 @@ def test_spec005_compatibility(cli: Cli, tmp_path: Path, value: Any, fires: bool
 @pytest.mark.parametrize(
     ("metadata", "severity"),
     [
-        (["a", "list"], "error"),
-        ({"nested": {"a": 1}}, "error"),
+        (["a", "list"], "warning"),
+        ({"nested": {"a": 1}}, "warning"),
         ({"version": 1.0}, "warning"),
         ({"version": "1.0", "team": "platform"}, None),
     ],
@@ -231,21 +231,29 @@ def test_spec009_long_skill_md(cli: Cli, tmp_path: Path, body_lines: int, fires:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "value", "severity"),
     [
-        ("allowed-tools", 5),
-        ("allowed-tools", ["Read", 3]),
-        ("user-invocable", "yes"),
-        ("disable-model-invocation", 1),
-        ("model", ["haiku"]),
-        ("hooks", "PreToolUse"),
+        ("allowed-tools", 5, "error"),
+        ("allowed-tools", ["Read", 3], "error"),
+        ("user-invocable", "yes", "warning"),
+        ("disable-model-invocation", 1, "warning"),
+        ("model", ["haiku"], "warning"),
+        ("hooks", "PreToolUse", "warning"),
+        ("argument-hint", ["apk-file"], "warning"),
     ],
 )
-def test_spec010_field_types(cli: Cli, tmp_path: Path, key: str, value: Any) -> None:
+def test_spec010_field_types(cli: Cli, tmp_path: Path, key: str, value: Any, severity: str) -> None:
     meta = {"name": "my-skill", "description": GOOD_DESCRIPTION, key: value}
     code, found = lint_skill(cli, tmp_path, frontmatter(meta))
-    assert (code, rules(found)) == (1, ["SPEC010"])
+    assert (code, rules(found)) == (1 if severity == "error" else 0, ["SPEC010"])
     assert key in found[0]["message"]
+    assert found[0]["severity"] == severity
+
+
+def test_spec010_a_list_read_from_a_hint_says_to_quote_it(cli: Cli, tmp_path: Path) -> None:
+    meta = {"name": "my-skill", "description": GOOD_DESCRIPTION, "argument-hint": ["apk-file"]}
+    _, found = lint_skill(cli, tmp_path, frontmatter(meta))
+    assert found[0]["hint"] == 'quote it: argument-hint: "[apk-file]"'
 
 
 def test_spec011_broken_package_manifest(cli: Cli, tmp_path: Path) -> None:

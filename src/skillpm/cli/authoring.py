@@ -117,8 +117,8 @@ def lint(
     "--registry",
     required=True,
     metavar="PATH|URL",
-    help="Registry to publish to: a folder, or a git URL (git+https://, git+ssh://, "
-    "git+file://, git@host:org/repo.git, with an optional #branch).",
+    help="Registry to publish to: a folder, a git URL (git+https://, git+ssh://, "
+    "git+file://, git@host:org/repo.git, with an optional #branch) or s3://BUCKET/PREFIX.",
 )
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
@@ -128,9 +128,10 @@ def publish(
 ) -> None:
     """Publish a package folder (or a bare skill folder) to a registry.
 
-    A missing or empty registry folder (or empty git repository) becomes a new registry.
-    To a git registry, publish commits "publish NAME VERSION" with your git identity and
-    pushes it, applying it again if another publish landed first. Published versions are
+    A missing or empty registry folder (or empty git repository or S3 prefix) becomes a new
+    registry. To a git registry, publish commits "publish NAME VERSION" with your git identity
+    and pushes it, applying it again if another publish landed first; to S3 it uploads the
+    archive and updates the index files with conditional writes. Published versions are
     immutable: publishing one again is refused.
     """
     from skillpm.commands.publish import publish as run

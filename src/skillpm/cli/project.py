@@ -31,7 +31,9 @@ def init(ctx: click.Context) -> None:
     "packages", nargs=-1, metavar="[PKG[@RANGE]]...", shell_complete=complete("available")
 )
 @click.option(
-    "--registry", metavar="URL", help="Registry (folder, git URL or https:// site) to add and use."
+    "--registry",
+    metavar="URL",
+    help="Registry (folder, git URL, https:// site or s3://BUCKET/PREFIX) to add and use.",
 )
 @click.option("--frozen", is_flag=True, help="Install exactly skills.lock; fail if stale.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")

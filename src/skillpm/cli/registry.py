@@ -28,7 +28,8 @@ def registry() -> None:
 @click.pass_context
 def registry_add(ctx: click.Context, name: str, url: str) -> None:
     """Add a registry: a folder; git+https://, git+ssh://, git+file://, git@host:org/repo.git
-    (each with an optional #branch, #tag or #commit); or a static site's https:// URL."""
+    (each with an optional #branch, #tag or #commit); a static site's https:// URL; or
+    s3://BUCKET/PREFIX (needs pip install 'skillpm[s3]')."""
     from skillpm.commands.registries import add
 
     add(open_project(ctx), name, url)
@@ -68,18 +69,18 @@ def reindex(ctx: click.Context, path: Path) -> None:
 
 
 @registry.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path", default=".", metavar="[PATH|s3://BUCKET/PREFIX]")
 @click.pass_context
-def verify(ctx: click.Context, path: Path) -> None:
+def verify(ctx: click.Context, path: str) -> None:
     """Recompute every integrity in a registry and report mismatches (exit code 1)."""
     from skillpm.commands.registry_admin import verify as run
 
-    run(here(ctx, path))
+    run(path, here(ctx))
 
 
 @registry.command(name="build-static")
 @click.argument("source", metavar="SRC")
-@click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out", metavar="OUT")
 @click.option(
     "--full-index/--no-full-index",
     default=True,
@@ -94,7 +95,7 @@ def verify(ctx: click.Context, path: Path) -> None:
 )
 @network_options
 @click.pass_context
-def build_static(ctx: click.Context, source: str, out: Path, full_index: bool, html: bool) -> None:
+def build_static(ctx: click.Context, source: str, out: str, full_index: bool, html: bool) -> None:
     """Write a registry as a static site for S3 + CloudFront, GitHub Pages or any web host.
 
     \b
@@ -103,11 +104,11 @@ def build_static(ctx: click.Context, source: str, out: Path, full_index: bool, h
     OUT/index.json                            the full index (optional)
     OUT/index.html, OUT/catalog/...           the catalog to browse (optional)
 
-    SRC is a registry folder or a git registry URL. Running it again on an unchanged registry
-    changes no file, so 'aws s3 sync' uploads only what changed. Install from the site with
-    'skillpm install --registry https://HOST/PATH/ NAME'.
+    SRC is a registry folder or a git registry URL; OUT a folder, or s3://BUCKET/PREFIX to
+    upload only the objects that differ. Running it again on an unchanged registry changes no
+    file. Install from the site with 'skillpm install --registry https://HOST/PATH/ NAME'.
     """
     from skillpm.commands.registry_admin import build_static as run
 
     options = open_project(ctx).options
-    run(source, here(ctx, out), here(ctx), full_index=full_index, html=html, options=options)
+    run(source, out, here(ctx), full_index=full_index, html=html, options=options)

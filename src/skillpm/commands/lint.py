@@ -9,7 +9,7 @@ from pathlib import Path
 from skillpm import yamlio
 from skillpm.errors import ManifestError, SkillpmError
 from skillpm.formats.filenames import MANIFEST_FILE
-from skillpm.output import console
+from skillpm.output import console, plural
 
 
 @dataclass(frozen=True)
@@ -58,16 +58,29 @@ def lint(project_root: Path, paths: Sequence[Path], options: LintOptions) -> int
     if not paths and not loader.add_default(project_root):
         raise ManifestError(
             f"{project_root}: nothing to lint (no skills.yaml, .claude/skills, CLAUDE.md, "
-            "skillpm.yaml or SKILL.md); pass a package, skill or registry folder"
+            "skillpm.yaml, SKILL.md or marketplace); pass a package, skill, registry or "
+            "repository folder"
         )
     for path in paths:
         if not path.exists():
             raise ManifestError(f"{path}: no such file or folder")
         if not loader.add_path(path):
             raise ManifestError(
-                f"{path}: not a project, package (skillpm.yaml), skill (SKILL.md) or registry "
-                "(index.json); nothing to lint"
+                f"{path}: not a project, package (skillpm.yaml), skill (SKILL.md), registry "
+                "(index.json), marketplace or repository of skills; nothing to lint"
             )
+    ws = loader.ws
+    if not (ws.skills or ws.fragments or ws.packages or ws.projects):
+        # Passing on zero skills would tell a user their repository is clean.
+        where = ", ".join(str(p) for p in paths) or str(project_root)
+        raise ManifestError(
+            f"{where}: no skill to lint"
+            + (
+                f" ({plural(ws.not_checked, 'plugin')} stored elsewhere or without skills)"
+                if ws.not_checked
+                else ""
+            )
+        )
     report = engine.run(
         loader.ws,
         engine.Options(
@@ -97,5 +110,12 @@ def list_rules(fmt: str) -> None:
     if fmt in ("json", "sarif"):
         console.json(rows)
         return
+    import textwrap
+
     for r in rows:
         console.result(f"{r['id']:<12} {r['severity']:<8} {r['name']:<26} {r['summary']}")
+        # What each rule catches and what it deliberately does not, for people deciding
+        # whether to trust a finding.
+        for text in (r["help"], f"Not reported: {r['not_reported']}"):
+            for line in textwrap.wrap(text, 88):
+                console.result(f"    {line}", {"dim": True})

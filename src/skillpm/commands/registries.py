@@ -13,12 +13,17 @@ from skillpm.fsutil import atomic_write
 from skillpm.install.steps import recover
 from skillpm.output import console, redact
 from skillpm.project.folder import Project
-from skillpm.registry.urls import GIT, HTTPS, transport_of
+from skillpm.registry.urls import GIT, HTTPS, S3, transport_of
 from skillpm.store import project_lock
 
 
 def kind_of(url: str) -> str:
-    return "builtin" if url == BUILTIN else transport_of(url)
+    if url == BUILTIN:
+        return "builtin"
+    try:
+        return transport_of(url)
+    except RegistryError:  # listed as it is; using it says what is wrong
+        return "unknown"
 
 
 def _check_url(url: str) -> None:
@@ -34,6 +39,10 @@ def _check_url(url: str) -> None:
 
         # The shape only: plain http:// to another host is refused when used, not here.
         parse_site_url(url, allow_http=True, label="registry add")
+    elif transport == S3:
+        from skillpm.registry.s3 import parse_s3_url
+
+        parse_s3_url(url, "registry add")
 
 
 def add(project: Project, name: str, url: str) -> None:

@@ -9,8 +9,8 @@ from skillpm.formats.index import dump_index
 from skillpm.output import console, plural
 from skillpm.publish import admin as core
 from skillpm.publish.folder import recover, registry_lock, write_index
-from skillpm.publish.open import open_writer
-from skillpm.registry.base import RemoteOptions
+from skillpm.publish.open import open_writer, registry_folder
+from skillpm.registry.base import Registry, RemoteOptions
 
 
 def yank(
@@ -59,7 +59,13 @@ def reindex(path: Path) -> None:
         console.info(f"Rebuilt {index_path} ({summary})")
 
 
-def verify(path: Path) -> None:
+def verify(registry: str, base: Path) -> None:
+    from skillpm.registry.urls import S3, transport_of
+
+    if transport_of(registry) == S3:
+        _verify_s3(registry)
+        return
+    path = registry_folder(registry, base)
     if not path.is_dir():
         raise RegistryError(f"{path}: folder not found")
     checked, problems, stray = core.verify(path)
@@ -76,9 +82,24 @@ def verify(path: Path) -> None:
     console.info(f"Verified {plural(checked, 'version')} in {path}: every integrity matches")
 
 
+def _verify_s3(url: str) -> None:
+    from skillpm.publish import s3_site
+
+    checked, problems = s3_site.verify(url)
+    for problem in problems:
+        console.error(str(problem))
+    if problems:
+        raise IntegrityError(
+            f"registry {url}: {plural(len(problems), 'problem')} in "
+            f"{plural(checked, 'version')}; publish the affected versions again from their "
+            "sources, or rebuild the bucket with 'skillpm registry build-static SRC " + url + "'"
+        )
+    console.info(f"Verified {plural(checked, 'version')} in {url}: every integrity matches")
+
+
 def build_static(
     source: str,
-    out: Path,
+    out: str,
     base: Path,
     *,
     full_index: bool,
@@ -88,18 +109,24 @@ def build_static(
     from skillpm.output import redact
     from skillpm.publish import static_site
     from skillpm.registry.open import open_registry
+    from skillpm.registry.urls import LOCAL, S3, local_path, transport_of
     from skillpm.store import path_lock
 
-    static_site.check_source(source, out, base)
+    transport = transport_of(out)
+    if transport not in (LOCAL, S3):
+        raise RegistryError(
+            f"{redact(out)}: build-static writes a folder or an S3 location (s3://BUCKET/PREFIX)"
+        )
+    folder = local_path(out, base) if transport == LOCAL else None
+    static_site.check_source(source, folder, base)
     label = redact(source)
     registry = open_registry(label, source, base, options)
-    with path_lock("site", out):
-        built = static_site.build(registry, out, full_index=full_index, html=html)
-    for rel in built.rewritten_archives:
-        console.warn(
-            f"{rel} changed although published versions are immutable; CDN caches keep the "
-            "old bytes for a year, so invalidate that path after uploading"
-        )
+    if folder is None:
+        _build_to_s3(registry, out, label, full_index=full_index, html=html)
+        return
+    with path_lock("site", folder):
+        built = static_site.build(registry, folder, full_index=full_index, html=html)
+    _warn_rewritten(built.rewritten_archives)
     for rel in built.written:
         console.detail(f"  wrote {rel}")
     for rel in built.removed:
@@ -110,4 +137,43 @@ def build_static(
     )
     if built.removed:
         summary += f", {len(built.removed)} removed"
-    console.info(f"Built static registry {out} from {label} ({summary})")
+    console.info(f"Built static registry {folder} from {label} ({summary})")
+
+
+def _warn_rewritten(archives: list[str]) -> None:
+    for rel in archives:
+        console.warn(
+            f"{rel} changed although published versions are immutable; CDN caches keep the "
+            "old bytes for a year, so invalidate that path after uploading"
+        )
+
+
+def _build_to_s3(
+    registry: Registry, url: str, label: str, *, full_index: bool, html: bool
+) -> None:
+    """The site built in a scratch folder, then uploaded where the bucket differs."""
+    import tempfile
+
+    from skillpm.publish import s3_site, static_site
+
+    with tempfile.TemporaryDirectory(prefix="skillpm-site-") as tmp:
+        built = static_site.build(registry, Path(tmp), full_index=full_index, html=html)
+        done = s3_site.upload(Path(tmp), url, full_index=full_index)
+    _warn_rewritten(done.rewritten_archives)
+    for rel in done.written:
+        console.detail(f"  uploaded {rel}")
+    for rel in done.removed:
+        console.detail(f"  deleted {rel}")
+    if done.left:
+        console.warn(
+            f"{plural(len(done.left), 'object')} in {url} named like site files "
+            f"({done.left[0]}{', ...' if len(done.left) > 1 else ''}) are not in {label}; left "
+            "in place (delete them with 'aws s3 rm' if they should go)"
+        )
+    summary = (
+        f"{plural(built.packages, 'package')}, {plural(built.versions, 'version')}: "
+        f"{plural(len(done.written), 'object')} uploaded, {done.unchanged} unchanged"
+    )
+    if done.removed:
+        summary += f", {len(done.removed)} deleted"
+    console.info(f"Built static registry {url} from {label} ({summary})")

@@ -25,6 +25,10 @@ CLAUDE_MD = rule(
     "reliably and every turn costs more. Move task-specific material into skills, which "
     "load only when relevant.",
     "context",
+    not_reported=(
+        "CLAUDE.md files of packages or catalogs: only a project's memory files "
+        "(CLAUDE.md, AGENTS.md, .claude/CLAUDE.md) are measured, each on its own."
+    ),
 )
 DESCRIPTIONS = rule(
     "BUDGET002",
@@ -35,6 +39,11 @@ DESCRIPTIONS = rule(
     "choose among them; past its budget some are cut. Shorten the longest descriptions, or "
     "set disable-model-invocation: true on skills only users invoke.",
     "context",
+    not_reported=(
+        "Catalogs (a marketplace, registry or skills repository): their packages are "
+        "offered one by one, so each package is measured on its own. Skills with "
+        "disable-model-invocation: true do not count."
+    ),
 )
 
 

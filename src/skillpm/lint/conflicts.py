@@ -26,6 +26,10 @@ CLAIMS = rule(
     "When two fragments in one context disagree, Claude gets contradictory instructions. "
     "Keep one package, change one claim, or take the value from vars in both.",
     "conflict",
+    not_reported=(
+        "Fragments in different contexts, such as the packages of a catalog; templated "
+        "claims that cannot be rendered (CONFLICT007)."
+    ),
 )
 PROTECTED = rule(
     "CONFLICT002",
@@ -36,6 +40,9 @@ PROTECTED = rule(
     "review. A skill whose instructions say to edit, modify or change such a path contradicts "
     "it. Reword the skill or narrow the glob.",
     "conflict",
+    not_reported=(
+        "Lines that mention a protected path without asking to edit, modify or change it."
+    ),
 )
 DUPLICATE_SKILL = rule(
     "CONFLICT003",
@@ -45,6 +52,11 @@ DUPLICATE_SKILL = rule(
     "Skills install to .claude/skills/<name>; two packages providing one name cannot both "
     "be installed. Rename one skill or install only one of the packages.",
     "conflict",
+    not_reported=(
+        "Skills of one name in different packages of a catalog (a marketplace, registry "
+        "or skills repository): alternatives nobody installs together. A project, and "
+        "packages given together on the command line, are checked."
+    ),
 )
 DUPLICATE_SECTION = rule(
     "CONFLICT004",
@@ -55,6 +67,7 @@ DUPLICATE_SECTION = rule(
     "heading. Two fragments with one name collide; two with one heading repeat it. Rename "
     "one of them.",
     "conflict",
+    not_reported="Fragments in different contexts, such as the packages of a catalog.",
 )
 VARS = rule(
     "CONFLICT005",
@@ -65,6 +78,7 @@ VARS = rule(
     "would say one thing and the project another. Make the claim a template "
     "('{{ vars.aws.region }}') or change the var.",
     "conflict",
+    not_reported="Claims that are templates over vars: they follow vars by construction.",
 )
 UNAVAILABLE = rule(
     "CONFLICT006",
@@ -74,6 +88,10 @@ UNAVAILABLE = rule(
     "lint reads the fragments of each locked package from its registry. When the registry "
     "cannot be read (offline, removed), those claims are skipped.",
     "conflict",
+    not_reported=(
+        "Anything fetched: lint never uses the network, so a registry missing from the "
+        "cache is skipped, not read."
+    ),
 )
 RENDER = rule(
     "CONFLICT007",
@@ -83,6 +101,7 @@ RENDER = rule(
     "Claims and must-not-touch paths may be Jinja2 templates over vars ('{{ vars.aws.region "
     "}}'); a template that names a var skills.yaml does not set cannot be compared.",
     "conflict",
+    not_reported="Templates over vars that skills.yaml sets (they are rendered and compared).",
 )
 
 _EDIT = re.compile(

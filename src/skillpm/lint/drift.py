@@ -22,6 +22,7 @@ SKILL_EDITED = rule(
     "reads the changed copy, and the next install refuses to overwrite it. Move the edit "
     "into the package (and publish it), or run 'skillpm install --force' to restore it.",
     "drift",
+    not_reported="Skill folders skills.lock does not list: they are the user's.",
 )
 SKILL_MISSING = rule(
     "DRIFT002",
@@ -31,6 +32,7 @@ SKILL_MISSING = rule(
     "skills.lock says a package provides this skill, but .claude/skills has no folder for "
     "it. Run 'skillpm install' to restore it.",
     "drift",
+    not_reported="Skills installed by hand (not in skills.lock).",
 )
 BLOCK_EDITED = rule(
     "DRIFT003",
@@ -41,6 +43,7 @@ BLOCK_EDITED = rule(
     "longer matches the hash in its begin marker. skillpm will refuse to update it. Move "
     "the change into the fragment's package, or outside the markers.",
     "drift",
+    not_reported="Text outside the markers, which is the user's.",
 )
 BLOCK_DAMAGED = rule(
     "DRIFT004",
@@ -50,6 +53,7 @@ BLOCK_DAMAGED = rule(
     "Every '<!-- skillpm:begin NAME VERSION sha256:HEX -->' needs its "
     "'<!-- skillpm:end NAME -->'. Restore the marker lines or delete the whole block.",
     "drift",
+    not_reported="HTML comments that are not skillpm markers.",
 )
 BLOCK_MISSING = rule(
     "DRIFT005",
@@ -59,6 +63,7 @@ BLOCK_MISSING = rule(
     "skills.lock records a rendered fragment that CLAUDE.md no longer holds. Run "
     "'skillpm install' to put it back.",
     "drift",
+    not_reported="Fragments of packages skills.lock does not list.",
 )
 
 

@@ -39,6 +39,7 @@ class Report:
     skills: int = 0
     fragments: int = 0
     files: int = 0
+    not_checked: int = 0  # marketplace plugins stored elsewhere or without skills
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -118,6 +119,7 @@ def run(ws: Workspace, options: Options) -> Report:
     report = Report(
         findings=[],
         skills=len(ws.skills),
+        not_checked=ws.not_checked,
         fragments=len(ws.fragments),
         files=len(ws.files),
     )

@@ -52,6 +52,11 @@ def summary(report: Report) -> str:
             parts.append(plural(n, severity.value))
     suppressed = len(report.suppressed_inline) + len(report.suppressed_config)
     tail = f"; {suppressed} suppressed" if suppressed else ""
+    if report.not_checked:
+        tail += (
+            f"; {plural(report.not_checked, 'plugin')} stored elsewhere or without skills "
+            "not checked"
+        )
     if not parts:
         return f"No problems found in {checked}{tail}"
     files = len({f.file for f in report.findings})
@@ -70,6 +75,7 @@ def rules_data() -> list[dict[str, str]]:
             "severity": r.severity.value,
             "summary": r.summary,
             "help": r.help,
+            "not_reported": r.not_reported,
         }
         for r in sorted(RULES.values(), key=lambda r: r.id)
     ]
@@ -109,7 +115,8 @@ def _rule(r: Rule) -> dict[str, Any]:
         "name": r.name,
         "shortDescription": {"text": r.summary},
         "fullDescription": {"text": r.help},
-        "help": {"text": r.help},
+        # Code scanning shows this beside an alert: say what the rule leaves alone too.
+        "help": {"text": f"{r.help} Not reported: {r.not_reported}"},
         "defaultConfiguration": {"level": _LEVEL[r.severity]},
         "properties": properties,
     }

@@ -73,6 +73,7 @@ class Rule:
     summary: str  # one line: what the rule finds
     help: str  # why it matters and how to fix it
     tags: tuple[str, ...] = field(default_factory=tuple)
+    not_reported: str = ""  # what the rule deliberately leaves alone, and why
 
     @property
     def family(self) -> str:
@@ -100,10 +101,18 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, name: str, severity: Severity, summary: str, help: str, *tags: str) -> Rule:
+def rule(
+    id: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    help: str,
+    *tags: str,
+    not_reported: str = "",
+) -> Rule:
     """Declare a rule; ids are unique across every family."""
     if id in RULES:
         raise ValueError(f"lint rule {id} is declared twice")
-    declared = Rule(id, name, severity, summary, help, tags)
+    declared = Rule(id, name, severity, summary, help, tags, not_reported)
     RULES[id] = declared
     return declared

@@ -12,13 +12,14 @@ alarms; a deliberate mention can be suppressed with ``skillpm:ignore RULE``.
 from __future__ import annotations
 
 import re
-import unicodedata
-from bisect import bisect_right
 from collections.abc import Iterator
-from itertools import accumulate
+from dataclasses import replace
 
+from skillpm.lint import installers, phrases
 from skillpm.lint.model import Finding, Severity, rule
-from skillpm.lint.workspace import TextFile, Workspace
+from skillpm.lint.phrases import clip
+from skillpm.lint.surroundings import MARKDOWN, PLAIN, Surroundings, line_numbers, surroundings
+from skillpm.lint.workspace import Skill, TextFile, Workspace, iter_markdown
 
 OVERSIZED_BYTES = 1024 * 1024
 
@@ -26,40 +27,77 @@ HIDDEN = rule(
     "SAFETY001",
     "hidden-unicode",
     Severity.ERROR,
-    "Invisible Unicode: bidi controls, zero-width or tag characters",
-    "Bidi controls (U+202A-202E, U+2066-2069) reorder what a reviewer sees; zero-width "
-    "characters (U+200B-200D, U+2060, U+FEFF) and tag characters (U+E0000-E007F) are "
-    "invisible, yet Claude reads them. Tag characters can spell out a whole hidden "
-    "instruction. Delete them.",
+    "Invisible Unicode: bidi controls and tag characters (error), zero-width characters (warning)",
+    "Bidi controls (U+202A-202E, U+2066-2069) reorder what a reviewer sees and tag "
+    "characters (U+E0000-E007F) can spell out a whole hidden instruction Claude reads: "
+    "errors. Zero-width characters (U+200B-200D, U+2060, U+FEFF) hide nothing by "
+    "themselves and are used in markdown formatting: a warning. Delete them.",
     "security",
+    not_reported=(
+        "A byte-order mark at the start of a file; zero-width joiners inside emoji and "
+        "Indic or Persian words. Zero-width characters alone are a warning, not an "
+        "error."
+    ),
 )
 INJECTION = rule(
     "SAFETY002",
     "prompt-injection",
     Severity.ERROR,
     "Prompt-injection phrasing such as 'ignore all previous instructions'",
-    "Text that tells Claude to ignore or override its earlier instructions, or to keep "
-    "something from the user, hijacks the agent. Legitimate skills never need it.",
+    "Text that tells Claude to ignore, set aside or replace its earlier instructions, or to "
+    "keep something from the user, hijacks the agent: an error, and always one when tag "
+    "characters spell it. The same words quoted, in a code block, negated ('never ignore "
+    "previous instructions') or explained ('phrases such as ...') are a warning: a skill that "
+    "teaches Claude to resist injection has to name it.",
     "security",
+    not_reported=(
+        "As an error: the phrases quoted, in a code block or a table, under a heading "
+        "about attacks, negated or explained (a warning). Asking Claude to prefer a "
+        "skill's conventions ('use these naming rules') is not injection at all."
+    ),
 )
 EXFILTRATION = rule(
     "SAFETY003",
     "exfiltration",
     Severity.ERROR,
     "Instructions or commands that send secrets, credentials or the environment elsewhere",
-    "A skill that asks Claude to send credentials, tokens or environment variables to a URL, "
-    "or a command that posts ~/.aws/credentials or $(env), leaks secrets with the user's "
-    "permissions.",
+    "Catches commands that ship secret files or the environment off the machine (curl -d "
+    "@~/.ssh/id_rsa, curl -F 'f=@.env', --data \"$(env)\", env | curl, cat ~/.netrc | nc, "
+    "scp ~/.aws/credentials host:) and sentences that tell Claude to send, upload or email "
+    "credentials, tokens or environment variables to a URL or address: secrets leaked with "
+    "the user's permissions. Remove it.",
     "security",
+    not_reported=(
+        "API examples with placeholder logins (a JSON or form body with "
+        "you@example.com), requests that obtain a token, keys copied from a URL, a "
+        "token sent to an API in its Authorization header (unless to a bare IP "
+        "address), links whose text or URL mentions secrets or tokens, and sentences "
+        "that describe rather than ask: the sentence must start with a verb ('Send "
+        "...', 'Read ... and upload ...') and send the secret to the destination. As "
+        "an error: commands under a heading about attacks or sending to an example "
+        "host such as attacker.com (a warning)."
+    ),
 )
 PIPE_SHELL = rule(
     "SAFETY004",
     "pipe-to-shell",
     Severity.ERROR,
     "A download piped into a shell or interpreter (curl ... | sh)",
-    "Running whatever a URL serves today bypasses review and pinning. Download to a file, "
-    "check its hash or signature, then run it; or install through a package manager.",
+    "Running whatever a URL serves bypasses review and pinning. An error when the host is a "
+    "bare IP address, unknown, or not shown; a warning for an example host (example.com), "
+    "a GitHub release or raw repository file, or a negated or explained mention ('never pipe "
+    "curl into sh'); info for the documented installers of well-known projects (uv, "
+    "rustup, Homebrew, Docker, Flux, ...). Download to a file, check its hash or signature, "
+    "then run it; or install through a package manager.",
     "security",
+    not_reported=(
+        "Downloads saved to a file and checked before they run, and downloads piped "
+        "into a script as data (curl ... | python scripts/parse.py). As an error: the "
+        "documented installers of well-known projects (info), example hosts, GitHub "
+        "release and raw repository files, the pattern named without a source (curl | "
+        "bash), lines under a heading about attacks, and negated or explained mentions "
+        "(warnings)."
+    ),
 )
 SECRET = rule(
     "SAFETY005",
@@ -69,16 +107,28 @@ SECRET = rule(
     "Secrets in a package are published to everyone who can read the registry. Revoke the "
     "secret, remove it, and read it from the environment or a secrets manager instead.",
     "security",
+    not_reported=(
+        "Values marked EXAMPLE, repeated placeholders (AKIAXXXXXXXXXXXXXXXX), private "
+        "key headers with no key body after them ('...', a <placeholder>, nothing, a "
+        "scanner's pattern), and files larger than 2 MiB, which are not read "
+        "(SAFETY007 reports them as oversized)."
+    ),
 )
 UNREFERENCED = rule(
     "SAFETY006",
     "unreferenced-script",
     Severity.WARNING,
-    "An executable script under scripts/ that SKILL.md never mentions",
-    "Scripts are there for Claude to run as SKILL.md instructs; an executable nobody "
-    "references is either dead weight or something meant to be run unreviewed. Reference "
-    "it from SKILL.md or remove it.",
+    "An executable script under scripts/ that none of the skill's markdown mentions",
+    "Scripts are there for Claude to run as the skill instructs; an executable nobody "
+    "references is either dead weight or something meant to be run unreviewed. A script "
+    "counts as mentioned by its path, its file name, or its module path (python -m "
+    "scripts.x) in SKILL.md or any markdown file of the skill. Reference it or remove it.",
     "security",
+    not_reported=(
+        "Scripts that are not executable, __init__.py files, scripts any markdown file "
+        "of the skill names by path, file name or module path, and helper modules a "
+        "mentioned script names (from scripts.helper import ...)."
+    ),
 )
 OVERSIZED = rule(
     "SAFETY007",
@@ -89,6 +139,7 @@ OVERSIZED = rule(
     "review. Trim them, or keep data outside the package.",
     "security",
     "context",
+    not_reported="Files up to 1 MiB.",
 )
 LINK = rule(
     "SAFETY008",
@@ -98,6 +149,7 @@ LINK = rule(
     "Links can point outside the package (e.g. to ~/.aws); skillpm refuses to publish or "
     "install them and lint does not follow them. Replace the link with the file.",
     "security",
+    not_reported="Where a link points: lint never follows links.",
 )
 
 # Invisible characters. U+FEFF at the very start is a byte-order mark, and a zero-width
@@ -105,72 +157,6 @@ LINK = rule(
 _HIDDEN_RE = re.compile(
     "[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff\U000e0000-\U000e007f]"
 )
-
-_INJECTION_RE = [
-    re.compile(
-        r"\b(ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|every|the|your|of|these|"
-        r"those|my)\s+)*(previous|prior|above|earlier|preceding|former|original|system|"
-        r"existing)\s+(instructions?|prompts?|rules|directions|guidelines|messages|context|"
-        r"commands)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"\bdisregard\s+(?:(?:all|everything|anything|the)\s+)*(above|before|said before)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"\b(ignore|disregard|forget)\s+(the\s+|your\s+)?(system prompt|claude\.md|"
-        r"safety (rules|guidelines))\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\byou are now (in )?(developer|jailbreak|god|dan|unrestricted) mode\b", re.I),
-    re.compile(
-        r"\b(do not|don't|never)\s+(tell|inform|notify|alert|warn)\s+the user\b|"
-        r"\bwithout (telling|informing|notifying|alerting) the user\b",
-        re.IGNORECASE,
-    ),
-]
-
-_SEND = re.compile(
-    r"\b(send|sends|sending|post|posting|upload|uploading|exfiltrate|exfiltrating|transmit|"
-    r"transmitting|forward|forwarding|leak|leaking|email|e-mail)\b",
-    re.IGNORECASE,
-)
-_SECRET_NOUN = re.compile(
-    r"\b(secrets?|credentials?|passwords?|passphrases?|api[-_ ]?keys?|access[-_ ]?keys?|"
-    r"tokens?|private[-_ ]?keys?|ssh[-_ ]?keys?|cookies|environment variables|env vars?)\b|"
-    r"~/\.aws|~/\.ssh|\bid_rsa\b|\.env\b",
-    re.IGNORECASE,
-)
-_DESTINATION = re.compile(r"https?://|\bwebhook\b|\b[\w.-]+@[\w-]+\.[a-z]{2,}\b", re.IGNORECASE)
-_SECRET_FILES = (
-    r"(\.aws/credentials|\.ssh/id_\w+|\.env\b|\.netrc|\.npmrc|\.pypirc|\.docker/config\.json)"
-)
-_EXFIL_COMMANDS = [
-    re.compile(r"\b(env|printenv)\b\s*\|\s*(curl|wget|nc|ncat|netcat)\b"),
-    re.compile(
-        r"\b(curl|wget)\b[^\n]*\s(--data[\w-]*|-d|-F|--form|--upload-file|-T|--post-data|"
-        r"--post-file|--body-file)[\s=]*[\"']?[^\s\"']*(\$\((env|printenv|cat [^)]*)\)|"
-        + _SECRET_FILES
-        + ")"
-    ),
-    re.compile(r"\bcat\s+[^\n|]*" + _SECRET_FILES + r"[^\n|]*\|\s*(curl|wget|nc|ncat|netcat)\b"),
-]
-
-_FETCH = r"(curl|wget|fetch|iwr|irm|Invoke-WebRequest|Invoke-RestMethod)"
-_PIPE_SHELL_RE = [
-    re.compile(
-        r"\b" + _FETCH + r"\b[^\n|;]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?"
-        r"(sh|bash|zsh|ksh|dash|fish|python[0-9.]*|perl|ruby|node|php|iex|Invoke-Expression)\b"
-    ),
-    re.compile(r"\b(sh|bash|zsh)\s+(-\w+\s+)*[\"']?\$\(\s*(curl|wget)\b"),
-    re.compile(r"\b(sh|bash|zsh|source|\.)\s+<\(\s*(curl|wget)\b"),
-    re.compile(
-        r"\b(iex|Invoke-Expression)\b[^\n]*\b(iwr|irm|Invoke-WebRequest|Invoke-RestMethod|"
-        r"DownloadString)\b",
-        re.IGNORECASE,
-    ),
-]
 
 _SECRETS: list[tuple[str, re.Pattern[str]]] = [
     ("an AWS access key id", re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b")),
@@ -202,14 +188,20 @@ _FAST_SECRET = re.compile(
 )
 _FAST_SHELL = re.compile(r"curl|wget|fetch|iwr|irm|Invoke-|iex", re.IGNORECASE)
 _FAST_INJECTION = re.compile(
-    r"ignore|disregard|forget|override|bypass|you are now|the user", re.IGNORECASE
+    r"ignore|disregard|forget|override|bypass|abandon|aside|no longer|"
+    r"pay no|supersede|take precedence|you are now|the user",
+    re.IGNORECASE,
 )
-_FAST_EXFILTRATION = re.compile(r"https?://|webhook|@|\b(curl|wget|nc|ncat|netcat)\b", re.I)
+_FAST_EXFILTRATION = re.compile(
+    r"https?://|webhook|@|\b(curl|wget|nc|ncat|netcat|socat|scp|rsync|sftp)\b", re.I
+)
 # A line is checked only when it holds an invisible character or one of these (lower case),
 # which between them start every pattern above.
 _TRIGGER_WORDS = (
     *("ignore", "disregard", "forget", "override", "bypass", "you are now", "the user"),
+    *("abandon", "aside", "no longer", "pay no", "supersede", "precedence"),
     *("http", "webhook", "@", "curl", "wget", "nc ", "ncat", "netcat", "fetch", "iwr", "irm"),
+    *("scp ", "rsync", "sftp", "socat"),
     *("invoke-", "iex", "akia", "asia", "secret", "private key", "xox", "sk-ant-"),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
 )
@@ -231,18 +223,38 @@ def check(ws: Workspace) -> Iterator[Finding]:
         if file.text is not None:
             yield from scan_text(file)
     for skill in ws.skills:
-        if skill.skill_md is None or skill.skill_md.text is None:
-            continue
-        instructions = skill.skill_md.text
-        for f in skill.files:
-            rel = f.path.relative_to(skill.folder).as_posix()
-            referenced = rel in instructions or f.path.name in instructions
-            if rel.startswith("scripts/") and f.executable and not referenced:
-                yield UNREFERENCED(
-                    f.at(),
-                    f"{rel} is executable but SKILL.md never mentions it",
-                    f"say in SKILL.md when to run {rel}, or remove it",
-                )
+        if skill.skill_md is not None and skill.skill_md.text is not None:
+            yield from _unreferenced_scripts(skill)
+
+
+def _unreferenced_scripts(skill: Skill) -> Iterator[Finding]:
+    """Executable scripts that neither the skill's markdown nor a mentioned script names.
+
+    A script named in a reference file is mentioned, and so is a helper module that a
+    mentioned script imports (``from scripts.quick_validate import ...``).
+    """
+    names: dict[TextFile, tuple[str, ...]] = {}
+    for f in skill.files:
+        rel = f.path.relative_to(skill.folder).as_posix()
+        if rel.startswith("scripts/") and f.executable and f.path.name != "__init__.py":
+            names[f] = (rel, f.path.name, rel.rsplit(".", 1)[0].replace("/", "."))
+    mentioned = [f.text or "" for f in iter_markdown(skill)]
+    pending = dict(names)
+    while pending:
+        text = "\n".join(mentioned)
+        found = [f for f, forms in pending.items() if any(form in text for form in forms)]
+        if not found:
+            break
+        for f in found:
+            del pending[f]
+        mentioned = [f.text or "" for f in found]  # what the newly mentioned scripts add
+    for f in sorted(pending, key=lambda f: f.rel):
+        rel = names[f][0]
+        yield UNREFERENCED(
+            f.at(),
+            f"{rel} is executable but no markdown file of the skill mentions it",
+            f"say in SKILL.md when to run {rel}, or remove it",
+        )
 
 
 def scan_text(file: TextFile) -> Iterator[Finding]:
@@ -257,52 +269,82 @@ def scan_text(file: TextFile) -> Iterator[Finding]:
     if not text:
         return
     low = text.lower()
-    hits = [m.start() for m in _HIDDEN_RE.finditer(text)]
+    # Invisible characters are all non-ASCII, and isascii() is far faster than a regex.
+    hits = [] if text.isascii() else [m.start() for m in _HIDDEN_RE.finditer(text)]
     for word in _TRIGGER_WORDS:
         at = low.find(word)
         while at != -1:
             hits.append(at)
-            at = low.find(word, at + 1)
+            # One hit flags the whole line: go on from the next line.
+            at = low.find("\n", at)
+            at = low.find(word, at) if at != -1 else -1
     if not hits:
         return
-    starts = [0, *accumulate(len(part) + 1 for part in low.split("\n"))]
     lines = file.lines
-    for number in sorted({bisect_right(starts, at) for at in hits}):
+    markdown = file.path.suffix.lower() in MARKDOWN
+    where = surroundings(low, lines) if markdown else PLAIN
+    for number in line_numbers(low, hits):
         if number <= len(lines):
-            yield from _check_line(file, number, lines[number - 1])
+            yield from _check_line(file, number, lines[number - 1], where)
 
 
-def _check_line(file: TextFile, number: int, line: str) -> Iterator[Finding]:
-    phrases = visible = line
+def _check_line(file: TextFile, number: int, line: str, where: Surroundings) -> Iterator[Finding]:
+    visible = line
+    spelled = ""
     if _HIDDEN_RE.search(line) is not None:
         finding, spelled = _hidden(file, number, line)
         if finding is not None:
             yield finding
         visible = _HIDDEN_RE.sub("", line)
-        # What tag characters spell is read by Claude too: check it for phrasing.
-        phrases = f"{visible} {spelled}" if spelled else visible
-    if _FAST_INJECTION.search(phrases) and (m := _first_match(_INJECTION_RE, phrases)):
-        yield INJECTION(
-            file.at(number),
-            f"prompt-injection phrasing: {m.group(0)!r}",
-            "remove it; a skill never needs to override Claude's instructions",
-        )
+    # What tag characters spell is read by Claude too: check it for phrasing.
+    if _FAST_INJECTION.search(visible) or spelled:
+        found = phrases.injection(visible, context=where.mention(number, line), hidden=spelled)
+        if found is not None:
+            yield INJECTION(
+                file.at(number),
+                f"prompt-injection phrasing: {clip(found.phrase)!r}"
+                + (f" ({found.why}, so a warning)" if not found.attack else ""),
+                "remove it; a skill never needs to override Claude's instructions"
+                if found.attack
+                else "fine if the skill explains or defends against injection; else remove it",
+                severity=None if found.attack else Severity.WARNING,
+            )
     if _FAST_EXFILTRATION.search(visible):
-        reason = _exfiltration(visible)
+        reason = phrases.exfiltration(visible)
+        # A documented attack: under an attack heading, or sending to attacker.com.
+        shown = where.attack_section(number) or (
+            "to an example host" if installers.example_destination(visible) else ""
+        )
         if reason:
             yield EXFILTRATION(
                 file.at(number),
-                reason,
+                reason + (f" ({shown}, so a warning)" if shown else ""),
                 "remove it; secrets must never leave the machine through a skill",
+                severity=Severity.WARNING if shown else None,
             )
-    if _FAST_SHELL.search(visible) and (m := _first_match(_PIPE_SHELL_RE, visible)):
-        yield PIPE_SHELL(
-            file.at(number),
-            f"runs a download without review: {_clip(m.group(0))!r}",
-            "download to a file, verify its checksum, then run it (or use a package manager)",
-        )
+    if _FAST_SHELL.search(visible) and (pipe := installers.pipe_to_shell(visible)):
+        yield _pipe_finding(file, number, pipe, where.attack_section(number))
     if _FAST_SECRET.search(visible):
         yield from _secrets(file, number, visible)
+
+
+def _pipe_finding(file: TextFile, number: int, pipe: installers.Pipe, section: str) -> Finding:
+    source = pipe.source.value + (f" ({clip(pipe.where, 50)})" if pipe.where else "")
+    if section and not pipe.mention:
+        pipe = replace(pipe, mention=section)
+    if pipe.attack:
+        severity = None
+    elif pipe.source is installers.Source.OFFICIAL and not pipe.mention:
+        severity = Severity.INFO
+    else:
+        severity = Severity.WARNING
+    because = f", {pipe.mention}" if pipe.mention else ""
+    return PIPE_SHELL(
+        file.at(number),
+        f"runs a download without review: {clip(pipe.command)!r} from {source}{because}",
+        "download to a file, verify its checksum, then run it (or use a package manager)",
+        severity=severity,
+    )
 
 
 def _hidden(file: TextFile, number: int, line: str) -> tuple[Finding | None, str]:
@@ -339,8 +381,17 @@ def _hidden(file: TextFile, number: int, line: str) -> tuple[Finding | None, str
         parts.append(f"{kind}{'s' if len(codes) > 1 or kind == 'tag character' else ''} ({shown})")
     message = "invisible " + " and ".join(parts) + f" at column {first_column}"
     if tags:
-        message += f"; the tag characters spell {_clip(''.join(tags), 80)!r}"
-    return HIDDEN(file.at(number), message, "delete the invisible characters"), "".join(tags)
+        message += f"; the tag characters spell {clip(''.join(tags), 80)!r}"
+    # Zero-width characters alone reorder nothing and spell nothing (markdown templates use
+    # them to show a nested fence): worth a look, not a failed build.
+    only_zero_width = list(kinds) == ["zero-width character"]
+    finding = HIDDEN(
+        file.at(number),
+        message,
+        "delete the invisible characters",
+        severity=Severity.WARNING if only_zero_width else None,
+    )
+    return finding, "".join(tags)
 
 
 def _joins_non_ascii(line: str, at: int) -> bool:
@@ -351,31 +402,13 @@ def _joins_non_ascii(line: str, at: int) -> bool:
     )
 
 
-def _first_match(patterns: list[re.Pattern[str]], text: str) -> re.Match[str] | None:
-    for pattern in patterns:
-        if m := pattern.search(text):
-            return m
-    return None
-
-
-def _exfiltration(line: str) -> str:
-    if m := _first_match(_EXFIL_COMMANDS, line):
-        return f"a command sends secrets or the environment off the machine: {_clip(m.group(0))!r}"
-    for sentence in re.split(r"(?<=[.!?])\s+", line):
-        send = _SEND.search(sentence)
-        noun = _SECRET_NOUN.search(sentence)
-        dest = _DESTINATION.search(sentence)
-        if send and noun and dest:
-            target = _clip(sentence[dest.start() :], 40)
-            return f"asks to {send.group(0).lower()} {noun.group(0)} to {target!r}"
-    return ""
-
-
 def _secrets(file: TextFile, number: int, line: str) -> Iterator[Finding]:
     for what, pattern in _SECRETS:
         for m in pattern.finditer(line):
             value = m.group(1)
             if "EXAMPLE" in value.upper() or _placeholder(value):
+                continue
+            if value.startswith("-----") and not _pem_body(file.lines, number, line[m.end() :]):
                 continue
             yield SECRET(
                 file.at(number),
@@ -394,12 +427,26 @@ def _placeholder(value: str) -> bool:
     return len(set(tail.casefold())) < 6
 
 
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/]{32,}={0,2}")
+# The body on the header's line: after a space, or a literal \n inside a string.
+_PEM_BODY_INLINE = re.compile(r"(\\n|\s)+[A-Za-z0-9+/]{32,}")
+
+
+def _pem_body(lines: list[str], number: int, rest: str) -> bool:
+    """Whether a private key header is followed by a key: base64 on the next line (after
+    any Proc-Type/DEK-Info headers) or after a literal ``\\n``. A header followed by '...',
+    a <placeholder>, nothing, or code (a scanner's pattern) holds no key."""
+    if _PEM_BODY_INLINE.match(rest):
+        return True
+    for following in lines[number : number + 4]:
+        text = following.strip().strip("\"',").removesuffix("\\n")
+        if not text or text.startswith(("Proc-Type:", "DEK-Info:", "Comment:")):
+            continue
+        return _PEM_BODY.fullmatch(text) is not None
+    return False
+
+
 def _mask(value: str) -> str:
     if value.startswith("-----"):
         return value
     return value[:4] + "..." + value[-2:] if len(value) > 10 else "..."
-
-
-def _clip(text: str, width: int = 60) -> str:
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return text if len(text) <= width else text[: width - 3] + "..."

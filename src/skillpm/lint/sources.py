@@ -14,8 +14,10 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from skillpm import yamlio
 from skillpm.errors import SkillpmError, split_error
 from skillpm.formats.filenames import LOCK_FILE, MANIFEST_FILE
+from skillpm.lint.discovery import PackageParts, find_layout, lenient_manifest
 from skillpm.lint.model import Location
 from skillpm.lint.workspace import (
     Fragment,
@@ -63,8 +65,24 @@ class Loader:
         except ValueError:
             return full.as_posix()
 
-    def read(self, path: Path, package: str | None, st: os.stat_result | None = None) -> TextFile:
-        key = path.resolve()
+    def _rel(self, real: Path) -> str:
+        """The display path of a path known to be canonical (no links, absolute)."""
+        try:
+            return real.relative_to(self.ws.base).as_posix() or "."
+        except ValueError:
+            return real.as_posix()
+
+    def read(
+        self,
+        path: Path,
+        package: str | None,
+        st: os.stat_result | None = None,
+        *,
+        canonical: bool = False,
+    ) -> TextFile:
+        # A walk meets canonical paths only; resolving each of its files again costs
+        # system calls that add up over thousands of files.
+        key = path if canonical else path.resolve()
         if key in self.ws.files:
             return self.ws.files[key]
         st = st or path.stat()
@@ -83,16 +101,15 @@ class Loader:
                     text, unread = raw.decode("utf-8"), ""
                 except UnicodeDecodeError as exc:
                     unread = f"not UTF-8 text (byte {exc.start + 1})"
-        file = TextFile(
-            path, self.display(path), st.st_size, bool(st.st_mode & 0o111), text, package, unread
-        )
+        shown = self._rel(path) if canonical else self.display(path)
+        file = TextFile(path, shown, st.st_size, bool(st.st_mode & 0o111), text, package, unread)
         self.ws.files[key] = file
         return file
 
     def walk(self, folder: Path, package: str | None) -> list[TextFile]:
         """Every regular file under ``folder``; links are reported and not followed."""
         files: list[TextFile] = []
-        pending = [folder]
+        pending = [folder.resolve()]
         while pending:
             current = pending.pop()
             try:
@@ -113,7 +130,7 @@ class Loader:
                     if item.name not in NOT_PUBLISHED:
                         pending.append(path)
                 elif stat.S_ISREG(st.st_mode) and item.name not in NOT_PUBLISHED:
-                    files.append(self.read(path, package, st))
+                    files.append(self.read(path, package, st, canonical=True))
         files.sort(key=lambda f: f.rel)
         return files
 
@@ -125,9 +142,10 @@ class Loader:
     # -- units -----------------------------------------------------------------------------
 
     def add_skill(self, folder: Path, package: str | None, group: str | None) -> Skill:
-        files = self.walk(folder, package)
+        real = folder.resolve()
+        files = self.walk(real, package)
         skill_md = next(
-            (f for f in files if f.path.parent == folder and f.path.name == "SKILL.md"), None
+            (f for f in files if f.path.parent == real and f.path.name == "SKILL.md"), None
         )
         fm = None
         if skill_md is None:
@@ -141,9 +159,7 @@ class Loader:
             self.problem("unreadable", skill_md.at(), f"SKILL.md is {skill_md.unread}")
         else:
             fm = parse_frontmatter(skill_md.text, skill_md.rel)
-        skill = Skill(
-            folder, self.display(folder), folder.name, package, group, files, skill_md, fm
-        )
+        skill = Skill(real, self.display(folder), folder.name, package, group, files, skill_md, fm)
         self.ws.skills.append(skill)
         return skill
 
@@ -170,34 +186,59 @@ class Loader:
         manifest_file = self.read(root / MANIFEST_NAME, None)
         try:
             manifest = load_package_manifest(root)
+            parts = PackageParts(
+                manifest.name, manifest.version, manifest.skills, manifest.fragments
+            )
         except SkillpmError as exc:
             line, message = split_error(exc, str(root / MANIFEST_NAME))
             self.problem("manifest", manifest_file.at(line), message)
-            return
-        manifest_file.package = manifest.name
+            # Lint on with what the manifest still says: one error hides nothing else.
+            parts = lenient_manifest(root, _yaml_data(manifest_file))
+        manifest_file.package = parts.name
         if group is not None and any(
-            p.name == manifest.name and p.group == group for p in self.ws.packages
+            p.name == parts.name and p.group == group for p in self.ws.packages
         ):
             # The same package twice (its source folder and its published copy, say) is
             # never installed twice: the first one given stands for it in the context.
             group = None
         self.ws.packages.append(
-            Package(root, self.display(root), manifest.name, manifest.version, group, manifest_file)
+            Package(root, self.display(root), parts.name, parts.version, group, manifest_file)
         )
-        for rel in manifest.skills:
+        for rel in parts.skills:
             folder = root / rel
             if folder.is_dir():
-                self.add_skill(folder, manifest.name, group)
+                self.add_skill(folder, parts.name, group)
             else:
                 self.problem(
                     "manifest",
                     manifest_file.at(None),
                     f"skill folder {rel} is listed but missing",
                 )
-        for rel in manifest.fragments:
-            self.add_fragment(root / rel, manifest.name, manifest.version, group)
+        for rel in parts.fragments:
+            self.add_fragment(root / rel, parts.name, parts.version, group)
         # Other files of the package (README, templates) are scanned for secrets too.
-        self.walk(root, manifest.name)
+        self.walk(root, parts.name)
+
+    def add_catalog(self, root: Path) -> bool:
+        """A repository of skills or plugins, each package checked on its own: a catalog's
+        packages are never all installed together, so they share no context."""
+        from skillpm.registry.marketplace import MARKETPLACE_FILE
+
+        layout = find_layout(root)
+        if layout is None:
+            return False
+        for message in layout.problems:
+            self.problem("manifest", Location(self.display(root / MARKETPLACE_FILE)), message)
+        self.ws.not_checked += len(layout.not_checked)
+        known = {s.folder for s in self.ws.skills}
+        for package, folders in layout.packages:
+            group = f"catalog:{self.display(root)}:{package}"
+            for folder in folders:
+                path = root / folder
+                if path.is_dir() and path.resolve() not in known:
+                    owner = package if layout.kind == "marketplace" else None
+                    known.add(self.add_skill(path, owner, group).folder)
+        return bool(layout.packages or layout.problems or layout.not_checked)
 
     def add_registry(self, root: Path) -> None:
         from skillpm.formats.index import load_index, newest, sorted_versions
@@ -213,7 +254,8 @@ class Loader:
             for entry in ordered if self.all_versions else ([latest] if latest else []):
                 if entry.path is None:
                     continue
-                group = ARGS_GROUP if entry is latest else None
+                # A registry is a catalog: each package is a context of its own.
+                group = f"registry:{self.display(root)}:{entry.name}" if entry is latest else None
                 self.add_package(root / entry.path, group)
 
     def add_project(self, root: Path) -> None:
@@ -343,6 +385,8 @@ class Loader:
         """No arguments: the project at ``root``, else whatever else ``root`` is."""
         if is_project(root):
             self.add_project(root)
+            if _repository(root):
+                self.add_catalog(root)
             return True
         return self.add_path(root)
 
@@ -358,15 +402,14 @@ class Loader:
             self.add_skill(path, None, ARGS_GROUP)
         elif is_project(path):
             self.add_project(path)
+            if _repository(path):
+                self.add_catalog(path)
         else:
-            children = [
-                c
-                for c in sorted(path.iterdir())
-                if c.is_dir() and ((c / "skillpm.yaml").is_file() or (c / "SKILL.md").is_file())
-            ]
-            for child in children:
-                self.add_path(child)
-            return bool(children)
+            packages = [c for c in sorted(path.iterdir()) if (c / "skillpm.yaml").is_file()]
+            for child in packages:
+                self.add_package(child, ARGS_GROUP)
+            # Then skills in any layout registry add reads (those of the packages known).
+            return self.add_catalog(path) or bool(packages)
         return True
 
     def _add_file(self, path: Path) -> bool:
@@ -389,3 +432,17 @@ def is_project(path: Path) -> bool:
         or (path / ".claude" / "skills").is_dir()
         or (path / "CLAUDE.md").is_file()
     )
+
+
+def _repository(path: Path) -> bool:
+    """A folder with a CLAUDE.md or .claude/skills that is neither a skillpm project nor a
+    package: a repository of skills, whose skills are checked too."""
+    return not (path / MANIFEST_FILE).is_file() and not (path / "skillpm.yaml").is_file()
+
+
+def _yaml_data(file: TextFile) -> object:
+    """A file's YAML, or None when it is not valid YAML (the error is reported already)."""
+    try:
+        return yamlio.loads(file.text, file.rel) if file.text else None
+    except SkillpmError:
+        return None

@@ -57,6 +57,7 @@ FRONTMATTER = rule(
     "A skill's SKILL.md starts with a '---' line, a YAML mapping (name, description, ...) "
     "and a closing '---' line. Without it Claude Code cannot list the skill.",
     "spec",
+    not_reported="Markdown files other than SKILL.md (references need no frontmatter).",
 )
 NAME = rule(
     "SPEC002",
@@ -66,6 +67,7 @@ NAME = rule(
     "The name is how Claude and users invoke the skill. It must be 1-64 characters of "
     "lowercase letters, digits and hyphens, without a leading, trailing or double hyphen.",
     "spec",
+    not_reported="Package and plugin names, which publish and install check.",
 )
 NAME_FOLDER = rule(
     "SPEC003",
@@ -75,6 +77,7 @@ NAME_FOLDER = rule(
     "The Agent Skills spec requires the frontmatter name to equal the skill's folder name; "
     "skillpm installs the folder under that name. Rename one of them.",
     "spec",
+    not_reported="A skill whose name is missing or not a string: SPEC002 reports it.",
 )
 DESCRIPTION = rule(
     "SPEC004",
@@ -84,6 +87,7 @@ DESCRIPTION = rule(
     "Claude reads every skill's description to decide when to load it: it must be a "
     "non-empty string of at most 1024 characters.",
     "spec",
+    not_reported="Descriptions that exist but say little: SPEC008, a warning.",
 )
 COMPATIBILITY = rule(
     "SPEC005",
@@ -93,15 +97,20 @@ COMPATIBILITY = rule(
     "The optional compatibility field describes environment requirements in at most 500 "
     "characters.",
     "spec",
+    not_reported="Skills without compatibility: it is optional.",
 )
 METADATA = rule(
     "SPEC006",
     "metadata",
-    Severity.ERROR,
+    Severity.WARNING,
     "metadata is not a map of strings to strings",
     "The optional metadata field maps string keys to string values. Quote numbers "
-    '(version: "1.0") so YAML does not turn 1.10 into 1.1.',
+    '(version: "1.0") so YAML does not turn 1.10 into 1.1. A warning, lists and maps too: '
+    "Claude Code loads the skill all the same.",
     "spec",
+    not_reported=(
+        "Nothing is an error here: Claude Code loads a skill whatever its metadata holds."
+    ),
 )
 UNKNOWN_KEY = rule(
     "SPEC007",
@@ -111,6 +120,10 @@ UNKNOWN_KEY = rule(
     "Unknown keys are ignored by Claude Code and refused by the reference validator. "
     "Remove the key or move it under metadata. --strict-spec makes this an error.",
     "spec",
+    not_reported=(
+        "Claude Code's own keys (model, context, hooks, paths, argument-hint, ...), "
+        "which are accepted."
+    ),
 )
 WHEN = rule(
     "SPEC008",
@@ -121,6 +134,10 @@ WHEN = rule(
     "use it, e.g. '... Use when writing CDK stacks or naming AWS resources.'",
     "spec",
     "quality",
+    not_reported=(
+        "Descriptions with a when_to_use field, and the wording beyond a trigger such "
+        "as 'Use when'."
+    ),
 )
 LENGTH = rule(
     "SPEC009",
@@ -132,16 +149,20 @@ LENGTH = rule(
     "links to, so Claude reads them only when needed (progressive disclosure).",
     "spec",
     "context",
+    not_reported="Reference files, which Claude reads only when a step needs them.",
 )
 FIELD_TYPE = rule(
     "SPEC010",
     "field-type",
-    Severity.ERROR,
+    Severity.WARNING,
     "Frontmatter field of the wrong type",
     "allowed-tools, paths and arguments take a string or a list of strings; "
     "disable-model-invocation and user-invocable take true or false; hooks takes a mapping; "
-    "the other fields take a string.",
+    "the other fields take a string. An error for allowed-tools (an Agent Skills spec field "
+    "that grants permissions); a warning for Claude Code's own fields, where YAML often "
+    "reads a hint such as 'argument-hint: [file]' as a list: quote it.",
     "spec",
+    not_reported="Unknown keys (SPEC007), and values of the right type whatever they say.",
 )
 STRUCTURE = rule(
     "SPEC011",
@@ -151,6 +172,10 @@ STRUCTURE = rule(
     "skillpm.yaml, skills.yaml, skills.lock and index.json must parse, and every skill folder "
     "and fragment they list must exist. The message says what is wrong where.",
     "spec",
+    not_reported=(
+        "Problems of the skills and fragments themselves (the other SPEC rules); lint "
+        "goes on past a broken manifest with what it still lists."
+    ),
 )
 FRAGMENT = rule(
     "SPEC012",
@@ -162,6 +187,7 @@ FRAGMENT = rule(
     "must-not-touch (a list of {path, reason}, or one '{{ expression }}' over vars).",
     "spec",
     "fragment",
+    not_reported="Fragment bodies: templates are checked when install renders them.",
 )
 
 _NAME_CHARS = re.compile(r"^[a-z0-9-]+$")
@@ -349,17 +375,25 @@ def _check_types(skill: Skill, meta: Mapping[str, Any]) -> Iterator[Finding]:
         value = meta.get(key)
         if value is None:
             continue
+        # allowed-tools is the spec's, and what it grants must be unambiguous.
+        severity = Severity.ERROR if key == "allowed-tools" else None
         if isinstance(value, list):
             if not all(isinstance(v, str) for v in value):
-                yield FIELD_TYPE(at(key), f"{key} list items must all be strings")
+                yield FIELD_TYPE(
+                    at(key), f"{key} list items must all be strings", severity=severity
+                )
         elif not isinstance(value, str):
-            yield FIELD_TYPE(at(key), f"{key} must be a string or a list of strings")
+            yield FIELD_TYPE(
+                at(key), f"{key} must be a string or a list of strings", severity=severity
+            )
     for key in _BOOL_FIELDS:
         if key in meta and not isinstance(meta[key], bool):
             yield FIELD_TYPE(at(key), f"{key} must be true or false, not {meta[key]!r}")
     for key in _STR_FIELDS:
-        if key in meta and meta[key] is not None and not isinstance(meta[key], str):
-            yield FIELD_TYPE(at(key), f"{key} must be a string")
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            shown = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else value
+            yield FIELD_TYPE(at(key), f"{key} must be a string", f'quote it: {key}: "{shown}"')
     if "hooks" in meta and meta["hooks"] is not None and not isinstance(meta["hooks"], Mapping):
         yield FIELD_TYPE(at("hooks"), "hooks must be a mapping of hook events")
 

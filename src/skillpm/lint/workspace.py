@@ -145,6 +145,7 @@ class Workspace:
     files: dict[Path, TextFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     vars: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # per group
+    not_checked: int = 0  # plugins of a marketplace stored elsewhere or without skills
 
     def groups(self) -> list[str]:
         seen = {s.group for s in self.skills} | {f.group for f in self.fragments}

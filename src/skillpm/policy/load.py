@@ -22,7 +22,7 @@ from skillpm.policy.evaluate import MANAGED, PROJECT, Effective, Layer
 from skillpm.policy.managed import POLICY_ENV, managed_path, policy_key
 from skillpm.policy.rules import Policy, Where, parse_policy
 from skillpm.registry.base import RemoteOptions
-from skillpm.registry.urls import GIT, HTTPS, local_path, transport_of
+from skillpm.registry.urls import GIT, HTTPS, S3, local_path, transport_of
 
 POLICY_FILE = "skillpm-policy.yaml"  # in a git repository or site named by skills.yaml
 POLICY_KEY = "policy"  # the skills.yaml key naming the project's policy
@@ -105,12 +105,17 @@ def project_layer(
             f"{where}: {POLICY_KEY}: expected the path or the git or https URL of a {POLICY_FILE}"
         )
     url = value.strip()
-    transport = transport_of(url)
     try:
+        transport = transport_of(url)
         if transport == GIT:
             source, text = _from_git(url, options)
         elif transport == HTTPS:
             source, text = _from_site(url, options)
+        elif transport == S3:
+            raise PolicyError(
+                f"{url}: a policy is read from a file, a git repository or an https:// URL, "
+                "not from S3; serve it through CloudFront or keep it in git"
+            )
         else:
             path = local_path(url, base)
             source, text = url, yamlio.decode(path.read_bytes(), url)

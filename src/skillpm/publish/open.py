@@ -7,16 +7,20 @@ from pathlib import Path
 from skillpm.errors import RegistryError
 from skillpm.output import redact
 from skillpm.publish.base import RegistryWriter
-from skillpm.registry.urls import GIT, HTTPS, local_path, transport_of
+from skillpm.registry.urls import GIT, HTTPS, S3, local_path, transport_of
 
 
 def open_writer(url: str, base: Path) -> RegistryWriter:
-    """A writer for the registry at ``url`` (a folder relative to ``base``, or git)."""
+    """A writer for the registry at ``url`` (a folder relative to ``base``, git or S3)."""
     transport = transport_of(url)
     if transport == GIT:
         from skillpm.publish.git import GitRegistryWriter
 
         return GitRegistryWriter(url)
+    if transport == S3:
+        from skillpm.publish.s3 import S3RegistryWriter
+
+        return S3RegistryWriter(url)
     from skillpm.publish.folder import FolderWriter
 
     return FolderWriter(registry_folder(url, base))
@@ -35,5 +39,10 @@ def registry_folder(url: str, base: Path) -> Path:
         raise RegistryError(
             f"{redact(url)} is a git registry, and this command works on a registry "
             "folder: run it on a clone of the repository"
+        )
+    if transport == S3:
+        raise RegistryError(
+            f"{url} is an S3 registry, and this command works on a registry folder: run it on "
+            "the folder the bucket is built from"
         )
     return local_path(url, base)

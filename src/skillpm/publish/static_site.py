@@ -57,7 +57,7 @@ from skillpm.integrity import integrity_of_entries, walk_tree
 from skillpm.output import redact
 from skillpm.publish.catalog_html import GENERATOR, Doc, PackageDocs, render_catalog
 from skillpm.registry.base import Registry
-from skillpm.registry.urls import HTTPS, LOCAL, local_path, transport_of
+from skillpm.registry.urls import HTTPS, LOCAL, S3, local_path, transport_of
 
 _SITE_INDEX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.json$")
 _SITE_ARCHIVE = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)-[^/]+\.tar\.gz$")
@@ -281,15 +281,16 @@ def build(source: Registry, out: Path, *, full_index: bool = True, html: bool = 
     return built
 
 
-def check_source(source: str, out: Path, base: Path) -> None:
-    """Refuse a source that is already a site, or a site written inside its registry."""
+def check_source(source: str, out: Path | None, base: Path) -> None:
+    """Refuse a source that is already a site, or a site written inside its registry
+    (``out`` None: the site goes to S3)."""
     transport = transport_of(source)
-    if transport == HTTPS:
+    if transport in (HTTPS, S3):
         raise RegistryError(
             f"{redact(source)} is already a static site; build-static reads a local folder "
             "or git registry"
         )
-    if transport == LOCAL:
+    if transport == LOCAL and out is not None:
         root = local_path(source, base).resolve()
         if out.resolve() == root or root in out.resolve().parents:
             raise RegistryError(

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol, TypeVar, cast
 from urllib.parse import quote, urlunsplit
 
 from skillpm import store
@@ -48,7 +48,7 @@ from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.urls import check_http_url
 
 if TYPE_CHECKING:  # the client pulls in http.client, ssl and email: only load it to fetch
-    from skillpm.registry.httpclient import Client, HttpSettings
+    from skillpm.registry.httpclient import Client, Fetched, HttpSettings
 
 MAX_INDEX_FILE = 16 * 1024 * 1024  # one package's versions
 MAX_FULL_INDEX = 256 * 1024 * 1024  # every package: only search reads it
@@ -84,6 +84,33 @@ def parse_site_url(url: str, *, allow_http: bool, label: str) -> SiteUrl:
         userinfo = (parts.username, parts.password or "")
     base = urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
     return SiteUrl(base, host, userinfo)
+
+
+class SiteFiles(Protocol):
+    """How a transport reads a site's files, named by their path under the site."""
+
+    def get(
+        self, rel: str, *, max_bytes: int, etag: str | None, last_modified: str | None
+    ) -> Fetched | None:
+        """A small document (an index file), or a 304 for the cached copy; None: no such file."""
+
+    def download(self, rel: str, sink: IO[bytes], *, max_bytes: int) -> str | None:
+        """Stream a file into ``sink``; its sha256 hex, or None when there is no such file."""
+
+
+@dataclass(frozen=True)
+class _HttpFiles:
+    client: Client
+    site: SiteUrl
+
+    def get(
+        self, rel: str, *, max_bytes: int, etag: str | None, last_modified: str | None
+    ) -> Fetched | None:
+        url = self.site.url_of(rel)
+        return self.client.get(url, max_bytes=max_bytes, etag=etag, last_modified=last_modified)
+
+    def download(self, rel: str, sink: IO[bytes], *, max_bytes: int) -> str | None:
+        return self.client.download(self.site.url_of(rel), sink, max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)
@@ -136,14 +163,19 @@ def _pool_map(fn: Callable[[T], U], items: Sequence[T], workers: int) -> list[U]
 
 
 class HttpRegistry(Registry):
-    """A static site with ``index/<name>.json`` and ``packages/<name>/<name>-<version>.tar.gz``."""
+    """A static site with ``index/<name>.json`` and ``packages/<name>/<name>-<version>.tar.gz``.
+
+    Another transport serving the same layout (S3) subclasses it, replacing only
+    ``_base`` (the URL checked and normalised) and ``_open_files`` (the reads).
+    """
+
+    site: SiteUrl  # set by _base
 
     def __init__(self, name: str, url: str, options: RemoteOptions) -> None:
         super().__init__(name, url)
         self.options = options
-        self.site = parse_site_url(url, allow_http=options.allow_http, label=self.label)
-        self.cache = store.cache_dir() / "http" / store.url_key(self.site.base)
-        self._client: Client | None = None
+        self.cache = store.cache_dir() / "http" / store.url_key(self._base())
+        self._files: SiteFiles | None = None
         self._settings: HttpSettings | None = None
         self._known: dict[str, dict[str, VersionEntry]] = {}
         self._absent: set[str] = set()
@@ -164,14 +196,22 @@ class HttpRegistry(Registry):
             self._settings = HttpSettings.from_env(allow_http=self.options.allow_http)
         return self._settings
 
-    @property
-    def client(self) -> Client:
-        if self._client is None:  # credentials are looked up only when a request is made
-            from skillpm.registry.httpclient import Client, find_credential
+    def _base(self) -> str:
+        """The URL checked and normalised, without credentials: what keys the cache."""
+        self.site = parse_site_url(self.url, allow_http=self.options.allow_http, label=self.label)
+        return self.site.base
 
-            credential = find_credential(self.site.host, self.site.userinfo)
-            self._client = Client(self.settings, self.label, self.site.host, credential)
-        return self._client
+    @property
+    def files(self) -> SiteFiles:
+        if self._files is None:  # credentials are looked up only when a request is made
+            self._files = self._open_files()
+        return self._files
+
+    def _open_files(self) -> SiteFiles:
+        from skillpm.registry.httpclient import Client, find_credential
+
+        credential = find_credential(self.site.host, self.site.userinfo)
+        return _HttpFiles(Client(self.settings, self.label, self.site.host, credential), self.site)
 
     # -- index files ---------------------------------------------------------------------
 
@@ -195,7 +235,7 @@ class HttpRegistry(Registry):
                 )
             to_fetch.append((name, record))
         if to_fetch:
-            self.client  # noqa: B018 - made once here, not raced for on the worker threads
+            self.files  # noqa: B018 - made once here, not raced for on the worker threads
         fetched = _pool_map(self._fetch_index, to_fetch, self.settings.concurrency)
         for (name, _), record in zip(to_fetch, fetched, strict=True):
             self._take(name, record)
@@ -231,8 +271,8 @@ class HttpRegistry(Registry):
     ) -> _Record:
         good = cached if cached is not None and cached.status == 200 else None
         limit = MAX_FULL_INDEX if name is None else MAX_INDEX_FILE
-        got = self.client.get(
-            self.site.url_of(rel),
+        got = self.files.get(
+            rel,
             max_bytes=limit,
             etag=good.etag if good else None,
             last_modified=good.last_modified if good else None,
@@ -372,7 +412,7 @@ class HttpRegistry(Registry):
                 "--offline forbids downloading it; run the command once without --offline"
             )
         located = self._locate(list(todo.values()))
-        self.client  # noqa: B018 - made once here, not raced for on the worker threads
+        self.files  # noqa: B018 - made once here, not raced for on the worker threads
         _pool_map(self._download, located, self.settings.concurrency)
         self._verified.update(todo)
 
@@ -411,9 +451,7 @@ class HttpRegistry(Registry):
         assert entry.archive is not None
         what = f"{entry.name} {entry.version} from {self.display}"
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
-            digest = self.client.download(
-                self.site.url_of(entry.archive), spool, max_bytes=MAX_TOTAL_BYTES
-            )
+            digest = self.files.download(entry.archive, spool, max_bytes=MAX_TOTAL_BYTES)
             if digest is None:
                 raise RegistryError(
                     f"{self.label}: {entry.archive} is missing on the server (HTTP 404); the "

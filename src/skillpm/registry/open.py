@@ -7,7 +7,7 @@ from pathlib import Path
 from skillpm.formats.project_files import BUILTIN
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.local import LocalRegistry, builtin_registry_root
-from skillpm.registry.urls import GIT, HTTPS, local_path, transport_of
+from skillpm.registry.urls import GIT, HTTPS, S3, local_path, transport_of
 
 
 def open_registry(
@@ -28,4 +28,8 @@ def open_registry(
         from skillpm.registry.https import HttpRegistry
 
         return HttpRegistry(name, url, options or RemoteOptions())
+    if transport == S3:
+        from skillpm.registry.s3 import S3Registry
+
+        return S3Registry(name, url, options or RemoteOptions())
     return LocalRegistry(name, url, local_path(url, project_root))

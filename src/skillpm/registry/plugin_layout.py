@@ -56,7 +56,8 @@ def _has_folder(files: Mapping[str, TreeEntry], folder: str) -> bool:
     return not folder or any(p.startswith(folder + "/") for p in files)
 
 
-def marketplace_catalog(tree: Tree, label: str) -> Catalog:
+def marketplace_catalog(tree: Tree, label: str, *, strict_names: bool = True) -> Catalog:
+    """The plugins of a marketplace; ``strict_names=False`` keeps skills with bad names."""
     files = tree.files
     where = f"{label}: {mp.MARKETPLACE_FILE}"
     oid = files[mp.MARKETPLACE_FILE].oid
@@ -103,7 +104,9 @@ def marketplace_catalog(tree: Tree, label: str) -> Catalog:
             own = None
             if path is not None:
                 own = mp.plugin_manifest(mp.load_json(blobs[files[path].oid], path), path)
-            offers[entry.name] = plugin_offer(entry, folders[entry.name], files, own, origin_of)
+            offers[entry.name] = plugin_offer(
+                entry, folders[entry.name], files, own, origin_of, strict_names=strict_names
+            )
         except mp.Unsupported as exc:
             unavailable[entry.name] = str(exc)
     for old, new in sorted(market.renames.items()):
@@ -144,6 +147,8 @@ def plugin_offer(
     files: Mapping[str, TreeEntry],
     own: mp.PluginManifest | None,
     origin_of: str,
+    *,
+    strict_names: bool = True,
 ) -> Offer:
     """The package a plugin folder makes, by Claude Code's rules for reading a plugin."""
     version, description, listed = entry.version, entry.description, entry.skills
@@ -170,7 +175,7 @@ def plugin_offer(
                     f"plugin {entry.name}: its skills path {path} holds no {SKILL_FILE}"
                 )
             skill_dirs += found
-    skills = name_skills(skill_dirs, f"plugin {entry.name}")
+    skills = name_skills(skill_dirs, f"plugin {entry.name}", strict=strict_names)
     left_out = _left_out(folder, files, declared)
     if not skills:
         what = f" (it has {', '.join(left_out)})" if left_out else ""

@@ -139,7 +139,11 @@ def skill_folders(listed: str, files: Mapping[str, TreeEntry]) -> list[str]:
     return sorted(found)
 
 
-def name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
+def name_skills(
+    folders: Sequence[str], where: str, *, strict: bool = True
+) -> tuple[tuple[str, str], ...]:
+    if not strict:  # lint reports bad and clashing names itself, skill by skill
+        return tuple((PurePosixPath(folder).name, folder) for folder in sorted(folders))
     named: dict[str, str] = {}
     for folder in folders:
         name = PurePosixPath(folder).name
@@ -153,7 +157,7 @@ def name_skills(folders: Sequence[str], where: str) -> tuple[tuple[str, str], ..
     return tuple(sorted(named.items()))
 
 
-def _candidates(files: Mapping[str, TreeEntry]) -> list[str]:
+def plain_skill_folders(files: Mapping[str, TreeEntry]) -> list[str]:
     """Skill folders of a plain repository, by the first layout that has any."""
     paths = [p for p in files if p.endswith(SKILL_FILE)]
     for root in ("skills", ".claude/skills"):
@@ -172,7 +176,7 @@ def _candidates(files: Mapping[str, TreeEntry]) -> list[str]:
 
 
 def skills_catalog(files: Mapping[str, TreeEntry], read: Reader, label: str) -> Catalog:
-    folders = _candidates(files)
+    folders = plain_skill_folders(files)
     paths = [f"{f}/{SKILL_FILE}" for f in folders]
     blobs = read(paths, [files[p].oid for p in paths], "SKILL.md files") if paths else {}
     offers: dict[str, Offer] = {}

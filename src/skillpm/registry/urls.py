@@ -11,18 +11,46 @@ from skillpm.errors import RegistryError
 from skillpm.output import redact
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# "s3:/bucket", "https:host": a scheme with its slashes mistyped. (One letter is a Windows
+# drive, C:\..., and a folder really named so can be written ./s3:/...)
+_MISTYPED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(?!//)")
 
-GIT, HTTPS, LOCAL = "git", "https", "local"
+GIT, HTTPS, LOCAL, S3 = "git", "https", "local", "s3"
+
+ACCEPTED_FORMS = (
+    "a folder (or file://), git+https://, git+ssh://, git+file://, git@host:org/repo.git, "
+    "https:// (a static site) or s3://BUCKET/PREFIX"
+)
 
 
 def transport_of(url: str) -> str:
     """The transport a registry URL names: ``git`` (git+..., git@host:path), ``https`` (a
-    static site, http:// too) or ``local`` (a folder, file:// too)."""
+    static site, http:// too), ``s3`` (s3://bucket/prefix) or ``local`` (a folder, file://
+    too). Any other ``scheme://`` is refused: read as a path, ``s3://b`` would have been a
+    folder named ``s3:`` that a publish quietly wrote into."""
     if is_git_url(url):
         return GIT
-    if url.startswith(("http://", "https://")):
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        mistyped = _MISTYPED.match(url)
+        if mistyped is not None:
+            raise RegistryError(
+                f"{redact(url)}: looks like a URL without its '//' ({mistyped[1]}://...); a "
+                f"registry is {ACCEPTED_FORMS} (a folder named like this: ./{url})"
+            )
+        return LOCAL
+    name = scheme[1].lower()
+    if name in ("http", "https"):
         return HTTPS
-    return LOCAL
+    if name == "s3":
+        return S3
+    if name == "file":
+        return LOCAL
+    raise RegistryError(
+        f"{redact(url)}: skillpm does not know the URL scheme {name}://; a registry is "
+        f"{ACCEPTED_FORMS}"
+    )
 
 
 def is_git_url(url: str) -> bool:
