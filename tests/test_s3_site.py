@@ -12,9 +12,7 @@ PACKAGES = [{"name": "aws-env"}, {"name": "cdk-kit", "dependencies": {"aws-env":
 
 
 def puts(s3: Bucket, since: int) -> list[str]:
-    return sorted(
-        r.key.removeprefix("team/") for r in s3.requests()[since:] if r.method == "PUT"
-    )
+    return sorted(r.key.removeprefix("team/") for r in s3.requests()[since:] if r.method == "PUT")
 
 
 def test_build_static_to_s3_uploads_what_changed(
@@ -62,6 +60,18 @@ def test_build_static_to_s3_uploads_what_changed(
     result = cli("install", "cdk-kit", "--registry", s3.url, cwd=project)
     assert result.exit_code == 0, result.output
     assert "aws-env 1.1.0" in result.stdout
+
+
+def test_build_static_to_s3_with_no_html_uploads_no_catalog(
+    cli: Cli, s3: Bucket, tmp_path: Path
+) -> None:
+    registry = make_registry(tmp_path / "registry", PACKAGES[:1])
+    result = cli("registry", "build-static", "--no-html", registry, s3.url)
+    assert result.exit_code == 0, result.output
+    assert sorted(s3.objects()) == sorted(
+        s3.key(rel)
+        for rel in ("index.json", "index/aws-env.json", "packages/aws-env/aws-env-1.0.0.tar.gz")
+    )
 
 
 def test_build_static_leaves_objects_it_did_not_make_and_honours_no_full_index(
