@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "skillpm"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"<basics>"}),
     frozenset({"formats"}),
-    frozenset({"content"}),
+    frozenset({"content", "signing", "sbom"}),
     frozenset({"registry"}),
     frozenset({"resolve"}),
     frozenset({"project"}),

@@ -150,6 +150,7 @@ def test_json_outputs_parse_with_stable_shapes(cli: Cli, installed: Path) -> Non
         "settings": [],
         "claudeignore": [],
         "intact": True,
+        "signers": [],
     }
     assert listed["packages"][1]["direct"] is False
     assert listed["packages"][1]["requirement"] is None
@@ -172,7 +173,7 @@ def test_json_outputs_parse_with_stable_shapes(cli: Cli, installed: Path) -> Non
     assert info["installed"] == "1.1.0"
     assert info["registry"] == "registry"
     assert [v["version"] for v in info["versions"]] == ["1.0.0", "1.1.0", "2.0.0-rc.1"]
-    assert set(info["versions"][0]) == {"version", "yanked", "yank_reason", "published"}
+    assert set(info["versions"][0]) == {"version", "yanked", "yank_reason", "published", "signers"}
 
     found = json.loads(cli("search", "APP", "--json", cwd=installed).stdout)
     assert found == {

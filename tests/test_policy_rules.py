@@ -99,6 +99,7 @@ def test_every_key_is_a_field_and_items_keep_their_lines() -> None:
         "content": ["block-lint", "executables", "plugin-parts"],
         "packages": ["allow", "deny"],
         "registries": ["allow"],
+        "signatures": ["allowed-signers", "required"],
     }
     policy = parse_text("packages:\n  deny:\n    - a\n    - 'b@^1'\n", "p.yaml")
     assert [(p.item.text, p.item.line, p.range) for p in policy.packages_deny or ()] == [

@@ -80,3 +80,7 @@ def split_error(exc: SkillpmError, where: str) -> tuple[int | None, str]:
             return int(m.group(1)), m.group(2)
         return None, text.lstrip(": ")
     return None, text
+
+
+class SignatureError(SkillpmError):
+    """A signature that is missing, malformed, or not by an allowed signer: fail closed."""

@@ -11,6 +11,7 @@ from skillpm.cli.kit import (
     Command,
     here,
 )
+from skillpm.cli.signing import sign_option
 
 
 @click.command(cls=Command)
@@ -122,9 +123,15 @@ def lint(
 )
 @click.option("--version", "version", metavar="VERSION", help="Version for a bare skill folder.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be published.")
+@sign_option
 @click.pass_context
 def publish(
-    ctx: click.Context, path: Path, registry: str, version: str | None, dry_run: bool
+    ctx: click.Context,
+    path: Path,
+    registry: str,
+    version: str | None,
+    dry_run: bool,
+    sign: Path | None,
 ) -> None:
     """Publish a package folder (or a bare skill folder) to a registry.
 
@@ -136,7 +143,8 @@ def publish(
     """
     from skillpm.commands.publish import publish as run
 
-    run(here(ctx, path), registry, here(ctx), version=version, dry_run=dry_run)
+    key = here(ctx, sign) if sign else None
+    run(here(ctx, path), registry, here(ctx), version=version, dry_run=dry_run, sign=key)
 
 
 @click.command(cls=Command)

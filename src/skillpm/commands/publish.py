@@ -8,6 +8,7 @@ from skillpm.formats.index import RegistryIndex
 from skillpm.output import console, plural
 from skillpm.publish import prepare as core
 from skillpm.publish.open import open_writer
+from skillpm.signing import sshsig
 
 
 def _size(n: int) -> str:
@@ -89,15 +90,29 @@ def _show_dry_run(prepared: core.Prepared, where: str, *, fresh: bool, nothing: 
     console.info(f"  fragments     {', '.join(m.fragment_names) or '-'}")
     deps = ", ".join(f"{n} {r}" for n, r in sorted(m.dependencies.items()))
     console.info(f"  dependencies  {deps or '-'}")
+    for signature in prepared.signatures:
+        console.info(f"  signed by     {sshsig.parse(signature.value).fingerprint}")
     console.info(f"  files         {plural(len(files), 'file')}, {_size(total)}")
     for rel, mode, size in files:
         console.info(f"    {mode}  {_size(size):>10}  {rel}")
 
 
-def publish(source: Path, registry: str, base: Path, *, version: str | None, dry_run: bool) -> None:
+def publish(
+    source: Path,
+    registry: str,
+    base: Path,
+    *,
+    version: str | None,
+    dry_run: bool,
+    sign: Path | None = None,
+) -> None:
     writer = open_writer(registry, base)
     writer.check_source(source)
     prepared = core.prepare(source, version=version)  # validated before the network
+    if sign is not None:  # signed before the network too: a refused key leaves no trace
+        from skillpm.publish.signatures import sign_prepared
+
+        prepared = sign_prepared(prepared, sign)
     done = writer.publish(prepared, dry_run=dry_run)
     _warn_about(prepared, done.index, done.label)
     if dry_run:
@@ -105,9 +120,10 @@ def publish(source: Path, registry: str, base: Path, *, version: str | None, dry
         return
     new = "a new registry at " if done.new_registry else ""
     commit = f" as commit {done.commit[:12]}" if done.commit else ""
+    signed = " signed," if prepared.signatures else ""
     console.info(
-        f"Published {prepared.manifest.name} {prepared.manifest.version} to {new}{done.where}"
-        f"{commit} ({prepared.integrity})"
+        f"Published {prepared.manifest.name} {prepared.manifest.version}{signed} to {new}"
+        f"{done.where}{commit} ({prepared.integrity})"
     )
     console.info(
         f"Install it with: skillpm install {prepared.manifest.name} --registry {done.install_url}"

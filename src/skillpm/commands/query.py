@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillpm.content.settings_merge import shown
-from skillpm.errors import PackageNotFound, RegistryError
-from skillpm.formats.index import latest_entry, sorted_versions
+from skillpm.errors import PackageNotFound, RegistryError, SignatureError
+from skillpm.formats.index import VersionEntry, latest_entry, sorted_versions
 from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
 from skillpm.registry.base import Registry
 from skillpm.resolve.catalog import Sources
+
+if TYPE_CHECKING:
+    from skillpm.signing.allowed_signers import AllowedSigners
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
@@ -38,6 +41,7 @@ def list_installed(project: Project, *, as_json: bool) -> None:
                 "settings": sorted(shown(p) for p in pkg.settings),
                 "claudeignore": list(pkg.claudeignore),
                 "intact": is_intact(pkg, state),
+                "signers": [s.to_json() for s in pkg.signers],
             }
         )
     shadowed = [] if project.is_user else shadowed_skills(project, lock)
@@ -88,10 +92,32 @@ def _skill_owner(sources: Sources, skill: str) -> str | None:
     return None
 
 
+def _signatures(entry: VersionEntry, trust: AllowedSigners | None) -> list[dict[str, Any]]:
+    """Each SSH signature: the key, the principal the registry's allowed signers give it
+    (null without one), and whether it is a good signature over this version."""
+    from skillpm.signing.sshsig import verify
+    from skillpm.signing.statement import NAMESPACE
+    from skillpm.signing.trust import entry_statement, ssh_signatures
+
+    statement = entry_statement(entry)
+    out = []
+    for sig in ssh_signatures(entry) if entry.signatures else ():
+        principal = trust.principal_of(sig.public_key) if trust else None
+        try:
+            valid = verify(sig, statement, NAMESPACE)
+        except SignatureError:  # a key type skillpm cannot check
+            valid = False
+        out.append({"key": sig.fingerprint, "principal": principal, "valid": valid})
+    return out
+
+
 def info(project: Project, name: str, *, as_json: bool) -> None:
     """A package, ``PACKAGE/SKILL`` (as install takes it), or a skill found by its name."""
+    from skillpm.install.signatures import trusted_registries
+
     manifest = project.load_manifest()
     sources = project.sources(manifest)
+    trusted = trusted_registries(manifest, project.files_dir)
     name, _, skill = name.partition("/")
     if not skill and not any(r.lookup([name]).get(name) for r in sources.registries):
         owner = _skill_owner(sources, name)
@@ -103,6 +129,7 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
             continue
         ordered = sorted_versions(versions)
         latest = latest_entry(versions)
+        trust = trusted.get(redact(registry.url))
         if skill and skill not in latest.skills:
             close = difflib.get_close_matches(skill, latest.skills, n=3, cutoff=0.6)
             raise PackageNotFound(f"{name}/{skill}", [f"{name}/{c}" for c in close])
@@ -125,6 +152,7 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
                     "yanked": e.yanked,
                     "yank_reason": e.yank_reason,
                     "published": e.published,
+                    "signers": _signatures(e, trust),
                 }
                 for v, e in ordered
             ],
@@ -142,6 +170,10 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
         console.result(f"  fragments:    {', '.join(latest.fragments) or '-'}")
         deps = ", ".join(f"{n} {r}" for n, r in sorted(latest.dependencies.items()))
         console.result(f"  dependencies: {deps or '-'}")
+        for signer in _signatures(latest, trust):
+            who = signer["principal"] or "a key not in the allowed signers"
+            state = "" if signer["valid"] else ", NOT a valid signature of this version"
+            console.result(f"  signed by:    {who} ({signer['key']}{state})")
         shown = [v + (" (yanked)" if e.yanked else "") for v, e in reversed(ordered)]
         console.result(f"  versions:     {', '.join(shown)}")
         return

@@ -16,6 +16,7 @@ from typing import Any
 from skillpm import yamlio
 from skillpm.errors import ManifestError, RegistryError, UnsafeContentError
 from skillpm.formats.ranges import parse_version, range_text
+from skillpm.formats.signatures import IndexSignature, parse_index_signatures
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -207,6 +208,7 @@ class VersionEntry:
     path: str | None = None  # local and git registries
     archive: str | None = None  # static HTTPS registries
     archive_sha256: str | None = None
+    signatures: tuple[IndexSignature, ...] = ()  # docs/signatures.md
     source: SourcePin | None = None  # marketplace plugins from another repository
 
     def to_json(self) -> dict[str, Any]:
@@ -227,6 +229,8 @@ class VersionEntry:
         )
         if self.yank_reason:
             data["yank-reason"] = self.yank_reason
+        if self.signatures:  # absent when unsigned: older indexes keep their bytes
+            data["signatures"] = [s.to_json() for s in self.signatures]
         return data
 
 
@@ -268,6 +272,7 @@ def parse_version_entry(name: str, version: str, data: Any, where: str) -> Versi
         path=path,
         archive=archive,
         archive_sha256=str(sha) if sha else None,
+        signatures=parse_index_signatures(data.get("signatures"), where),
     )
 
 
@@ -435,10 +440,8 @@ def _compact(data: Any) -> bytes:
     return (json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def set_yanked(
-    index: RegistryIndex, name: str, version: str, *, yanked: bool, reason: str | None, where: str
-) -> RegistryIndex | None:
-    """The index with ``name version`` (un)yanked; ``None`` when it already was."""
+def find_version(index: RegistryIndex, name: str, version: str, where: str) -> VersionEntry:
+    """The entry of ``name version``, or an error naming the versions there are."""
     versions = index.packages.get(name)
     if versions is None:
         raise RegistryError(f"{where}: no package named {name!r}")
@@ -446,9 +449,22 @@ def set_yanked(
     if entry is None:
         known = ", ".join(v for v, _ in sorted_versions(versions))
         raise RegistryError(f"{where}: {name} has no version {version} (it has {known})")
+    return entry
+
+
+def with_entry(index: RegistryIndex, entry: VersionEntry) -> RegistryIndex:
+    """The index with ``entry`` replacing the one of its name and version."""
+    packages = {n: dict(v) for n, v in index.packages.items()}
+    packages[entry.name][entry.version] = entry
+    return RegistryIndex(packages)
+
+
+def set_yanked(
+    index: RegistryIndex, name: str, version: str, *, yanked: bool, reason: str | None, where: str
+) -> RegistryIndex | None:
+    """The index with ``name version`` (un)yanked; ``None`` when it already was."""
+    entry = find_version(index, name, version, where)
     new_reason = reason if yanked else None
     if entry.yanked == yanked and (not yanked or reason is None or reason == entry.yank_reason):
         return None
-    packages = {n: dict(v) for n, v in index.packages.items()}
-    packages[name][version] = replace(entry, yanked=yanked, yank_reason=new_reason)
-    return RegistryIndex(packages)
+    return with_entry(index, replace(entry, yanked=yanked, yank_reason=new_reason))

@@ -14,6 +14,7 @@ from skillpm import yamlio
 from skillpm.errors import LockError, ManifestError, SkillpmError
 from skillpm.formats.index import SourcePin, check_integrity, check_name, check_relpath
 from skillpm.formats.ranges import parse_version, range_text
+from skillpm.formats.signatures import Signer, parse_lock_signers
 
 LOCK_VERSION = 1
 BUILTIN = "builtin"
@@ -33,6 +34,9 @@ class ProjectManifest:
     dependencies: Mapping[str, DependencySpec] = field(default_factory=dict)
     vars: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)  # every other top-level key
+    # Registry name -> its allowed-signers file as written (relative to the project).
+    # Not in hash(): trust is checked on every install that lands something, lock or not.
+    allowed_signers: Mapping[str, str] = field(default_factory=dict)
 
     def registry_url(self, name: str) -> str | None:
         return dict(self.registries).get(name)
@@ -76,13 +80,15 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
     raw_registries = data.get("registries") or {}
     if not isinstance(raw_registries, Mapping):
         raise ManifestError(f"{where}: registries must map names to paths or URLs")
-    for name, url in raw_registries.items():
+    allowed_signers: dict[str, str] = {}
+    for name, value in raw_registries.items():
         check_name(name, f"{where}: registries", "registry name")
         if name == BUILTIN:
             raise ManifestError(f"{where}: registries: {BUILTIN!r} is reserved for the built-in")
-        if not isinstance(url, str) or not url.strip():
-            raise ManifestError(f"{where}: registries: {name}: expected a path or URL")
-        registries.append((name, url.strip()))
+        url, signers = _registry_value(value, f"{where}: registries: {name}")
+        registries.append((name, url))
+        if signers is not None:
+            allowed_signers[name] = signers
     deps: dict[str, DependencySpec] = {}
     raw_deps = data.get("dependencies") or {}
     if not isinstance(raw_deps, Mapping):
@@ -115,7 +121,23 @@ def parse_manifest(data: Any, where: str) -> ProjectManifest:
     if not isinstance(vars_, Mapping):
         raise ManifestError(f"{where}: vars must be a mapping")
     settings = {k: v for k, v in data.items() if k not in ("registries", "dependencies", "vars")}
-    return ProjectManifest(tuple(registries), deps, vars_, settings)
+    return ProjectManifest(tuple(registries), deps, vars_, settings, allowed_signers)
+
+
+def _registry_value(value: Any, where: str) -> tuple[str, str | None]:
+    """A registry's URL, and its allowed-signers file: ``URL`` or ``{url, allowed-signers}``."""
+    signers = None
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"url", "allowed-signers"})
+        if unknown:
+            raise ManifestError(f"{where}: unknown key {unknown[0]!r} (url, allowed-signers)")
+        signers = value.get("allowed-signers")
+        if signers is not None and (not isinstance(signers, str) or not signers.strip()):
+            raise ManifestError(f"{where}: allowed-signers must be a file path")
+        value = value.get("url")
+    if not isinstance(value, str) or not value.strip():
+        raise ManifestError(f"{where}: expected a path or URL")
+    return value.strip(), signers.strip() if signers else None
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,8 @@ class LockedPackage:
     settings_replaced: Mapping[str, Any] = field(default_factory=dict)
     # The lines this package puts in .claudeignore's managed block.
     claudeignore: tuple[str, ...] = ()
+    # Who signed this version, as verified against the registry's allowed signers.
+    signers: tuple[Signer, ...] = ()
     # A marketplace plugin stored in another repository: where it was read.
     source: SourcePin | None = None
 
@@ -267,6 +291,7 @@ def parse_lock(data: Any, where: str) -> Lockfile:
                     item.get("settings-replaced"), f"{at}: settings-replaced"
                 ),
                 claudeignore=_ignore_lines(item.get("claudeignore"), f"{at}: claudeignore"),
+                signers=parse_lock_signers(item.get("signers"), f"{at}: signers"),
                 source=_source_pin(item.get("source"), f"{at}: source"),
             )
         )
@@ -365,6 +390,8 @@ def read_generated_lock(text: str) -> dict[str, Any] | None:
                 if '"' in items:
                     return None
                 package[key] = [_lock_scalar(v) for v in items.split(", ")] if items else []
+            elif sep and key == "signers" and value.startswith("[{"):
+                package[key] = json.loads(value)  # dump_lock writes it as JSON
             elif not sep and key.endswith(":") and key[:-1] in _LOCK_MAPS:
                 hashes = package[key[:-1]] = {}
             else:
@@ -446,6 +473,8 @@ def dump_lock(lock: Lockfile) -> bytes:
                 out.extend(f"    {_scalar(k)}: {_scalar(v)}" for k, v in sorted(hashes.items()))
         if p.claudeignore:
             out.append(f"  claudeignore: {_json(list(p.claudeignore))}")
+        if p.signers:
+            out.append(f"  signers: {_json([s.to_json() for s in sorted(p.signers)])}")
         for key, leaves in (("settings", p.settings), ("settings-replaced", p.settings_replaced)):
             if leaves:
                 out.append(f"  {key}:")

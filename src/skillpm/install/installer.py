@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillpm.errors import (
     ConflictError,
@@ -22,6 +23,9 @@ from skillpm.output import console, elapsed, plural, redact
 from skillpm.project.folder import Project
 from skillpm.project.transaction import Transaction
 from skillpm.resolve.catalog import Sources
+
+if TYPE_CHECKING:
+    from skillpm.signing.allowed_signers import AllowedSigners
 
 
 def _origin(pkg: LockedPackage) -> str:
@@ -49,6 +53,7 @@ def plan(
     rerender: bool = False,
     force_fragments: bool = False,
     vars_unchanged: bool = False,
+    required_signers: Sequence[tuple[str, AllowedSigners]] = (),
 ) -> Plan:
     """What applying ``new`` changes; with ``manifest``, CLAUDE.md fragments too.
 
@@ -57,6 +62,11 @@ def plan(
     says the vars are those the old lock was rendered with (so a removal need not
     render what stays).
     """
+    if manifest is not None:  # before anything is staged, let alone lands
+        from skillpm.install.signatures import check_signatures, trusted_registries
+
+        trust = trusted_registries(manifest, project.files_dir)
+        new = check_signatures(sources, trust, old, new, required_signers)
     old_pkgs = old.by_name() if old else {}
     state = installed_skill_state(project, old)
     result = Plan(new)

@@ -11,6 +11,7 @@ same checks.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from skillpm.formats.project_files import Lockfile, ProjectManifest
@@ -39,6 +40,9 @@ def watched_outputs(
 
         rels += [SETTINGS, IGNORE]
         checks.append(lambda: pieces_intact(project, lock))
+    # A changed allowed-signers file sends the next install the full way, which checks the
+    # locked versions' signatures against it again (install/signatures.py).
+    rels += [os.path.expanduser(p) for p in sorted(set(manifest.allowed_signers.values()))]
     before = output_digests(project.root, rels)
     if not all(check() for check in checks):
         return None

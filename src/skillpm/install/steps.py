@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from skillpm.errors import LockError, ManifestError, ResolutionError, SkillpmError
 from skillpm.formats.index import VersionEntry
@@ -22,6 +23,9 @@ from skillpm.project.transaction import Transaction, recover_interrupted
 from skillpm.registry.base import Registry
 from skillpm.resolve.catalog import gather
 from skillpm.store import project_lock
+
+if TYPE_CHECKING:
+    from skillpm.signing.allowed_signers import AllowedSigners
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,11 @@ class Gate(Protocol):
 
     def check_staged(self, plan: Plan) -> None:
         """With the new packages staged (their files readable), before anything moves."""
+
+    def signature_trust(self, manifest: ProjectManifest) -> Sequence[tuple[str, AllowedSigners]]:
+        """Allowed signers every package must be signed by, whatever its registry, each with
+        where that is required (docs/signatures.md); empty for none."""
+        ...
 
 
 def resolve_lock(
@@ -185,6 +194,7 @@ def commit(
                 rerender=options.rerender,
                 force_fragments=options.force_fragments,
                 vars_unchanged=options.vars_unchanged,
+                required_signers=gate.signature_trust(manifest) if gate is not None else (),
             )
         if gate is not None:
             gate.check_staged(plan)

@@ -23,7 +23,7 @@ from skillpm.policy.evaluate import (
     check_packages,
     check_registries,
 )
-from skillpm.policy.gate import registry_key_of, subjects
+from skillpm.policy.gate import registry_key_of, signature_trust, subjects
 from skillpm.policy.load import effective, key_lines
 from skillpm.project.folder import Project
 
@@ -50,6 +50,7 @@ POLICY_RULES = {
     "content.executables": "POLICY004",
     "content.plugin-parts": "POLICY005",
     "content.block-lint": "POLICY006",
+    "signatures.required": "POLICY007",
 }
 RULES = _rules(
     ("POLICY001", "registry-not-allowed", "A registry the policy does not allow",
@@ -68,6 +69,9 @@ RULES = _rules(
     ("POLICY006", "lint-blocked", "A package has an error in a lint family the policy blocks",
      "content.block-lint names lint families or rules whose errors refuse a package; inline "
      "skillpm:ignore comments do not count here."),
+    ("POLICY007", "signer-not-allowed", "A package not signed by a key the policy allows",
+     "signatures.required: skills.lock records the signers install verified; none of this "
+     "package's is in the policy's allowed-signers file. Run 'skillpm install' to verify it."),
     ("LOCK001", "lock-missing", "skills.lock is missing",
      "skills.yaml has dependencies but there is no skills.lock: run 'skillpm install' and "
      "commit skills.lock, so every clone installs the same bytes."),
@@ -189,6 +193,15 @@ def _check_lock(project: Project, manifest: ProjectManifest, lock: Lockfile, aud
     at = {p.name: where.get(p.name) for p in lock.packages}
     for violation in check_packages(audit.policy, subjects(project, manifest, lock, lock.packages)):
         audit.findings.append(_finding(violation, LOCK_FILE, at.get(violation.package or "")))
+    for label, trust in signature_trust(project, audit.policy):
+        allowed = {signer.fingerprint for signer in trust.signers}
+        for pkg in lock.packages:
+            if not allowed & {s.key for s in pkg.signers}:
+                line = at.get(pkg.name)
+                message = f"{pkg.name} {pkg.version}: no signer in skills.lock that {label} allows"
+                audit.findings.append(
+                    AuditFinding("POLICY007", ERROR, LOCK_FILE, line, message, pkg.name)
+                )
     by_package: dict[str, list[LintHit]] = {}
     for finding in _lint_project(project.root):
         if finding.rule.startswith("DRIFT"):

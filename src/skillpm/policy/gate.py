@@ -20,6 +20,7 @@ from skillpm.formats.project_files import BUILTIN, LockedPackage, Lockfile, Proj
 from skillpm.install.plan import Plan
 from skillpm.output import console, redact
 from skillpm.policy.evaluate import (
+    MANAGED,
     PROJECT,
     Content,
     Effective,
@@ -34,6 +35,7 @@ from skillpm.policy.evaluate import (
 from skillpm.policy.load import POLICY_KEY, effective
 from skillpm.project.folder import Project
 from skillpm.registry.urls import LOCAL, local_path, transport_of
+from skillpm.signing.allowed_signers import AllowedSigners
 
 
 class PolicyGate:
@@ -63,6 +65,13 @@ class PolicyGate:
         if any(layer.kind == PROJECT for layer in layers):
             return None
         return "".join(layer.key for layer in layers)
+
+    def signature_trust(self, manifest: ProjectManifest) -> list[tuple[str, AllowedSigners]]:
+        """The allowed signers of each policy with ``signatures.required``, and where that
+        is said: every package must be signed by a key of each (docs/signatures.md)."""
+        if self.entering_only and self._checked is None:
+            return []  # a remove that brings nothing in reads no policy (see check_lock)
+        return signature_trust(self.project, self.policy(manifest))
 
     def check_registries(self, manifest: ProjectManifest) -> None:
         if self.entering_only:
@@ -99,6 +108,31 @@ class PolicyGate:
             reaches = installed_paths(plan.manifests.get(name), pkg)
             found += check_content(policy, subject, scan(folder, policy, reaches))
         refuse(found)
+
+
+def signature_trust(project: Project, policy: Effective) -> list[tuple[str, AllowedSigners]]:
+    """Each requiring policy's allowed-signers file, read, with the policy's file and line."""
+    from skillpm.signing.allowed_signers import load
+
+    found = []
+    for layer in policy.layers:
+        item = layer.policy.allowed_signers
+        if not layer.policy.requires_signatures or item is None:
+            continue
+        where = f"{layer.source}:{item.line}" if item.line else layer.source
+        path = Path(item.text).expanduser()
+        if not path.is_absolute():
+            if layer.kind == MANAGED:
+                path = Path(layer.source).parent / path
+            elif transport_of(layer.source) == LOCAL:
+                path = local_path(layer.source, project.files_dir).parent / path
+            else:
+                raise PolicyError(
+                    f"{where}: signatures.allowed-signers: a policy read from a URL needs an "
+                    "absolute path on this machine"
+                )
+        found.append((f"the policy ({where})", load(path, f"{where}: signatures")))
+    return found
 
 
 def entering(old: Lockfile | None, new: Lockfile) -> list[LockedPackage]:

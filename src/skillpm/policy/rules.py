@@ -176,6 +176,18 @@ def _plugin_parts(value: Any, where: Where, path: tuple[str, ...]) -> tuple[Item
     return tuple(items)
 
 
+def _flag(value: Any, where: Where, path: tuple[str, ...]) -> Item:
+    if not isinstance(value, bool):
+        raise where.error(path, f"expected true or false, got {value!r}")
+    return Item("true" if value else "false", where.line(*path))
+
+
+def _file(value: Any, where: Where, path: tuple[str, ...]) -> Item:
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(path, "expected a file path")
+    return Item(value.strip(), where.line(*path))
+
+
 @dataclass(frozen=True)
 class Policy:
     """One policy file. ``None`` for a rule means the file does not set it."""
@@ -199,6 +211,17 @@ class Policy:
     plugin_parts: tuple[Item, ...] | None = field(
         default=None, metadata=_rule("content.plugin-parts", _plugin_parts)
     )
+    # docs/signatures.md: every package signed by a key of this allowed-signers file.
+    signatures_required: Item | None = field(
+        default=None, metadata=_rule("signatures.required", _flag)
+    )
+    allowed_signers: Item | None = field(
+        default=None, metadata=_rule("signatures.allowed-signers", _file)
+    )
+
+    @property
+    def requires_signatures(self) -> bool:
+        return self.signatures_required is not None and self.signatures_required.text == "true"
 
     @property
     def empty(self) -> bool:
@@ -242,7 +265,12 @@ def parse_policy(data: Any, where: Where) -> Policy:
                     (str(section), str(key)), f"unknown key (known in {section}: {_names(known)})"
                 )
             values[rule.name] = rule.metadata["read"](value, where, (str(section), str(key)))
-    return Policy(where.source, **values)
+    policy = Policy(where.source, **values)
+    if policy.requires_signatures and policy.allowed_signers is None:
+        raise where.error(
+            ("signatures", "required"), "needs signatures.allowed-signers: whose keys to trust"
+        )
+    return policy
 
 
 def _names(table: Mapping[str, Any]) -> str:

@@ -118,8 +118,14 @@ def reindex(root: Path) -> Reindexed:
             entry = replace(fresh, published=stamp)
             added.append(entry)
         else:
+            # Signatures stay while what they sign stays (docs/signatures.md).
+            same = (fresh.integrity, fresh.dependencies) == (prev.integrity, prev.dependencies)
             entry = replace(
-                fresh, published=prev.published, yanked=prev.yanked, yank_reason=prev.yank_reason
+                fresh,
+                published=prev.published,
+                yanked=prev.yanked,
+                yank_reason=prev.yank_reason,
+                signatures=prev.signatures if same else (),
             )
             if entry != prev:
                 changed.append(entry)

@@ -9,9 +9,14 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from skillpm.errors import RegistryError
 from skillpm.formats.index import RegistryIndex
 from skillpm.publish.prepare import Prepared
+
+if TYPE_CHECKING:
+    from skillpm.publish.signatures import StatementSigner
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class Yanked:
     where: str  # the registry in messages, with the commit where there is one
 
 
+@dataclass(frozen=True)
+class Signed:
+    where: str  # the registry in messages, with the commit where there is one
+    key: str  # the fingerprint of the key that signed
+
+
 class RegistryWriter(abc.ABC):
     """A registry that skillpm can write to."""
 
@@ -47,3 +58,7 @@ class RegistryWriter(abc.ABC):
     @abc.abstractmethod
     def set_yanked(self, name: str, version: str, *, reason: str | None, undo: bool) -> Yanked:
         """Mark a version yanked (or no longer yanked): resolutions skip it, locks keep it."""
+
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
+        """Add a signature to a published version's index entry; its files stay as they are."""
+        raise RegistryError("this registry cannot be signed in place")

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillpm.errors import RegistryError, SkillpmError
 from skillpm.formats.index import (
@@ -29,9 +30,12 @@ from skillpm.fsutil import atomic_write, copy_entries, prune_empty_dirs
 from skillpm.integrity import integrity_of_entries, walk_tree
 from skillpm.output import console
 from skillpm.project.transaction import checkpoint
-from skillpm.publish.base import Published, RegistryWriter, Yanked
+from skillpm.publish.base import Published, RegistryWriter, Signed, Yanked
 from skillpm.publish.prepare import Prepared, now_utc, version_entry
 from skillpm.store import path_lock
+
+if TYPE_CHECKING:
+    from skillpm.publish.signatures import StatementSigner
 
 
 def registry_lock(root: Path) -> contextlib.AbstractContextManager[None]:
@@ -266,3 +270,13 @@ class FolderWriter(RegistryWriter):
             if updated is not None:
                 write_index(root, updated)
         return Yanked(updated is not None, str(root))
+
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
+        from skillpm.publish.signatures import add_signature
+
+        root = self.root
+        with registry_lock(root):
+            recover(root)
+            index, key = add_signature(open_index(root), name, version, signer, str(root))
+            write_index(root, index)
+        return Signed(str(root), key)

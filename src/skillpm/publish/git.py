@@ -25,18 +25,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from skillpm.errors import RegistryError
 from skillpm.formats.index import RegistryIndex, index_from_bytes, set_yanked
 from skillpm.integrity import walk_tree
 from skillpm.output import console, redact
-from skillpm.publish.base import Published, RegistryWriter, Yanked
+from skillpm.publish.base import Published, RegistryWriter, Signed, Yanked
 from skillpm.publish.folder import publish_local, write_index
 from skillpm.publish.prepare import Prepared
 from skillpm.registry.base import RemoteOptions
 from skillpm.registry.git import GitRegistry
 from skillpm.registry.git_commands import GitFailed
+
+if TYPE_CHECKING:
+    from skillpm.publish.signatures import StatementSigner
 
 MAX_ATTEMPTS = 5
 _BACKOFF_SECONDS = 0.1  # the first retry waits up to this, doubling each time
@@ -310,3 +313,19 @@ class GitRegistryWriter(RegistryWriter):
         if outcome.commit:
             where += f" as commit {outcome.commit[:12]}"
         return Yanked(outcome.result, where)
+
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
+        from skillpm.publish.signatures import add_signature
+
+        writer = self.writer
+
+        def edit(tip: Checkout) -> Change[str]:
+            index, key = add_signature(tip.index, name, version, signer, writer.where)
+            write_index(tip.root, index)
+            return Change(key, f"sign {name} {version}\n\nkey {key}")
+
+        outcome = writer.apply(edit, dry_run=False)
+        where = f"{writer.display} (branch {outcome.branch})"
+        if outcome.commit:
+            where += f" as commit {outcome.commit[:12]}"
+        return Signed(where, outcome.result)

@@ -22,6 +22,7 @@ from skillpm.formats.index import (
     load_package_manifest,
     parse_package_manifest,
 )
+from skillpm.formats.signatures import IndexSignature
 from skillpm.integrity import FileEntry, file_digest, integrity_of_entries, walk_tree
 
 # Never part of a package, at any depth: version control and OS litter. Everything
@@ -37,6 +38,7 @@ class Prepared:
     files: list[FileEntry]  # relpaths as stored (a bare skill gets skills/<name>/ prefixed)
     generated_manifest: bytes | None  # skillpm.yaml written for a bare skill folder
     integrity: str
+    signatures: tuple[IndexSignature, ...] = ()  # publish --sign
 
     @property
     def archive_name(self) -> str:
@@ -193,6 +195,7 @@ def version_entry(prepared: Prepared, published: str) -> VersionEntry:
         fragments=m.fragment_names,
         published=published,
         path=f"packages/{m.name}/{m.version}",
+        signatures=prepared.signatures,
     )
 
 

@@ -63,11 +63,12 @@ from skillpm.formats.index import (
 )
 from skillpm.integrity import FileEntry, integrity_of_entries
 from skillpm.output import console
-from skillpm.publish.base import Published, RegistryWriter, Yanked
+from skillpm.publish.base import Published, RegistryWriter, Signed, Yanked
 from skillpm.publish.prepare import Prepared, now_utc, version_entry
 from skillpm.registry.s3 import S3Objects, parse_s3_url, status_of
 
 if TYPE_CHECKING:
+    from skillpm.publish.signatures import StatementSigner
     from skillpm.registry.httpclient import Fetched
 
 # The headers of a static site on S3 (docs/s3.md): CDNs keep archives for a year (their names
@@ -371,6 +372,23 @@ class S3RegistryWriter(RegistryWriter):
         if versions is not None:
             store.update("index.json", self._replacing(name, versions, create=False))
         return Yanked(versions is not None, store.display)
+
+    def add_signature(self, name: str, version: str, signer: StatementSigner) -> Signed:
+        from skillpm.publish.signatures import add_signature
+
+        store = self.store
+
+        def edit(raw: bytes | None) -> tuple[bytes, tuple[dict[str, VersionEntry], str]]:
+            if raw is None:
+                raise RegistryError(f"{store.label}: no package named {name!r}")
+            index = RegistryIndex({name: self._parse(name, raw)})
+            index, key = add_signature(index, name, version, signer, store.label)
+            versions = dict(index.packages[name])
+            return dump_package_index(name, versions), (versions, key)
+
+        versions, key = store.update(f"index/{name}.json", edit)
+        store.update("index.json", self._replacing(name, versions, create=False))
+        return Signed(store.display, key)
 
     # -- steps -------------------------------------------------------------------------
 

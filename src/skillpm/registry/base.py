@@ -72,6 +72,10 @@ class Registry(abc.ABC):
         """The index entry of one version if known without touching the network, else None."""
         return self.lookup([name]).get(name, {}).get(version)
 
+    def entry_at(self, name: str, version: str, commit: str | None) -> VersionEntry | None:
+        """The index entry of a locked version (its signatures), as of ``commit`` where the
+        transport has commits; may read the index, which a locked install otherwise skips."""
+        return self.lookup([name]).get(name, {}).get(version)
     def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
         """Packages known by name but stored elsewhere, not read until installed (a
         marketplace's plugins in other repositories): (version or None, description)."""

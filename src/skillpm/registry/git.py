@@ -114,6 +114,10 @@ class GitRegistry(Registry):
         pin = entry.source.commit if entry.source else None
         return view.offer(entry.name, pin).left_out if view and entry.name in view else ()
 
+    def entry_at(self, name: str, version: str, commit: str | None) -> VersionEntry | None:
+        self._ensure_commit(commit or self.pinned_commit())
+        return self._index(commit).packages.get(name, {}).get(version)
+
     def package_dir(self, entry: VersionEntry, commit: str | None = None) -> Path:
         self.prefetch([(entry, commit)])
         return store.package_cache_path(entry.integrity)
@@ -310,8 +314,8 @@ class GitRegistry(Registry):
 
     # -- reading at a commit ---------------------------------------------------
 
-    def _index(self) -> RegistryIndex:
-        commit = self.pinned_commit()
+    def _index(self, at: str | None = None) -> RegistryIndex:
+        commit = at or self.pinned_commit()
         if commit not in self._indexes:
             where = f"registry {self.display}"
             try:

@@ -1,0 +1,1 @@
+"""Software bills of materials for a project's locked packages (CycloneDX, SPDX)."""

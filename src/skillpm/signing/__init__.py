@@ -1,0 +1,1 @@
+"""Signed versions: the signed statement, ssh-keygen signing, SSHSIG verification, trust."""
