@@ -28,6 +28,7 @@ from tests.helpers import (
     publish_to,
     snapshot,
 )
+from tests.signhelpers import fingerprint, make_keys
 from tests.test_static_site import mtimes
 
 PACKAGES = [
@@ -326,3 +327,23 @@ def test_a_page_made_from_the_same_inputs_is_not_rendered_again() -> None:
         **second,
         "catalog/packages/one.html": first["catalog/packages/one.html"],
     }
+
+
+def test_signed_versions_name_their_keys_and_a_copied_signature_does_not_verify(
+    cli: Cli, tmp_path: Path
+) -> None:
+    keys = make_keys(tmp_path)
+    registry = tmp_path / "registry"
+    for version, sign in (("1.0.0", ["--sign", str(keys["alice"])]), ("1.1.0", [])):
+        source = make_package(tmp_path / f"src-{version}", "signed-kit", version)
+        assert cli("publish", source, "--registry", registry, *sign).exit_code == 0
+    index = json.loads((registry / "index.json").read_text())
+    versions = index["packages"]["signed-kit"]["versions"]
+    versions["1.1.0"]["signatures"] = versions["1.0.0"]["signatures"]  # over 1.0.0's statement
+    (registry / "index.json").write_text(json.dumps(index))
+    build(cli, registry, tmp_path / "site")
+    page = (tmp_path / "site/catalog/packages/signed-kit.html").read_text()
+    key = f"ssh-ed25519 {fingerprint(keys['alice'])}"
+    assert f'<dt>Signed by</dt><dd><ul class="plain"><li><code>{key} (does not verify)' in page
+    assert '<th scope="col">Signed by</th>' in page
+    assert f"<td><code>{key}</code></td>" in page  # 1.0.0: a good signature

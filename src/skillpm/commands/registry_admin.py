@@ -148,9 +148,7 @@ def _warn_rewritten(archives: list[str]) -> None:
         )
 
 
-def _build_to_s3(
-    registry: Registry, url: str, label: str, *, full_index: bool, html: bool
-) -> None:
+def _build_to_s3(registry: Registry, url: str, label: str, *, full_index: bool, html: bool) -> None:
     """The site built in a scratch folder, then uploaded where the bucket differs."""
     import tempfile
 

@@ -30,8 +30,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from skillpm.errors import ManifestError
+from skillpm.errors import ManifestError, SignatureError
 from skillpm.formats.index import VersionEntry, latest_entry, sorted_versions
+from skillpm.formats.signatures import SSH
 from skillpm.yamlio import split_frontmatter
 
 ASSETS = Path(__file__).parent / "catalog_assets"
@@ -108,7 +109,8 @@ def render_catalog(
             known=packages.keys(),
             skills=[_skill(doc, latest.description) for doc in own.skills],
             fragments=[_fragment(doc) for doc in own.fragments],
-            versions=[entry for _, entry in reversed(sorted_versions(versions))],
+            versions=[(entry, _signers(entry)) for _, entry in reversed(sorted_versions(versions))],
+            signed=any(entry.signatures for entry in versions.values()),
         )
         files[rel] = html.encode()
     pages = _page_count(len(rows), per_page)
@@ -201,6 +203,35 @@ def _skill(doc: Doc, package_description: str) -> dict[str, Any]:
         "facts": [(key, _text(data[key])) for key in _FACTS if data.get(key) is not None],
         "html": Markup(render_markdown(body)),
     }
+
+
+def _signers(entry: VersionEntry) -> list[str]:
+    """Each signature's key, as ``ssh-keygen -l`` names it, marked when it is not a good
+    signature over this version. A catalog has no allowed-signers file: it names keys,
+    and whom a project trusts stays in that project's skills.yaml (docs/signatures.md)."""
+    if not entry.signatures:
+        return []
+    from skillpm.signing.sshsig import parse, verify
+    from skillpm.signing.statement import NAMESPACE
+    from skillpm.signing.trust import entry_statement
+
+    statement = entry_statement(entry)
+    out = []
+    for item in entry.signatures:
+        if item.kind != SSH:
+            out.append(f"a {item.kind} signature")
+            continue
+        try:
+            sig = parse(item.value)
+        except SignatureError:
+            out.append("an unreadable signature")
+            continue
+        try:
+            good = verify(sig, statement, NAMESPACE)
+        except SignatureError:  # a key type skillpm cannot check
+            good = False
+        out.append(f"{sig.key_type} {sig.fingerprint}" + ("" if good else " (does not verify)"))
+    return out
 
 
 def _fragment(doc: Doc) -> dict[str, str]:
