@@ -197,8 +197,15 @@ def _sweep_stale(folder: Path) -> None:
     now = time.time()
     with os.scandir(folder) as entries:
         for entry in entries:
-            stale = entry.name.startswith(".tmp-") and entry.is_dir(follow_symlinks=False)
-            if stale and now - entry.stat(follow_symlinks=False).st_mtime > _STALE_TMP_SECONDS:
+            if not entry.name.startswith(".tmp-"):
+                continue
+            try:  # another process may rename or sweep it between the listing and here
+                stale = entry.is_dir(follow_symlinks=False) and (
+                    now - entry.stat(follow_symlinks=False).st_mtime > _STALE_TMP_SECONDS
+                )
+            except FileNotFoundError:
+                continue
+            if stale:
                 shutil.rmtree(entry.path, ignore_errors=True)
 
 

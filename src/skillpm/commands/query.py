@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError, SignatureError
-from skillpm.formats.index import VersionEntry, sorted_versions
+from skillpm.formats.index import VersionEntry, latest_entry, sorted_versions
 from skillpm.formats.project_files import Lockfile
 from skillpm.install.installed import installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
 from skillpm.registry.base import Registry
-from skillpm.resolve.catalog import latest_entry
 
 if TYPE_CHECKING:
     from skillpm.signing.allowed_signers import AllowedSigners

@@ -99,9 +99,14 @@ def _verify(
             f"{entry.integrity}, skills.lock {pkg.integrity}; nothing was installed"
         )
     locked = pkg.signers
-    if not locked and prev is not None and (prev.version, prev.integrity) == (
-        pkg.version,
-        pkg.integrity,
+    if (
+        not locked
+        and prev is not None
+        and (prev.version, prev.integrity)
+        == (
+            pkg.version,
+            pkg.integrity,
+        )
     ):
         locked = prev.signers  # a re-resolution picked the version the old lock had
     return verify_version(entry, checks, locked, origin)

@@ -258,9 +258,7 @@ class S3Store:
         )
 
 
-def _with_package(
-    raw: bytes, name: str, versions: dict[str, VersionEntry], where: str
-) -> bytes:
+def _with_package(raw: bytes, name: str, versions: dict[str, VersionEntry], where: str) -> bytes:
     """``index.json`` with one package's entry replaced, the others kept as they are: parsing
     and writing again every entry of a 10,000-package index would cost seconds a publish."""
     try:

@@ -76,6 +76,7 @@ class Registry(abc.ABC):
         """The index entry of a locked version (its signatures), as of ``commit`` where the
         transport has commits; may read the index, which a locked install otherwise skips."""
         return self.lookup([name]).get(name, {}).get(version)
+
     def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
         """Packages known by name but stored elsewhere, not read until installed (a
         marketplace's plugins in other repositories): (version or None, description)."""

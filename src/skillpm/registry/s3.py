@@ -134,9 +134,7 @@ def explain(
     """One line for a boto3 failure: what went wrong on which object, and what to do."""
     from botocore import exceptions as bx
 
-    where = (
-        location.uri(rel) if location and rel is not None else location.url if location else ""
-    )
+    where = location.uri(rel) if location and rel is not None else location.url if location else ""
     if isinstance(exc, bx.ClientError):
         return _explain_answer(exc, label, location, rel, action, where)
     if isinstance(exc, bx.NoCredentialsError):
@@ -223,8 +221,10 @@ def _explain_answer(
 
 def _partition(exc: Any) -> str:
     """The ARN partition (aws, aws-cn, aws-us-gov) of the region that answered."""
-    region = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
-        "x-amz-bucket-region", ""
+    region = (
+        exc.response.get("ResponseMetadata", {})
+        .get("HTTPHeaders", {})
+        .get("x-amz-bucket-region", "")
     )
     if region.startswith("cn-"):
         return "aws-cn"

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillpm.errors import PackageNotFound, RegistryError
-from skillpm.formats.index import VersionEntry, newest, sorted_versions
+from skillpm.formats.index import VersionEntry, latest_entry
 from skillpm.formats.project_files import LockedPackage
 from skillpm.formats.ranges import parse_version
 from skillpm.output import redact
@@ -80,13 +80,6 @@ class Sources:
             return []
         close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
         return ([f"{owner}/{name}"] if owner else []) + close
-
-
-def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
-    """What a bare ``install NAME`` would pick: the newest release that is not yanked
-    (else the newest prerelease, else the newest of all: every version is yanked)."""
-    live = newest(versions.values()) or newest(versions.values(), prereleases=True)
-    return live or sorted_versions(versions)[-1][1]
 
 
 def _candidates(registry: Registry, versions: Mapping[str, VersionEntry]) -> list[Candidate]:

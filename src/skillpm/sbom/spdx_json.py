@@ -63,9 +63,9 @@ def render(doc: SbomDocument) -> str:
             notes.append(f"source: {pkg.source}")
         notes += [f"signed by {s.principal} ({s.key})" for s in pkg.signers]
         # A local folder, or a git URL SPDX's grammar does not take: say nothing rather than wrong.
-        download = pkg.download if pkg.download and not validate_download_location(
-            pkg.download
-        ) else None
+        download = (
+            pkg.download if pkg.download and not validate_download_location(pkg.download) else None
+        )
         return Package(
             spdx_id=_spdx_id(pkg.name),
             name=pkg.name,

@@ -197,9 +197,7 @@ def _sk_signed(application: bytes, flags_and_counter: bytes, signed: bytes) -> b
     with the message's hash. Like ssh-keygen -Y verify, the flags are not held to user
     presence: that is the signer's setting, not something a verifier can add later."""
     return (
-        hashlib.sha256(application).digest()
-        + flags_and_counter
-        + hashlib.sha256(signed).digest()
+        hashlib.sha256(application).digest() + flags_and_counter + hashlib.sha256(signed).digest()
     )
 
 

@@ -14,9 +14,7 @@ NAMESPACE = "skillpm"  # ssh-keygen -Y sign -n skillpm: a commit signature never
 _HEADER = "skillpm-version-statement-v1"
 
 
-def statement(
-    name: str, version: str, integrity: str, dependencies: Mapping[str, str]
-) -> bytes:
+def statement(name: str, version: str, integrity: str, dependencies: Mapping[str, str]) -> bytes:
     """The canonical bytes: fixed line order, LF endings, dependencies sorted by name."""
     lines = [_HEADER, f"name {name}", f"version {version}", f"integrity {integrity}"]
     lines += [f"dependency {dep} {rng}" for dep, rng in sorted(dependencies.items())]

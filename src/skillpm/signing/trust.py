@@ -76,8 +76,7 @@ def verify_version(
                 kinds = sorted({s.kind for s in entry.signatures})
                 state = f"carries only {', '.join(kinds)} signatures" if kinds else "is not signed"
                 raise SignatureError(
-                    f"{what} {state}, and {label} requires an ssh signature; "
-                    "nothing was installed"
+                    f"{what} {state}, and {label} requires an ssh signature; nothing was installed"
                 )
             raise SignatureError(
                 f"{what} is not signed by a signer {label} allows ({'; '.join(refused)}); "
