@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import mimetypes
 import ssl
 import subprocess
 import threading
@@ -151,7 +152,9 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
             data = path.read_bytes()
             etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
             modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
-            headers = {"ETag": etag, "Last-Modified": modified}
+            # As S3 and CloudFront do: a browser needs it to apply a stylesheet.
+            kind = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+            headers = {"ETag": etag, "Last-Modified": modified, "Content-Type": kind}
             if self.headers.get("If-None-Match") == etag:
                 return 304, b"", headers
             if (
@@ -166,8 +169,9 @@ def _handler(site: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-def make_big_registry(root: Path, count: int, *, prefix: str = "pkg") -> list[str]:
-    """A registry of ``count`` one-skill packages (one version each), written directly.
+def make_big_registry(root: Path, count: int, *, prefix: str = "pkg", body: str = "") -> list[str]:
+    """A registry of ``count`` one-skill packages (one version each), written directly;
+    ``body`` follows each SKILL.md's heading.
 
     Publishing thousands of packages one by one would take minutes; this writes the
     same files and the same index entries ``publish`` would, in a second or two.
@@ -180,15 +184,16 @@ def make_big_registry(root: Path, count: int, *, prefix: str = "pkg") -> list[st
             f"name: {name}\nversion: 1.0.0\ndescription: The {name} package\n"
             f"skills:\n- skills/{name}\nfragments: []\n"
         ).encode()
-        skill = (f"---\nname: {name}\ndescription: Does {name} things.\n---\n# {name}\n").encode()
+        skill = f"---\nname: {name}\ndescription: Does {name} things.\n---\n# {name}\n{body}"
+        skill_bytes = skill.encode()
         folder = root / "packages" / name / "1.0.0"
         (folder / "skills" / name).mkdir(parents=True)
         (folder / "skillpm.yaml").write_bytes(manifest)
-        (folder / "skills" / name / "SKILL.md").write_bytes(skill)
+        (folder / "skills" / name / "SKILL.md").write_bytes(skill_bytes)
         integrity = integrity_of_lines(
             [
                 ("skillpm.yaml", "644", hashlib.sha256(manifest).hexdigest()),
-                (f"skills/{name}/SKILL.md", "644", hashlib.sha256(skill).hexdigest()),
+                (f"skills/{name}/SKILL.md", "644", hashlib.sha256(skill_bytes).hexdigest()),
             ]
         )
         packages[name] = {

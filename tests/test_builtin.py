@@ -65,6 +65,9 @@ def test_non_editable_wheel_carries_the_registry(tmp_path: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         assert "skillpm/_registry/index.json" in zf.namelist()
+        assets = ROOT / "src/skillpm/publish/catalog_assets"  # build-static's templates
+        for asset in assets.iterdir():
+            assert f"skillpm/publish/catalog_assets/{asset.name}" in zf.namelist()
         zf.extractall(site)
     project = tmp_path / "empty"
     project.mkdir()

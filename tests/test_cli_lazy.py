@@ -13,7 +13,7 @@ import pytest
 from skillpm.cli import help as root_help
 from skillpm.cli.main import COMMANDS
 from skillpm.cli.root import make_cli
-from tests.helpers import SRC, Cli, publish_to, run_skillpm
+from tests.helpers import SRC, Cli, make_git_registry, publish_to, run_skillpm
 
 # Prints the modules skillpm's entry loaded (beyond those loaded at start-up) on stderr.
 PROBE = (
@@ -104,3 +104,16 @@ def test_a_noop_with_fragments_and_pieces_loads_no_parser(
     out, loaded = probe("install", cwd=project)
     assert out == "Nothing to do: 3 packages up to date\n"
     assert not loaded & {*HEAVY, "skillpm.install.settings", "skillpm.formats.project_files"}
+
+
+def test_a_cold_install_from_an_index_json_git_registry_loads_no_marketplace_code(
+    project: Path, tmp_path: Path
+) -> None:
+    remote = make_git_registry(tmp_path / "server", [{"name": "base", "version": "1.0.0"}])
+    out, loaded = probe("install", "base", "--registry", remote.url, cwd=project)
+    assert "+ base 1.0.0" in out
+    assert "skillpm.registry.git" in loaded  # the probe sees the git registry load...
+    marketplace = {"marketplace", "repo_layouts", "plugin_layout"}
+    # ...and none of what only a marketplace or a folder of skills needs.
+    leaked = loaded & {f"skillpm.registry.{m}" for m in marketplace}
+    assert not leaked, leaked

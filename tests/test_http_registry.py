@@ -99,7 +99,7 @@ def test_one_install_from_a_site_of_thousands_reads_a_tiny_part_of_it(
     make_big_registry(registry, 3000)
     make_registry(registry, PACKAGES)
     out = fast_tmp / "site"
-    result = cli("registry", "build-static", registry, out)
+    result = cli("registry", "build-static", "--no-html", registry, out)
     assert result.exit_code == 0, result.output
     site_bytes = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     project = tmp_path / "project"
@@ -366,6 +366,12 @@ def test_search_reads_the_full_index_and_info_one_file(cli: Cli, site: Site, pro
     assert "skipped in search" in result.stderr
     assert "publishes no full index.json" in result.stderr
     assert "cdk-patterns" in result.stdout and "cdk-kit" not in result.stdout
+    # info SKILL looks through every registry's packages: one it cannot list is said, not
+    # taken for "no package named".
+    result = cli("info", "no-such-skill", cwd=project)
+    assert result.exit_code == 1
+    assert "publishes no full index.json" in result.stderr
+    assert "no package named" not in result.stderr
 
 
 def test_offline_search_without_a_cached_full_index_uses_the_cached_index_files(

@@ -88,6 +88,12 @@ def test_plugin_with_two_skills_installs_both_and_locks_its_version(
     result = cli("install", "aws-tools", cwd=project)
     assert result.exit_code == 0, result.output
     assert "+ aws-tools 1.2.0" in result.stdout
+    # Commands are markdown, not code: the note gives the reason that applies to them.
+    assert (
+        "aws-tools: skillpm installs its skills; its commands are left to Claude Code's "
+        "/plugin install (skillpm does not install them yet)" in result.output
+    )
+    assert "run code" not in result.output
     assert installed(project) == ["cdk", "lambda"]
     assert (project / ".claude/skills/lambda/references/limits.md").read_text() == (
         "Timeouts: 15 minutes.\n"
@@ -353,6 +359,14 @@ def test_info_search_and_why_find_a_skill_inside_a_plugin(
     found = cli("search", "xlsx", "--json", cwd=project)
     assert [h["name"] for h in json.loads(found.stdout)["results"]] == ["document-skills"]
 
+    # install takes PACKAGE/SKILL; a bare skill name is pointed there, and nothing is written.
+    before = snapshot(project)
+    bare = cli("install", "pdf", cwd=project)
+    assert bare.exit_code == 1
+    assert "no package named 'pdf'" in bare.stderr
+    assert "did you mean document-skills/pdf" in bare.stderr
+    assert snapshot(project) == before
+
     assert cli("install", "document-skills", cwd=project).exit_code == 0
     why = cli("why", "pdf", cwd=project)
     assert why.exit_code == 0, why.output
@@ -394,3 +408,29 @@ def test_a_lock_from_before_content_versions_still_installs_frozen(
     assert rows[0]["current"] == legacy and rows[0]["latest"].startswith("0.0.0+c")
     assert cli("update", cwd=clone).exit_code == 0
     assert "Moved on." in (clone / ".claude/skills/pdf/SKILL.md").read_text()
+
+
+def test_search_lines_up_descriptions_whatever_the_version_length(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    add(cli, project, market)
+    result = cli("search", "", cwd=project)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if line]
+    versions = {line.split()[1] for line in rows}
+    assert any(len(v) > 8 for v in versions), versions  # a content version is among them
+    starts = {len(line) - len(line.split("  ")[-1]) for line in rows}
+    assert len(starts) == 1, result.stdout
+
+
+def test_a_marketplace_checkout_given_as_a_folder_points_to_its_git_url(
+    cli: Cli, project: Path, market: GitRepo
+) -> None:
+    before = snapshot(project)
+    result = cli("install", "--registry", str(market.work), "aws-tools", cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "is a plugin marketplace, which skillpm reads over git" in result.stderr
+    assert f"use git+file://{market.work.resolve()}" in result.stderr
+    assert "no index.json" not in result.stderr
+    assert snapshot(project) == before

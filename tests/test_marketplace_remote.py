@@ -135,7 +135,7 @@ def test_git_subdir_plugin_pinned_by_sha_installs_and_locks_its_source(
     # What the plugin has besides skills is named, in one line.
     assert (
         "aws-common: skillpm installs its skills; its commands, hooks and MCP servers are "
-        "left to Claude Code's /plugin install" in result.output
+        "left to Claude Code's /plugin install (hooks and MCP servers run code)" in result.output
     )
     assert (project / ".claude/skills/aws-iam/SKILL.md").is_file()
     row = lock_rows(project)["aws-common"]
@@ -480,3 +480,39 @@ def test_a_force_pushed_plugin_repository(
         f"{str(locked)[:12]} (was its history rewritten?); nothing was installed\n"
     )
     assert snapshot(cold) == before
+
+
+def test_info_finds_an_installed_skill_of_a_plugin_in_another_repository(
+    cli: Cli, project: Path, world: World
+) -> None:
+    setup(cli, project, world, "aws-iac")
+    shown = cli("info", "aws-cdk", cwd=project)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("skill aws-cdk is in aws-iac\naws-iac 1.3.0")
+    as_json = cli("info", "aws-cdk", "--json", cwd=project)
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["skill"] == "aws-cdk"
+    assert json.loads(as_json.stdout)["name"] == "aws-iac"
+
+
+@pytest.mark.parametrize("command", [["update"], ["outdated", "--refresh"]])
+def test_plugins_sharing_a_repository_fetch_it_once(
+    cli: Cli,
+    project: Path,
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    setup(cli, project, world, "pdf-tools", "xlsx-tools")  # both in acme/docs-skills
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    result = cli(*command, cwd=project)
+    assert result.exit_code == 0, result.output
+    fetches = [
+        line
+        for line in trace.read_text().splitlines()
+        if "built-in: git fetch" in line and "HEAD:refs/skillpm/refs/HEAD" in line
+    ]
+    # One for the marketplace, one for the repository both plugins live in.
+    assert len(fetches) == 2, "\n".join(fetches)

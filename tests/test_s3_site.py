@@ -24,7 +24,8 @@ def test_build_static_to_s3_uploads_what_changed(
     assert f"Built static registry {s3.url} from {registry} (2 packages, 2 versions: " in (
         result.stdout
     )
-    assert "5 objects uploaded, 0 unchanged" in result.stdout
+    # The registry's 5 files and the catalog's 6 (index.html, 2 package pages, 3 assets).
+    assert "11 objects uploaded, 0 unchanged" in result.stdout
     # Byte for byte the site build-static writes into a folder.
     assert cli("registry", "build-static", registry, tmp_path / "site").exit_code == 0
     site = {p.relative_to(tmp_path / "site").as_posix(): p.read_bytes()
@@ -36,11 +37,13 @@ def test_build_static_to_s3_uploads_what_changed(
         "public, max-age=31536000, immutable"
     )
     assert s3.head("index/aws-env.json")["ContentType"] == "application/json"
+    assert s3.head("index.html")["ContentType"] == "text/html; charset=utf-8"
+    assert s3.head("catalog/catalog.css")["ContentType"] == "text/css; charset=utf-8"
 
     seen = len(s3.requests())
     result = cli("registry", "build-static", registry, s3.url)
     assert result.exit_code == 0, result.output
-    assert "0 objects uploaded, 5 unchanged" in result.stdout
+    assert "0 objects uploaded, 11 unchanged" in result.stdout
     assert puts(s3, seen) == []
 
     publish_to(registry, make_package(tmp_path / "src", "aws-env", "1.1.0"))
@@ -48,6 +51,8 @@ def test_build_static_to_s3_uploads_what_changed(
     result = cli("registry", "build-static", registry, s3.url)
     assert result.exit_code == 0, result.output
     assert puts(s3, seen) == [
+        "catalog/packages/aws-env.html",
+        "index.html",  # the list shows aws-env's latest version
         "index.json",
         "index/aws-env.json",
         "packages/aws-env/aws-env-1.1.0.tar.gz",
@@ -55,6 +60,18 @@ def test_build_static_to_s3_uploads_what_changed(
     result = cli("install", "cdk-kit", "--registry", s3.url, cwd=project)
     assert result.exit_code == 0, result.output
     assert "aws-env 1.1.0" in result.stdout
+
+
+def test_build_static_to_s3_with_no_html_uploads_no_catalog(
+    cli: Cli, s3: Bucket, tmp_path: Path
+) -> None:
+    registry = make_registry(tmp_path / "registry", PACKAGES[:1])
+    result = cli("registry", "build-static", "--no-html", registry, s3.url)
+    assert result.exit_code == 0, result.output
+    assert sorted(s3.objects()) == sorted(
+        s3.key(rel)
+        for rel in ("index.json", "index/aws-env.json", "packages/aws-env/aws-env-1.0.0.tar.gz")
+    )
 
 
 def test_build_static_leaves_objects_it_did_not_make_and_honours_no_full_index(

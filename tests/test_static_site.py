@@ -37,7 +37,8 @@ def registry(tmp_path: Path) -> Path:
 
 
 def build(cli: Cli, registry: Path | str, out: Path, *args: str) -> str:
-    result = cli("-v", "registry", "build-static", registry, out, *args)
+    """The registry files of a site; the catalog pages have their own tests (test_catalog)."""
+    result = cli("-v", "registry", "build-static", "--no-html", registry, out, *args)
     assert result.exit_code == 0, result.output
     return result.output
 

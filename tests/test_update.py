@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skillpm.commands.query import latest_entry
-from skillpm.formats.index import VersionEntry, newest
+from skillpm.formats.index import VersionEntry, latest_entry, newest
 from tests.helpers import Cli, GitRegistry, make_git_registry, snapshot
 
 

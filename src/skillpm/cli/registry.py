@@ -89,15 +89,22 @@ def verify(ctx: click.Context, path: str) -> None:
     show_default=True,
     help="Also write OUT/index.json, the whole index (search reads it; installs never do).",
 )
+@click.option(
+    "--html/--no-html",
+    default=True,
+    show_default=True,
+    help="Also write the catalog: OUT/index.html and a page per package under OUT/catalog/.",
+)
 @network_options
 @click.pass_context
-def build_static(ctx: click.Context, source: str, out: str, full_index: bool) -> None:
+def build_static(ctx: click.Context, source: str, out: str, full_index: bool, html: bool) -> None:
     """Write a registry as a static site for S3 + CloudFront, GitHub Pages or any web host.
 
     \b
     OUT/index/NAME.json                       one package's versions
     OUT/packages/NAME/NAME-VERSION.tar.gz     reproducible archives
     OUT/index.json                            the full index (optional)
+    OUT/index.html, OUT/catalog/...           the catalog to browse (optional)
 
     SRC is a registry folder or a git registry URL; OUT a folder, or s3://BUCKET/PREFIX to
     upload only the objects that differ. Running it again on an unchanged registry changes no
@@ -106,4 +113,4 @@ def build_static(ctx: click.Context, source: str, out: str, full_index: bool) ->
     from skillpm.commands.registry_admin import build_static as run
 
     options = open_project(ctx).options
-    run(source, out, here(ctx), full_index=full_index, options=options)
+    run(source, out, here(ctx), full_index=full_index, html=html, options=options)

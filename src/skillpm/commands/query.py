@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from skillpm.content.settings_merge import shown
 from skillpm.errors import PackageNotFound, RegistryError, SignatureError, SkillpmError
-from skillpm.formats.index import VersionEntry, newest, sorted_versions
+from skillpm.formats.index import VersionEntry, latest_entry, sorted_versions
 from skillpm.formats.project_files import BUILTIN, Lockfile
 from skillpm.install.installed import edited_fragments, installed_skill_state, is_intact
 from skillpm.output import console, redact
 from skillpm.project.folder import Project, user_claude_dir
 from skillpm.registry.base import Registry
-from skillpm.resolve.catalog import Sources
 
 if TYPE_CHECKING:
     from skillpm.signing.allowed_signers import AllowedSigners
-
-
-def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
-    """What a bare ``install NAME`` would pick: the newest release that is not yanked
-    (else the newest prerelease, else the newest of all: every version is yanked)."""
-    live = newest(versions.values()) or newest(versions.values(), prereleases=True)
-    return live or sorted_versions(versions)[-1][1]
 
 
 def list_installed(project: Project, *, as_json: bool) -> None:
@@ -95,19 +86,6 @@ def shadowed_skills(project: Project, lock: Lockfile | None) -> list[str]:
     return sorted(skill for p in lock.packages for skill in p.skills if (personal / skill).is_dir())
 
 
-def _skill_owner(sources: Sources, skill: str) -> str | None:
-    """The first package (in lookup order) with a skill of that name, for ``info SKILL``."""
-    for registry in sources.registries:
-        try:
-            packages = registry.all_packages()
-        except RegistryError:
-            continue
-        for name, versions in sorted(packages.items()):
-            if versions and skill in latest_entry(versions).skills:
-                return name
-    return None
-
-
 def _signatures(entry: VersionEntry, trust: AllowedSigners | None) -> list[dict[str, Any]]:
     """Each SSH signature: the key, the principal the registry's allowed signers give it
     (null without one), and whether it is a good signature over this version."""
@@ -134,9 +112,12 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
     manifest = project.load_manifest()
     sources = project.sources(manifest)
     trusted = trusted_registries(manifest, project.files_dir)
+    lock = project.load_lock()
     name, _, skill = name.partition("/")
     if not skill and not any(r.lookup([name]).get(name) for r in sources.registries):
-        owner = _skill_owner(sources, name)
+        # The lock first: it knows the skills of installed plugins stored in other
+        # repositories, which the registries list only after fetching each one.
+        owner = (lock.skill_owners().get(name) if lock else None) or sources.skill_owner(name)
         if owner is not None:
             name, skill = owner, name
     for registry in sources.registries:
@@ -149,7 +130,6 @@ def info(project: Project, name: str, *, as_json: bool) -> None:
         if skill and skill not in latest.skills:
             close = difflib.get_close_matches(skill, latest.skills, n=3, cutoff=0.6)
             raise PackageNotFound(f"{name}/{skill}", [f"{name}/{c}" for c in close])
-        lock = project.load_lock()
         installed = lock.by_name().get(name) if lock else None
         data = {
             "name": name,
@@ -246,8 +226,11 @@ def search(project: Project, text: str, *, as_json: bool) -> None:
         console.result(f"No packages match {text!r}{searched}")
         return
     width = max(len(h["name"]) for h in hits)
+    # Content versions (0.0.0+c1147cd14e2b7) are long: the column fits the widest.
+    version_width = max(len(h["version"] or "-") for h in hits)
     for h in hits:
-        console.result(f"{h['name']:<{width}}  {h['version'] or '-':<8} {h['description']}")
+        version = h["version"] or "-"
+        console.result(f"{h['name']:<{width}}  {version:<{version_width}}  {h['description']}")
 
 
 def _remote_hits(registry: Registry, needle: str, seen: set[str]) -> list[dict[str, Any]]:

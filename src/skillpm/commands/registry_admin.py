@@ -98,7 +98,13 @@ def _verify_s3(url: str) -> None:
 
 
 def build_static(
-    source: str, out: str, base: Path, *, full_index: bool, options: RemoteOptions | None = None
+    source: str,
+    out: str,
+    base: Path,
+    *,
+    full_index: bool,
+    html: bool = True,
+    options: RemoteOptions | None = None,
 ) -> None:
     from skillpm.output import redact
     from skillpm.publish import static_site
@@ -116,10 +122,10 @@ def build_static(
     label = redact(source)
     registry = open_registry(label, source, base, options)
     if folder is None:
-        _build_to_s3(registry, out, label, full_index=full_index)
+        _build_to_s3(registry, out, label, full_index=full_index, html=html)
         return
     with path_lock("site", folder):
-        built = static_site.build(registry, folder, full_index=full_index)
+        built = static_site.build(registry, folder, full_index=full_index, html=html)
     _warn_rewritten(built.rewritten_archives)
     for rel in built.written:
         console.detail(f"  wrote {rel}")
@@ -142,14 +148,14 @@ def _warn_rewritten(archives: list[str]) -> None:
         )
 
 
-def _build_to_s3(registry: Registry, url: str, label: str, *, full_index: bool) -> None:
+def _build_to_s3(registry: Registry, url: str, label: str, *, full_index: bool, html: bool) -> None:
     """The site built in a scratch folder, then uploaded where the bucket differs."""
     import tempfile
 
     from skillpm.publish import s3_site, static_site
 
     with tempfile.TemporaryDirectory(prefix="skillpm-site-") as tmp:
-        built = static_site.build(registry, Path(tmp), full_index=full_index)
+        built = static_site.build(registry, Path(tmp), full_index=full_index, html=html)
         done = s3_site.upload(Path(tmp), url, full_index=full_index)
     _warn_rewritten(done.rewritten_archives)
     for rel in done.written:

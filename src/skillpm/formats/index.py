@@ -314,6 +314,13 @@ def newest(versions: Iterable[VersionEntry], *, prereleases: bool = False) -> Ve
     return max(live, key=lambda e: parse_version(e.version), default=None)
 
 
+def latest_entry(versions: Mapping[str, VersionEntry]) -> VersionEntry:
+    """What a bare ``install NAME`` would pick: the newest release that is not yanked
+    (else the newest prerelease, else the newest of all: every version is yanked)."""
+    live = newest(versions.values()) or newest(versions.values(), prereleases=True)
+    return live or sorted_versions(versions)[-1][1]
+
+
 def parse_index(
     data: Any, where: str, on_invalid: Callable[[str], None] | None = None
 ) -> RegistryIndex:

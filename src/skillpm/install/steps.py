@@ -150,10 +150,11 @@ def _say_left_out(registry: Registry, entry: VersionEntry) -> None:
     except SkillpmError:
         return  # only a note: the install itself reports real problems
     if left:
-        what = ", ".join(left[:-1]) + f" and {left[-1]}" if len(left) > 1 else left[0]
+        running = [part for part in left if part in _RUNS_CODE]
+        why = f"{_listed(running)} run code" if running else "skillpm does not install them yet"
         console.info(
-            f"{entry.name}: skillpm installs its skills; its {what} are left to Claude Code's "
-            "/plugin install (hooks and MCP servers run code)"
+            f"{entry.name}: skillpm installs its skills; its {_listed(left)} are left to "
+            f"Claude Code's /plugin install ({why})"
         )
 
 
@@ -172,6 +173,13 @@ def resolve_timed(
     lock = resolve_lock(project, manifest, old, gate=gate, unpinned=unpinned, prerelease=prerelease)
     seconds = time.perf_counter() - started
     return lock, f"Resolved {plural(len(lock.packages), 'package')} in {elapsed(seconds)}"
+
+
+_RUNS_CODE = ("hooks", "MCP servers", "LSP servers")  # commands and agents are markdown
+
+
+def _listed(parts: Sequence[str]) -> str:
+    return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
 
 
 def commit(

@@ -106,7 +106,8 @@ def _location(loc: Location, index: int | None = None) -> dict[str, Any]:
 
 
 def _rule(r: Rule) -> dict[str, Any]:
-    properties: dict[str, Any] = {"tags": [r.family, *r.tags]}
+    # SARIF tags are a set (uniqueItems): a rule may tag itself with its family's name.
+    properties: dict[str, Any] = {"tags": list(dict.fromkeys([r.family, *r.tags]))}
     if r.family == "safety":
         # GitHub code scanning ranks security alerts by this (0.0-10.0).
         properties["security-severity"] = "8.0" if r.severity is Severity.ERROR else "5.0"

@@ -94,10 +94,10 @@ def upload(folder: Path, url: str, *, full_index: bool) -> Uploaded:
             ) from None
 
     store.objects  # noqa: B018 - the client, made once before the worker threads
-    # Archives (and pages) first, index files next, index.json last: a reader never finds an
-    # entry whose archive is not there yet.
+    # Archives and catalog pages (index.html too) first, index files next, index.json last:
+    # a reader never finds an entry whose archive is not there yet.
     phases = (
-        [i for i in todo if not i[0].startswith("index")],
+        [i for i in todo if not (i[0].startswith("index/") or i[0] == "index.json")],
         [i for i in todo if i[0].startswith("index/")],
         [i for i in todo if i[0] == "index.json"],
     )

@@ -6,13 +6,14 @@ transport) it writes::
     OUT/index/<name>.json                        one package's versions (+ archive, sha256)
     OUT/packages/<name>/<name>-<version>.tar.gz  the reproducible ``skillpm pack`` archive
     OUT/index.json                               the full index, unless --no-full-index
+    OUT/index.html, OUT/catalog/...              the catalog people browse, unless --no-html
 
 Every byte is a function of the registry's content: the same registry gives the
 same site, and a file whose bytes would not change is not written at all (its
 mtime stays), so ``aws s3 sync`` or ``rsync`` uploads only what changed. Files
-under ``index/`` and ``packages/`` named like site files but no longer produced
-(a version removed from the registry) are deleted; anything else in OUT is left
-alone.
+under ``index/``, ``packages/`` and ``catalog/`` named like site files but no longer
+produced (a version removed from the registry) are deleted, and so is an
+``index.html`` skillpm wrote; anything else in OUT is left alone.
 
 Each version's files are checked against the integrity its index records
 before they are packed, and against the limits clients enforce when unpacking,
@@ -21,6 +22,7 @@ so a site never serves an archive every client would refuse.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -45,17 +47,24 @@ from skillpm.formats.index import (
     archive_relpath,
     dump_package_index,
     dump_site_index,
+    latest_entry,
+    load_package_manifest,
     parse_index,
     sorted_versions,
 )
 from skillpm.fsutil import prune_empty_dirs
 from skillpm.integrity import integrity_of_entries, walk_tree
 from skillpm.output import redact
+from skillpm.publish.catalog_html import GENERATOR, Doc, PackageDocs, render_catalog
 from skillpm.registry.base import Registry
 from skillpm.registry.urls import HTTPS, LOCAL, S3, local_path, transport_of
 
 _SITE_INDEX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.json$")
 _SITE_ARCHIVE = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)-[^/]+\.tar\.gz$")
+_CATALOG_FILE = re.compile(
+    r"^catalog/(?:pages/[1-9][0-9]*\.html|packages/[a-z0-9]+(?:-[a-z0-9]+)*\.html"
+    r"|search\.json|catalog\.css|catalog\.js|icon\.svg)$"
+)
 
 
 @dataclass
@@ -149,7 +158,47 @@ def _site_files(out: Path) -> set[str]:
                 m = _SITE_ARCHIVE.match(p.name)
                 if m and m["name"] == folder.name and p.is_file():
                     found.add(f"packages/{folder.name}/{p.name}")
+    catalog = out / "catalog"
+    if catalog.is_dir() and not catalog.is_symlink():
+        found |= {
+            rel
+            for p in catalog.rglob("*")
+            if _CATALOG_FILE.match(rel := p.relative_to(out).as_posix()) and p.is_file()
+        }
+    if _is_our_page(out / "index.html"):
+        found.add("index.html")
     return found
+
+
+def _read(out: Path, rel: str) -> bytes | None:
+    """``out/rel`` as the last build left it, if it is there."""
+    try:
+        return (out / rel).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _is_our_page(path: Path) -> bool:
+    """Whether ``path`` is a catalog page skillpm wrote (its head names the generator)."""
+    try:
+        with path.open("rb") as f:
+            return GENERATOR.encode() in f.read(1024)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return False
+
+
+def package_docs(folder: Path, entry: VersionEntry) -> PackageDocs:
+    """The SKILL.md and fragment texts of one version, for its catalog page."""
+    manifest = load_package_manifest(folder, f"{entry.name} {entry.version}: skillpm.yaml")
+
+    def text(rel: str) -> str:
+        # Bytes the integrity check vouched for; an odd byte must not fail the whole site.
+        return (folder / rel).read_bytes().decode("utf-8", errors="replace")
+
+    return PackageDocs(
+        skills=tuple(Doc(Path(rel).name, text(f"{rel}/SKILL.md")) for rel in manifest.skills),
+        fragments=tuple(Doc(Path(rel).stem, text(rel)) for rel in manifest.fragments),
+    )
 
 
 def holds_registry(out: Path) -> bool:
@@ -173,12 +222,17 @@ def holds_registry(out: Path) -> bool:
         )
 
 
-def build(source: Registry, out: Path, *, full_index: bool = True) -> Built:
+def build(source: Registry, out: Path, *, full_index: bool = True, html: bool = True) -> Built:
     """Write the static site of ``source`` into ``out`` (created if missing)."""
     if holds_registry(out):
         raise RegistryError(
             f"{out}: holds a registry (its index.json lists package folders), not a static "
             "site; pick an empty or new folder"
+        )
+    if html and (out / "index.html").exists() and not _is_our_page(out / "index.html"):
+        raise RegistryError(
+            f"{out / 'index.html'}: not a page skillpm wrote; move it away, or pass --no-html "
+            "to build the site without the catalog"
         )
     built = Built()
     packages: Mapping[str, Mapping[str, VersionEntry]] = source.all_packages()
@@ -186,11 +240,16 @@ def build(source: Registry, out: Path, *, full_index: bool = True) -> Built:
     before = _site_files(out)
     produced: set[str] = set()
     site: dict[str, dict[str, VersionEntry]] = {}
+    latest_folders: dict[str, tuple[Path, VersionEntry]] = {}
     for name, versions in sorted(packages.items()):
         built.packages += 1
+        latest = latest_entry(versions)
         for version, entry in sorted_versions(versions):
             built.versions += 1
-            data = pack_version(source.package_dir(entry, commit), entry)
+            folder = source.package_dir(entry, commit)
+            data = pack_version(folder, entry)
+            if entry is latest:
+                latest_folders[name] = (folder, entry)
             rel = archive_relpath(name, version)
             if _put(out, rel, data, built):
                 built.rewritten_archives.append(rel)
@@ -206,6 +265,15 @@ def build(source: Registry, out: Path, *, full_index: bool = True) -> Built:
     elif (out / "index.json").is_file():
         (out / "index.json").unlink()
         built.removed.append("index.json")
+    if html:
+        pages = render_catalog(
+            site,
+            lambda name: package_docs(*latest_folders[name]),
+            previous=functools.partial(_read, out),
+        )
+        for rel, data in sorted(pages.items()):
+            _put(out, rel, data, built)
+            produced.add(rel)
     for rel in sorted(before - produced):
         (out / rel).unlink()
         built.removed.append(rel)

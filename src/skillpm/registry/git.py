@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillpm import store
 from skillpm.errors import IntegrityError, RegistryError, UnsafeContentError
@@ -32,9 +33,10 @@ from skillpm.output import console, plural
 from skillpm.registry.base import Registry, RemoteOptions
 from skillpm.registry.git_commands import GitFailed, Mirror, TreeEntry
 from skillpm.registry.git_errors import fetch_error, hidden
-from skillpm.registry.plugin_layout import open_view
-from skillpm.registry.repo_layouts import RemoteTrees, RepoPackages
 from skillpm.registry.urls import parse_git_url
+
+if TYPE_CHECKING:  # loaded only for a commit without index.json (a marketplace, say)
+    from skillpm.registry.repo_layouts import RemoteTrees, RepoPackages
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of a tree with nothing in it
@@ -74,24 +76,23 @@ class GitRegistry(Registry):
         return {n: packages[n] for n in names if n in packages}
 
     def all_packages(self) -> Mapping[str, Mapping[str, VersionEntry]]:
-        from skillpm.registry.repo_layouts import RepoPackages
-
-        packages = self._index().packages
-        if isinstance(packages, RepoPackages):
-            return packages.available()
-        return packages
+        index = self._index()
+        view = self._view(self.pinned_commit())
+        return view.available() if view is not None else index.packages
 
     def describe(self) -> str:
-        packages = self._index().packages
-        if not isinstance(packages, RepoPackages):
+        self._index()  # reports a repository that is no registry at all
+        view = self._view(self.pinned_commit())
+        if view is None:
             return super().describe()
-        if packages.catalog.kind == "marketplace":
-            return f"a Claude Code plugin marketplace ({plural(len(packages), 'plugin')})"
-        return f"a repository of skill folders ({plural(len(packages), 'skill')})"
+        if view.catalog.kind == "marketplace":
+            return f"a Claude Code plugin marketplace ({plural(len(view), 'plugin')})"
+        return f"a repository of skill folders ({plural(len(view), 'skill')})"
 
     def remote_listings(self) -> Mapping[str, tuple[str | None, str]]:
-        packages = self._index().packages
-        return packages.remote_listings() if isinstance(packages, RepoPackages) else {}
+        self._index()  # reports a repository that is no registry at all
+        view = self._view(self.pinned_commit())
+        return view.remote_listings() if view is not None else {}
 
     def refresh(self) -> bool:
         if self.remotes is not None and not self.options.offline:
@@ -345,6 +346,8 @@ class GitRegistry(Registry):
 
                 def read(paths: Sequence[str], oids: Sequence[str], what: str) -> dict[str, bytes]:
                     return self._read(commit, paths, oids, what)
+
+                from skillpm.registry.plugin_layout import open_view
 
                 view = open_view(rows, read, commit, self.display, self.remotes)
             self._views[commit] = view

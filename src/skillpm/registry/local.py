@@ -25,6 +25,14 @@ class LocalRegistry(Registry):
         if self._index is None:
             if not self.root.is_dir():
                 raise RegistryError(f"registry {self.display}: folder {self.root} not found")
+            if (self.root / ".claude-plugin/marketplace.json").is_file() and not (
+                self.root / "index.json"
+            ).exists():
+                # A checkout of a marketplace: its plugins are read at a commit, over git.
+                raise RegistryError(
+                    f"registry {self.display}: {self.root} is a plugin marketplace, which "
+                    f"skillpm reads over git; use git+{self.root.resolve().as_uri()}"
+                )
             self._index = load_index(
                 self.root / "index.json", f"registry {self.display}", console.warn
             )

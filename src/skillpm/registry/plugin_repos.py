@@ -14,20 +14,29 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from skillpm.errors import RegistryError
 from skillpm.output import redact
 from skillpm.registry.base import RemoteOptions
 from skillpm.registry.git import GitRegistry
 from skillpm.registry.git_commands import GitFailed
-from skillpm.registry.marketplace import RemoteSource
-from skillpm.registry.repo_layouts import Tree
+
+if TYPE_CHECKING:  # every git registry opens a PluginRepos; only marketplaces use it
+    from skillpm.registry.marketplace import RemoteSource
+    from skillpm.registry.repo_layouts import Tree
 
 
 class PluginRepo(GitRegistry):
     """The repository of one plugin source; messages name the plugin and the URL."""
 
-    def __init__(self, plugin: str, source: RemoteSource, options: RemoteOptions) -> None:
+    def __init__(
+        self,
+        plugin: str,
+        source: RemoteSource,
+        options: RemoteOptions,
+        fetched: set[tuple[str, str]],
+    ) -> None:
         try:
             super().__init__(f"plugin {plugin}", source.registry_url, options)
         except RegistryError:
@@ -36,6 +45,15 @@ class PluginRepo(GitRegistry):
             ) from None
         self.plugin = plugin
         self.plugin_source = source
+        self.fetched = fetched  # (mirror, ref) fetched by any plugin of this marketplace
+
+    def _fetch_ref(self, ref: str, *, force: bool) -> None:
+        # Plugins of one repository share its mirror: a ref another plugin fetched in
+        # this process is as fresh as a fetch now (``update`` would fetch once per plugin).
+        if (self.key, ref) in self.fetched and self.mirror.resolve(self._dest) is not None:
+            return
+        super()._fetch_ref(ref, force=force)
+        self.fetched.add((self.key, ref))
 
     @property
     def display(self) -> str:
@@ -54,6 +72,8 @@ class PluginRepo(GitRegistry):
 
     def tree(self, commit: str | None) -> Tree:
         """The plugin's folder at ``commit`` (a locked one), else at the source's pin."""
+        from skillpm.registry.repo_layouts import Tree
+
         commit = commit or self.pinned_commit()
         self._ensure_commit(commit)
         path = self.plugin_source.path
@@ -81,6 +101,7 @@ class PluginRepos:
         self.options = options
         self.local = local
         self._repos: dict[tuple[str, RemoteSource], PluginRepo] = {}
+        self._fetched: set[tuple[str, str]] = set()
 
     def open(self, plugin: str, source: RemoteSource, commit: str | None) -> Tree:
         if source.url.startswith("file:") and not self.local:
@@ -90,7 +111,7 @@ class PluginRepos:
             )
         key = (plugin, source)
         if key not in self._repos:
-            self._repos[key] = PluginRepo(plugin, source, self.options)
+            self._repos[key] = PluginRepo(plugin, source, self.options, self._fetched)
         return self._repos[key].tree(commit)
 
     def refresh(self) -> None:

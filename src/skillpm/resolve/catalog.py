@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillpm.errors import PackageNotFound, RegistryError
-from skillpm.formats.index import VersionEntry
+from skillpm.formats.index import VersionEntry, latest_entry
 from skillpm.formats.project_files import LockedPackage
 from skillpm.formats.ranges import parse_version
 from skillpm.output import redact
@@ -52,12 +52,34 @@ class Sources:
             names.update(registry.remote_listings())
         return names
 
+    def skill_owner(self, skill: str) -> str | None:
+        """The first package (in lookup order) whose newest entry has a skill of that name.
+        Plugins in other repositories are not searched (that would fetch each one). A
+        registry that cannot be listed raises, unless another one has the skill: "no such
+        skill" must not stand in for "could not look"."""
+        failure: RegistryError | None = None
+        for registry in self.registries:
+            try:
+                packages = registry.all_packages()
+            except RegistryError as exc:
+                failure = failure or exc
+                continue
+            for name, versions in sorted(packages.items()):
+                if versions and skill in latest_entry(versions).skills:
+                    return name
+        if failure is not None:
+            raise failure
+        return None
+
     def suggest(self, name: str) -> list[str]:
+        """Close package names, led by ``PACKAGE/SKILL`` when ``name`` is a skill's name."""
         try:
+            owner = self.skill_owner(name)
             names = self.all_names()
         except RegistryError:
             return []
-        return difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+        return ([f"{owner}/{name}"] if owner else []) + close
 
 
 def _candidates(registry: Registry, versions: Mapping[str, VersionEntry]) -> list[Candidate]:
