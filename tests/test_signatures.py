@@ -67,9 +67,23 @@ def test_signed_publish_then_verified_install_records_the_signer(
     integrity = index_entry(registry / "index.json", "1.0.0")["integrity"]
     statement = f"skillpm-version-statement-v1\nname base\nversion 1.0.0\nintegrity {integrity}\n"
     check = subprocess.run(
-        ["ssh-keygen", "-Y", "verify", "-f", signers, "-I", "alice@example.com", "-n", "skillpm",
-         "-s", sig],
-        input=statement, capture_output=True, text=True, check=False,
+        [
+            "ssh-keygen",
+            "-Y",
+            "verify",
+            "-f",
+            signers,
+            "-I",
+            "alice@example.com",
+            "-n",
+            "skillpm",
+            "-s",
+            sig,
+        ],
+        input=statement,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert check.returncode == 0, check.stderr
 
@@ -276,7 +290,11 @@ def test_help_and_noop_install_do_not_import_crypto_or_sbom_libraries(
     for args in (["--help"], ["install"]):
         proc = subprocess.run(
             [sys.executable, "-c", probe, *args],
-            cwd=project, env=env, capture_output=True, text=True, check=False,
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr
     assert "Nothing to do" in proc.stdout
@@ -328,3 +346,17 @@ def test_a_changed_allowed_signers_file_is_checked_again_by_a_plain_install(
     allowed_signers(signers, keys, "bob")  # alice's key is withdrawn
     line = refused(cli, project, "install")
     assert "base 1.0.0" in line and "not in the allowed signers" in line
+
+
+def test_a_key_with_a_passphrase_says_how_to_use_the_agent(cli: Cli, tmp_path: Path) -> None:
+    """No terminal (CI): ssh-keygen cannot ask for the passphrase. The error says so and
+    points at ssh-agent, instead of 'incorrect passphrase' for one never typed."""
+    key = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret", "-f", key], check=True)
+    registry = tmp_path / "registry"
+    package = make_package(tmp_path / "src", "locked-pkg", "1.0.0")
+    result = cli("publish", package, "--registry", registry, "--sign", key)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "passphrase" in result.stderr and "ssh-add" in result.stderr
+    assert not (registry / "index.json").exists()
