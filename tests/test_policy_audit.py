@@ -149,6 +149,7 @@ def test_audit_fails_closed_on_a_bad_policy(
     cli: Cli, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SKILLPM_POLICY", str(tmp_path / "missing.yaml"))
+    (project / "skills.yaml").write_text("dependencies: {}\n")
     result = cli("audit", "--format", "sarif", cwd=project)
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -185,3 +186,18 @@ def test_policy_show_names_each_rule_and_its_file(
     empty.mkdir()
     monkeypatch.delenv("SKILLPM_POLICY")
     assert "No policy applies here" in cli("policy", "show", cwd=empty).stdout
+
+
+def test_audit_outside_a_project_fails_instead_of_passing_on_nothing(
+    cli: Cli, project: Path
+) -> None:
+    for fmt in ("text", "json", "sarif"):
+        result = (
+            cli("audit", "--format", fmt, cwd=project)
+            if fmt != "text"
+            else cli("audit", cwd=project)
+        )
+        assert result.exit_code == 1, (fmt, result.output)
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1 and "not a skillpm project" in result.stderr
+    assert snapshot(project) == {}

@@ -425,3 +425,20 @@ def test_pack_refuses_a_symlink(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "symbolic links are not allowed" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_built_static_site_folder_is_not_written_to(cli: Cli, work: Path) -> None:
+    """Publishing into the output of build-static would update index.json but not the
+    index/<name>.json that https clients read: refused, the site unchanged."""
+    registry = work / "registry"
+    first = make_package(work / "src-a", "site-a", "1.0.0")
+    assert cli("publish", first, "--registry", registry).exit_code == 0
+    site = work / "site"
+    assert cli("registry", "build-static", "--no-html", registry, site).exit_code == 0
+    before = snapshot(site)
+    second = make_package(work / "src-b", "site-b", "1.0.0")
+    result = cli("publish", second, "--registry", site)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "static site" in result.stderr and "read-only" in result.stderr
+    assert snapshot(site) == before

@@ -201,3 +201,23 @@ def test_a_plugin_from_another_repository_names_that_repository(
     jsonschema.Draft7Validator(schema).validate(doc)
     package = next(p for p in doc["packages"] if p["name"] == "aws-iac")
     assert package["downloadLocation"] == f"git+{expected}"
+
+
+def test_a_git_registry_with_a_ref_keeps_the_commit_out_of_the_purl_subpath() -> None:
+    from skillpm.sbom.model import SbomPackage
+
+    pkg = SbomPackage(
+        name="tools",
+        version="0.3.0",
+        registry="git+https://git.example.com/acme/tools.git#main",
+        sha256="0" * 64,
+        commit="a" * 40,
+        license=None,
+        description="",
+        dependencies=(),
+        signers=(),
+        download=None,
+    )
+    assert pkg.purl_qualifiers["vcs_url"] == (
+        "git+https://git.example.com/acme/tools.git@" + "a" * 40
+    )

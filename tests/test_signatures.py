@@ -346,3 +346,17 @@ def test_a_changed_allowed_signers_file_is_checked_again_by_a_plain_install(
     allowed_signers(signers, keys, "bob")  # alice's key is withdrawn
     line = refused(cli, project, "install")
     assert "base 1.0.0" in line and "not in the allowed signers" in line
+
+
+def test_a_key_with_a_passphrase_says_how_to_use_the_agent(cli: Cli, tmp_path: Path) -> None:
+    """No terminal (CI): ssh-keygen cannot ask for the passphrase. The error says so and
+    points at ssh-agent, instead of 'incorrect passphrase' for one never typed."""
+    key = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret", "-f", key], check=True)
+    registry = tmp_path / "registry"
+    package = make_package(tmp_path / "src", "locked-pkg", "1.0.0")
+    result = cli("publish", package, "--registry", registry, "--sign", key)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "passphrase" in result.stderr and "ssh-add" in result.stderr
+    assert not (registry / "index.json").exists()

@@ -23,7 +23,14 @@ sign_option = click.option(
 @click.argument("name")
 @click.argument("version")
 @click.option("--registry", required=True, metavar="PATH|URL", help="Registry holding the package.")
-@click.option("--key", required=True, type=_KEY, metavar="KEY", help="The SSH key to sign with.")
+@click.option(
+    "--key",
+    required=True,
+    type=_KEY,
+    metavar="KEY",
+    help="The SSH key to sign with (a private key file, or a public key file whose "
+    "private half is in ssh-agent).",
+)
 @click.pass_context
 def sign(ctx: click.Context, name: str, version: str, registry: str, key: Path) -> None:
     """Add an SSH signature to a published version (co-signing, key rotation).

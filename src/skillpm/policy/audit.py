@@ -121,6 +121,12 @@ class Audit:
 def run(project: Project) -> Audit:
     """Every finding about ``project``; a policy that cannot be read raises (fails closed)."""
     audit = Audit()
+    if not project.manifest_path.is_file() and not project.lock_path.is_file():
+        # A gate run in the wrong folder must not pass on nothing.
+        raise LockError(
+            f"{project.files_dir}: not a skillpm project (no {MANIFEST_FILE} or {LOCK_FILE}); "
+            "run audit in the project folder, or pass -C PATH"
+        )
     text = project.manifest_text() if project.manifest_path.is_file() else None
     try:
         manifest = project.load_manifest(text) if text is not None else ProjectManifest()

@@ -45,4 +45,11 @@ def registry_folder(url: str, base: Path) -> Path:
             f"{url} is an S3 registry, and this command works on a registry folder: run it on "
             "the folder the bucket is built from"
         )
-    return local_path(url, base)
+    root = local_path(url, base)
+    if (root / "index").is_dir():  # index/<name>.json: the layout of a built static site
+        raise RegistryError(
+            f"{root} is a static site built by 'skillpm registry build-static', which is "
+            "read-only: publish to the registry folder it is built from, then build it again"
+        )
+    return root
+

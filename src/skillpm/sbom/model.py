@@ -49,7 +49,8 @@ class SbomPackage:
         if self.source:
             qualifiers["vcs_url"] = self.source
         elif self.commit:
-            qualifiers["vcs_url"] = f"{self.registry}@{self.commit}"
+            # purl: the commit follows '@'; a '#ref' would put it in the subpath.
+            qualifiers["vcs_url"] = f"{self.registry.partition('#')[0]}@{self.commit}"
         return qualifiers
 
 
