@@ -52,4 +52,3 @@ def registry_folder(url: str, base: Path) -> Path:
             "read-only: publish to the registry folder it is built from, then build it again"
         )
     return root
-
