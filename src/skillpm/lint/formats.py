@@ -154,22 +154,30 @@ def sarif(report: Report, base: Path) -> dict[str, Any]:
     results = [_result(f, index, None) for f in report.findings]
     results += [_result(f, index, "inSource") for f in report.suppressed_inline]
     results += [_result(f, index, "external") for f in report.suppressed_config]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "skillpm",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_rule(r) for r in rules],
-                    }
-                },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": base.resolve().as_uri() + "/"}},
-                "columnKind": "unicodeCodePoints",
-                "results": results,
+    return sarif_log([_rule(r) for r in rules], results, base)
+
+
+def sarif_log(
+    rules: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    base: Path,
+    automation_id: str | None = None,
+) -> dict[str, Any]:
+    """One SARIF 2.1.0 run by skillpm (lint's and audit's share it): paths in ``results``
+    are relative to ``base``."""
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "skillpm",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": rules,
             }
-        ],
+        },
     }
+    if automation_id is not None:
+        run["automationDetails"] = {"id": automation_id}
+    run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": base.resolve().as_uri() + "/"}}
+    run["columnKind"] = "unicodeCodePoints"
+    run["results"] = results
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

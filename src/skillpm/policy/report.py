@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from skillpm import __version__
+from skillpm.lint.formats import sarif_log
 from skillpm.output import plural
 from skillpm.policy.audit import ERROR, RULES, WARNING, Audit, AuditFinding, AuditRule
 from skillpm.policy.evaluate import Effective
 from skillpm.policy.rules import Item, PackagePattern, rule_fields
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
 
 # -- policy show -------------------------------------------------------------------------
 
@@ -199,23 +196,5 @@ def _result(finding: AuditFinding, index: dict[str, int]) -> dict[str, Any]:
 def audit_sarif(audit: Audit, base: Path) -> dict[str, Any]:
     rules = _descriptors()
     index = {r.id: i for i, r in enumerate(rules)}
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "skillpm",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_descriptor(r) for r in rules],
-                    }
-                },
-                "automationDetails": {"id": "skillpm-audit/"},
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": base.resolve().as_uri() + "/"}},
-                "columnKind": "unicodeCodePoints",
-                "results": [_result(f, index) for f in audit.findings],
-            }
-        ],
-    }
+    results = [_result(f, index) for f in audit.findings]
+    return sarif_log([_descriptor(r) for r in rules], results, base, "skillpm-audit/")
