@@ -10,6 +10,7 @@ request or a script error is logged there, and there must be none.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ NAMES = ["aws-env", "bedrock-kit", "cdk-kit", "hostile"]
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[WebDriver]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
         pytest.fail(
@@ -90,8 +91,19 @@ def browser() -> Iterator[WebDriver]:
     ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The browser's profile, crash reports and caches go to a temp home, never the real one
+    # (the session fixture starts before each test's isolated_env).
+    home = tmp_path_factory.mktemp("browser-home")
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
+    options.add_argument(f"--user-data-dir={home / 'profile'}")
     # The driver is named: Selenium Manager never looks for (or downloads) one.
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    service = Service(str(CHROMEDRIVER), env=env)
+    driver = webdriver.Chrome(options=options, service=service)
     yield driver
     driver.quit()
 
