@@ -76,3 +76,11 @@ def s3(moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Buck
     from tests.s3helpers import use_bucket
 
     return use_bucket(moto_s3, monkeypatch, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """alice, bob and mallory: real ed25519 keys, made once per test module."""
+    from tests.signhelpers import make_keys
+
+    return make_keys(tmp_path_factory.mktemp("keys"))

@@ -15,16 +15,10 @@ from tests.helpers import Cli
 from tests.signhelpers import (
     allowed_signers,
     fingerprint,
-    make_keys,
     publish,
     refused,
     trusting_project,
 )
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.mark.parametrize(

@@ -12,16 +12,10 @@ import yaml
 from tests.helpers import Cli
 from tests.signhelpers import (
     allowed_signers,
-    make_keys,
     publish,
     refused,
     trusting_project,
 )
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 def managed_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> Path:

@@ -19,18 +19,11 @@ from tests.signhelpers import (
     allowed_signers,
     fingerprint,
     index_entry,
-    make_keys,
     publish,
     refused,
     trusting_project,
 )
 from tests.sitehelpers import SiteServer
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_keys(tmp_path_factory.mktemp("keys"))
-
 
 # -- folder registries -------------------------------------------------------------------
 

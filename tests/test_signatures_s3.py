@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.helpers import Cli
@@ -15,16 +14,10 @@ from tests.s3helpers import Bucket
 from tests.signhelpers import (
     allowed_signers,
     fingerprint,
-    make_keys,
     publish,
     refused,
     trusting_project,
 )
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 def test_s3_signed_publish_cosign_and_verified_install(
