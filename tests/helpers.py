@@ -360,3 +360,30 @@ def empty_git_repo(root: Path, *, branch: str = "main") -> GitRegistry:
     root.mkdir(parents=True, exist_ok=True)
     git("init", "-q", "--bare", "--template=", f"--initial-branch={branch}", bare, cwd=root)
     return GitRegistry(bare, root / "registry-work")
+
+
+def modules_loaded(
+    args: list[str], cwd: Path, watched: tuple[str, ...]
+) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """Run the CLI in a fresh interpreter: which of ``watched`` it imported, and the run."""
+    import os
+
+    probe = (
+        "import sys\n"
+        "from skillpm.cli.main import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        f"    print('LOADED', ' '.join(m for m in {watched!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    marker = [line for line in proc.stdout.splitlines() if line.startswith("LOADED")]
+    assert marker, proc.stdout + proc.stderr
+    return marker[-1].split()[1:], proc

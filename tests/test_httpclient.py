@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from skillpm.errors import RegistryError
 from skillpm.registry.httpclient import Client, HttpSettings, find_credential, token_variable
 from skillpm.registry.https import parse_site_url
 from skillpm.registry.urls import check_http_url, is_loopback
-from tests.helpers import SRC, Cli, make_registry, write_tree
+from tests.helpers import Cli, make_registry, modules_loaded, write_tree
 from tests.sitehelpers import SiteServer
 
 
@@ -136,24 +133,9 @@ def test_help_and_a_no_op_install_never_load_the_http_client(
     static_site.build(LocalRegistry("r", "r", registry), tmp_path / "site")
     with SiteServer(tmp_path / "site") as server:
         assert cli("install", "--registry", server.url, "solo", cwd=project).exit_code == 0
-    probe = (
-        "import sys\n"
-        "from skillpm.cli.main import main\n"
-        "try:\n"
-        "    main(sys.argv[1:])\n"
-        "finally:\n"
-        "    heavy = ('skillpm.registry.httpclient', 'http.client', 'ssl')\n"
-        "    print('LOADED', [m for m in heavy if m in sys.modules])\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
     for args in (["--help"], ["install"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", probe, *args],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+        loaded, proc = modules_loaded(
+            args, project, ("skillpm.registry.httpclient", "http.client", "ssl")
         )
-        assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr
+        assert loaded == [], proc.stdout + proc.stderr
     assert "Nothing to do" in proc.stdout

@@ -5,16 +5,14 @@ signer in one line and leaves the project untouched."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import SRC, Cli, empty_git_repo, git, make_package, snapshot
+from tests.helpers import Cli, empty_git_repo, git, make_package, modules_loaded, snapshot
 from tests.signhelpers import (
     allowed_signers,
     fingerprint,
@@ -270,26 +268,9 @@ def test_help_and_noop_install_do_not_import_crypto_or_sbom_libraries(
     signers = allowed_signers(tmp_path / "allowed_signers", keys, "alice")
     project = trusting_project(tmp_path / "project", str(registry), signers)
     assert cli("install", cwd=project).exit_code == 0
-    probe = (
-        "import sys\n"
-        "from skillpm.cli.main import main\n"
-        "try:\n"
-        "    main(sys.argv[1:])\n"
-        "finally:\n"
-        "    heavy = ('cryptography', 'cyclonedx', 'spdx_tools')\n"
-        "    print('LOADED', [m for m in heavy if m in sys.modules])\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
     for args in (["--help"], ["install"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", probe, *args],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr
+        loaded, proc = modules_loaded(args, project, ("cryptography", "cyclonedx", "spdx_tools"))
+        assert loaded == [], proc.stdout + proc.stderr
     assert "Nothing to do" in proc.stdout
 
 
