@@ -10,6 +10,7 @@ import click
 from skillpm.cli.kit import (
     Command,
     here,
+    report_format,
 )
 from skillpm.cli.signing import sign_option
 
@@ -55,14 +56,7 @@ def pack(ctx: click.Context, path: Path, out_dir: Path, version: str | None) -> 
 
 @click.command(cls=Command)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-    help="Output format (sarif: SARIF 2.1.0 for code scanning).",
-)
+@report_format
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--strict-spec", is_flag=True, help="Unknown frontmatter keys are errors.")
 @click.option("--all-versions", is_flag=True, help="In a registry, lint every version.")

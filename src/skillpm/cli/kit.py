@@ -174,6 +174,17 @@ def open_project(ctx: click.Context, user: bool = False) -> Any:
     return Project(project_root(ctx), options)
 
 
+# lint and audit report the same ways (one SARIF envelope: lint.formats.sarif_log).
+report_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format (sarif: SARIF 2.1.0 for code scanning).",
+)
+
+
 def user_scope(command: Any) -> Any:
     """``-g``: the user's own skills (~/.claude/skills), manifest and lock in the config dir."""
     return click.option(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skillpm.cli.kit import Command, Group, network_options, open_project
+from skillpm.cli.kit import Command, Group, network_options, open_project, report_format
 
 
 @click.group(cls=Group)
@@ -28,14 +28,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command(cls=Command)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-    help="Output format (sarif: SARIF 2.1.0 for code scanning).",
-)
+@report_format
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @network_options
 @click.pass_context
